@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { serveCommand } from './serve';
+import { migrateCommand } from './migrate';
+import { keysCommand } from './keys';
+
+const program = new Command()
+  .name('tessera')
+  .description('Tessera: a self-hosted authorization server for APIs that speaks Auth0\'s wire protocol')
+  .showHelpAfterError();
+
+program.addCommand(serveCommand(), { isDefault: true });
+program.addCommand(migrateCommand());
+program.addCommand(keysCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { createSecretBox } from '@tessera/core';
+import { openStore } from '@tessera/store';
+import { configOrExit } from './env';
+
+export function migrateCommand(): Command {
+  return new Command('migrate').description('apply pending database migrations and exit').action(async () => {
+    const config = configOrExit();
+    const store = openStore(config.databaseUrl, createSecretBox(config.masterKeys));
+    try {
+      const applied = await store.migrate();
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+    } finally {
+      await store.close();
+    }
+  });
+}

@@ -1,0 +1,71 @@
+export const GRANT_TYPES = [
+  'authorization_code', 'implicit', 'refresh_token', 'client_credentials', 'password',
+  'http://auth0.com/oauth/grant-type/password-realm',
+  'http://auth0.com/oauth/grant-type/mfa-oob', 'http://auth0.com/oauth/grant-type/mfa-otp',
+  'http://auth0.com/oauth/grant-type/mfa-recovery-code', 'urn:openid:params:grant-type:ciba',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token',
+] as const;
+
+export const APP_TYPES = [
+  'native', 'spa', 'regular_web', 'non_interactive', 'resource_server', 'express_configuration', 'rms', 'box',
+  'cloudbees', 'concur', 'dropbox', 'mscrm', 'echosign', 'egnyte', 'newrelic', 'office365', 'salesforce', 'sentry',
+  'sharepoint', 'slack', 'springcm', 'zendesk', 'zoom', 'sso_integration', 'oag',
+] as const;
+
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
+
+/** A public key registered for private_key_jwt client authentication. */
+export interface ClientCredential {
+  id: string;
+  name?: string;
+  credential_type: 'public_key';
+  pem: string;
+  alg?: 'RS256' | 'RS384' | 'PS256';
+  kid: string;
+  thumbprint_sha256: string;
+  created_at: string;
+  updated_at: string;
+  expires_at?: string;
+}
+
+/**
+ * An application in Auth0's wire vocabulary. Everything except the secret is kept as the stored
+ * document; `client_secret` lives encrypted in its own column.
+ */
+export interface Client {
+  client_id: string;
+  name: string;
+  client_secret?: string;
+  description?: string;
+  app_type?: string;
+  grant_types: string[];
+  token_endpoint_auth_method?: TokenEndpointAuthMethod;
+  is_first_party: boolean;
+  oidc_conformant: boolean;
+  is_token_endpoint_ip_header_trusted: boolean;
+  sso_disabled: boolean;
+  cross_origin_authentication: boolean;
+  custom_login_page_on: boolean;
+  jwt_configuration: { lifetime_in_seconds?: number; secret_encoded?: boolean; scopes?: Record<string, unknown>; alg?: string; [k: string]: unknown };
+  refresh_token: Record<string, unknown>;
+  client_metadata?: Record<string, string>;
+  callbacks?: string[];
+  allowed_origins?: string[];
+  web_origins?: string[];
+  allowed_logout_urls?: string[];
+  initiate_login_uri?: string;
+  logo_uri?: string;
+  organization_usage?: 'deny' | 'allow' | 'require';
+  organization_require_behavior?: string;
+  default_organization?: { organization_id: string; flows: string[] } ;
+  client_authentication_methods?: { private_key_jwt?: { credentials: Array<{ id: string }> } };
+  require_proof_of_possession?: boolean;
+  sso?: boolean;
+  global?: boolean;
+  /** private_key_jwt public keys (internal; exposed through client_authentication_methods). */
+  credentials?: ClientCredential[];
+}
+
+export const DEFAULT_GRANT_TYPES = ['authorization_code', 'implicit', 'refresh_token', 'client_credentials'];
+export const CONFIDENTIAL_APP_TYPES = new Set(['regular_web', 'non_interactive', 'resource_server']);

@@ -1,0 +1,5 @@
+export * from './resource-server';
+export * from './client';
+export * from './client-grant';
+export * from './signing-key';
+export * from './management-scopes';

@@ -1,0 +1,83 @@
+import { importJWK, importPKCS8 } from 'jose';
+import { certThumbprints } from '../crypto/keygen';
+import type { SigningKey } from '../model';
+import type { Store } from '../ports';
+import type { ChangeFeed } from './changes';
+
+export type AsymmetricAlg = 'RS256' | 'RS512' | 'PS256';
+export interface Signer { kid: string; key: CryptoKey }
+
+interface Loaded {
+  keys: SigningKey[];
+  current?: SigningKey;
+  /** Pre-serialised JWKS body: served as is. */
+  jwksJson: string;
+  publicByKid: Map<string, SigningKey>;
+}
+
+/**
+ * Holds the tenant's signing keys in memory, imported once per (key, algorithm). Reloads when the store
+ * changes (rotation in this or another process). The private keys never leave this object except as
+ * CryptoKeys handed to the token minter.
+ */
+export class KeyManager {
+  private state: Loaded = { keys: [], jwksJson: '{"keys":[]}', publicByKid: new Map() };
+  private imported = new Map<string, Promise<CryptoKey>>();
+  private reloading?: Promise<void>;
+
+  constructor(private readonly store: Store, changes?: ChangeFeed) {
+    changes?.subscribe(() => void this.reload());
+  }
+
+  async reload(): Promise<void> {
+    const run = (async () => {
+      const keys = await this.store.signingKeys.list();
+      const published = keys.filter((k) => k.state === 'current' || k.state === 'next' || k.state === 'previous');
+      const jwks = {
+        keys: published.map((k) => {
+          const t = certThumbprints(k.cert);
+          return { kty: 'RSA', use: 'sig', n: k.publicJwk.n, e: k.publicJwk.e, kid: k.kid, x5t: t.x5t, x5c: [t.x5c] };
+        }),
+      };
+      this.state = {
+        keys,
+        current: keys.find((k) => k.state === 'current'),
+        jwksJson: JSON.stringify(jwks),
+        publicByKid: new Map(published.map((k) => [k.kid, k])),
+      };
+      for (const cacheKey of [...this.imported.keys()]) {
+        if (!this.state.publicByKid.has(cacheKey.split(':')[1])) this.imported.delete(cacheKey);
+      }
+    })();
+    this.reloading = run;
+    await run;
+  }
+
+  jwksJson(): string { return this.state.jwksJson; }
+
+  currentKid(): string | undefined { return this.state.current?.kid; }
+
+  /** The current key as a CryptoKey bound to `alg` (RSA-PKCS1 or RSA-PSS), imported once. */
+  async signer(alg: AsymmetricAlg): Promise<Signer> {
+    const k = this.state.current;
+    if (!k) throw new Error('no current signing key');
+    return { kid: k.kid, key: await this.importOnce(`priv:${k.kid}:${alg}`, () => importPKCS8(k.privateKeyPkcs8, alg, { extractable: false })) };
+  }
+
+  /** Public verification key for a published `kid` (current, next or previous), or undefined. */
+  async verifier(kid: string, alg: AsymmetricAlg): Promise<CryptoKey | undefined> {
+    const k = this.state.publicByKid.get(kid);
+    if (!k) return undefined;
+    return this.importOnce(`pub:${kid}:${alg}`, async () => (await importJWK({ ...k.publicJwk, alg }, alg)) as CryptoKey);
+  }
+
+  private importOnce(cacheKey: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
+    let p = this.imported.get(cacheKey);
+    if (!p) {
+      p = load();
+      this.imported.set(cacheKey, p);
+      p.catch(() => this.imported.delete(cacheKey));
+    }
+    return p;
+  }
+}

@@ -1,0 +1,117 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { secretMatches } from '../crypto/compare';
+import { InvalidClient, InvalidRequest } from '../errors';
+import type { Client, ClientCredential } from '../model';
+import type { Clock } from '../ports';
+import type { Directory } from '../services/directory';
+import type { TokenContext } from './types';
+
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/**
+ * Client authentication (RFC 6749 §2.3, RFC 7523 §2.2): client_secret_post, client_secret_basic,
+ * private_key_jwt, or none for public clients. Exactly one method per request; failures are Auth0's
+ * 401 access_denied "Unauthorized" without saying which part was wrong.
+ */
+export class ClientAuthenticator {
+  private assertionKeys = new WeakMap<ClientCredential, KeyObject>();
+  private seenJti = new Map<string, number>();
+
+  constructor(private readonly deps: { directory: Directory; clock: Clock; audiences: string[] }) {}
+
+  async authenticate(ctx: TokenContext, allowPublic: boolean): Promise<Client> {
+    const { params, basic } = ctx.request;
+    const assertion = params.client_assertion;
+    const methods = [basic !== undefined, params.client_secret !== undefined, assertion !== undefined].filter(Boolean).length;
+    if (methods > 1) throw new InvalidRequest('Only one client authentication method may be used per request.');
+    if (basic && params.client_id !== undefined && params.client_id !== basic.clientId) {
+      throw new InvalidRequest('client_id in the body does not match the authenticated client.');
+    }
+    if (assertion !== undefined) return this.privateKeyJwt(ctx, assertion);
+    const clientId = basic?.clientId ?? params.client_id;
+    if (!clientId) throw new InvalidRequest('Missing required parameter: client_id');
+    const cached = await this.deps.directory.client(clientId);
+    if (!cached) throw new InvalidClient('unknown client');
+    const secret = basic?.clientSecret ?? params.client_secret;
+    if (secret === undefined) {
+      if (cached.client.token_endpoint_auth_method === 'none' && allowPublic) {
+        ctx.authMethod = 'none';
+        return this.done(ctx, cached);
+      }
+      throw new InvalidClient('client secret required');
+    }
+    if (!cached.secretDigest || !secretMatches(secret, cached.secretDigest)) throw new InvalidClient('wrong client secret');
+    ctx.authMethod = basic ? 'client_secret_basic' : 'client_secret_post';
+    return this.done(ctx, cached);
+  }
+
+  private done(ctx: TokenContext, cached: NonNullable<TokenContext['cached']>): Client {
+    ctx.cached = cached;
+    ctx.client = cached.client;
+    return cached.client;
+  }
+
+  private async privateKeyJwt(ctx: TokenContext, assertion: string): Promise<Client> {
+    if (ctx.request.params.client_assertion_type !== JWT_BEARER_ASSERTION) {
+      throw new InvalidRequest(`client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+    }
+    let clientId: string | undefined;
+    try {
+      const payload = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
+      clientId = typeof payload.sub === 'string' ? payload.sub : undefined;
+    } catch { /* handled below */ }
+    if (!clientId) throw new InvalidClient('assertion without sub');
+    const cached = await this.deps.directory.client(clientId);
+    const creds = cached?.client.credentials ?? [];
+    if (!cached || creds.length === 0) throw new InvalidClient('client has no registered public keys');
+    let kid: string | undefined;
+    try { kid = decodeProtectedHeader(assertion).kid; } catch { throw new InvalidClient('malformed assertion'); }
+    const candidates = kid ? creds.filter((c) => c.kid === kid || c.id === kid) : creds;
+    const now = this.deps.clock.now();
+    for (const cred of candidates) {
+      if (cred.expires_at && Date.parse(cred.expires_at) < now) continue;
+      try {
+        const { payload } = await jwtVerify(assertion, this.keyOf(cred), {
+          issuer: clientId, subject: clientId, audience: this.deps.audiences,
+          algorithms: cred.alg ? [cred.alg] : ['RS256', 'RS384', 'PS256'],
+          currentDate: new Date(now), requiredClaims: ['exp', 'jti'], maxTokenAge: '10m',
+        });
+        this.checkReplay(String(payload.jti), (payload.exp as number) * 1000, now);
+        ctx.authMethod = 'private_key_jwt';
+        return this.done(ctx, cached);
+      } catch (e) {
+        if (e instanceof InvalidClient) throw e;
+      }
+    }
+    throw new InvalidClient('assertion did not verify');
+  }
+
+  private keyOf(cred: ClientCredential): KeyObject {
+    let k = this.assertionKeys.get(cred);
+    if (!k) { k = createPublicKey(cred.pem); this.assertionKeys.set(cred, k); }
+    return k;
+  }
+
+  /** A client assertion may be used once (RFC 7523 §3 item 7). Per process; see docs/compatibility.md. */
+  private checkReplay(jti: string, expMs: number, now: number): void {
+    if (this.seenJti.size > 10_000) for (const [j, exp] of this.seenJti) if (exp < now) this.seenJti.delete(j);
+    if (this.seenJti.has(jti)) throw new InvalidClient('assertion replayed');
+    this.seenJti.set(jti, expMs);
+  }
+}
+
+export function parseBasicAuth(header: string | undefined): { clientId: string; clientSecret: string } | undefined | 'malformed' {
+  if (!header) return undefined;
+  const m = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
+  if (!m) return header.toLowerCase().startsWith('basic') ? 'malformed' : undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return 'malformed';
+  try {
+    const dec = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    return { clientId: dec(decoded.slice(0, i)), clientSecret: dec(decoded.slice(i + 1)) };
+  } catch {
+    return 'malformed';
+  }
+}

@@ -1,0 +1,79 @@
+import { createHmac } from 'node:crypto';
+import { CompactSign } from 'jose';
+import { ids } from '../crypto/random';
+import { effective, type ResourceServer } from '../model';
+import type { Clock } from '../ports';
+import type { AsymmetricAlg, KeyManager } from '../services/key-manager';
+
+export interface AccessTokenClaims {
+  sub: string;
+  clientId: string;
+  scopes: string[];
+  /** Auth0's `gty` (client-credentials, password, refresh_token); omitted when undefined. */
+  gty?: string;
+  permissions?: string[];
+  extraAudience?: string;
+  orgId?: string;
+  extra?: Record<string, unknown>;
+}
+
+const enc = new TextEncoder();
+
+/**
+ * Mints access tokens for an API in the API's dialect and algorithm. HS256 uses node:crypto HMAC
+ * with the API's own secret (no per-request key import); RS256/RS512/PS256 use the tenant's current
+ * key, imported once as a CryptoKey per algorithm.
+ */
+export class AccessTokenMinter {
+  private headerCache = new Map<string, string>();
+
+  constructor(private readonly deps: { keys: KeyManager; clock: Clock; issuer: string }) {}
+
+  async mint(api: ResourceServer, c: AccessTokenClaims, lifetime = api.token_lifetime): Promise<{ token: string; expiresIn: number; claims: Record<string, unknown> }> {
+    const dialect = effective.dialect(api);
+    const rfc9068 = dialect.startsWith('rfc9068');
+    const iat = Math.floor(this.deps.clock.now() / 1000);
+    const claims: Record<string, unknown> = {
+      iss: this.deps.issuer,
+      sub: c.sub,
+      aud: c.extraAudience ? [api.identifier, c.extraAudience] : api.identifier,
+      iat,
+      exp: iat + lifetime,
+    };
+    if (c.scopes.length > 0) claims.scope = c.scopes.join(' ');
+    if (c.orgId) claims.org_id = c.orgId;
+    if (rfc9068) {
+      claims.client_id = c.clientId;
+      claims.jti = ids.jti();
+    } else {
+      if (c.gty) claims.gty = c.gty;
+      claims.azp = c.clientId;
+    }
+    if (dialect.endsWith('_authz')) claims.permissions = c.permissions ?? c.scopes;
+    if (c.extra) Object.assign(claims, c.extra);
+    const typ = rfc9068 ? 'at+jwt' : 'JWT';
+    const token = api.signing_alg === 'HS256'
+      ? this.hs256(api, typ, claims)
+      : await this.asymmetric(api.signing_alg, typ, claims);
+    return { token, expiresIn: lifetime, claims };
+  }
+
+  private hs256(api: ResourceServer, typ: string, claims: Record<string, unknown>): string {
+    if (!api.signing_secret) throw new Error(`HS256 API ${api.identifier} has no signing secret`);
+    const input = `${this.header(`HS256:${typ}`, { alg: 'HS256', typ })}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return `${input}.${createHmac('sha256', api.signing_secret).update(input).digest('base64url')}`;
+  }
+
+  private async asymmetric(alg: AsymmetricAlg, typ: string, claims: Record<string, unknown>): Promise<string> {
+    const signer = await this.deps.keys.signer(alg);
+    return new CompactSign(enc.encode(JSON.stringify(claims)))
+      .setProtectedHeader({ alg, typ, kid: signer.kid })
+      .sign(signer.key);
+  }
+
+  private header(key: string, header: Record<string, string>): string {
+    let h = this.headerCache.get(key);
+    if (!h) { h = Buffer.from(JSON.stringify(header)).toString('base64url'); this.headerCache.set(key, h); }
+    return h;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Client } from '../model';
+import type { CachedClient } from '../services/directory';
+
+/** A parsed token request: single-valued parameters plus what the transport saw. */
+export interface TokenRequest {
+  params: Readonly<Record<string, string>>;
+  /** Client credentials from an HTTP Basic header, already URL-decoded. */
+  basic?: { clientId: string; clientSecret: string };
+}
+
+export interface TokenResponse {
+  access_token: string;
+  refresh_token?: string;
+  id_token?: string;
+  scope?: string;
+  expires_in: number;
+  token_type: 'Bearer' | 'DPoP';
+}
+
+export interface TokenContext {
+  readonly request: TokenRequest;
+  readonly grantType: string;
+  /** Set by the client-authentication check. */
+  client?: Client;
+  cached?: CachedClient;
+  /** How the client authenticated. */
+  authMethod?: 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'none';
+}
+
+/** One grant type as a plug-in: the parameters it needs and how it turns a request into tokens. */
+export interface GrantHandler {
+  readonly grantType: string;
+  /** Parameters that must be present (checked before the handler runs). */
+  readonly required: readonly string[];
+  /** Whether a public client (no secret) may use this grant. */
+  readonly allowsPublicClients: boolean;
+  handle(ctx: TokenContext & { client: Client }): Promise<TokenResponse>;
+}

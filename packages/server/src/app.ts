@@ -1,0 +1,51 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Logger } from 'pino';
+import { discoveryRoutes } from './auth-api/discovery';
+import { tokenRoutes } from './auth-api/token';
+import { errorHandler, notFoundHandler } from './http/errors';
+import { registerFormParser } from './http/form';
+import { validatorCompiler } from './http/validation';
+import { managementApi } from './management-api/plugin';
+import { opsRoutes } from './ops/health';
+import type { Services } from './services';
+
+export interface AppOptions {
+  services: Services;
+  publicUrl: string;
+  logger: Logger;
+  tls?: { cert: Buffer; key: Buffer };
+  bodyLimit?: number;
+}
+
+/** The HTTP application: routes, the two error renderers, schemas in and out. No listening here. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
+    requestIdHeader: false,
+    ajv: { customOptions: { strict: false } },
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  registerFormParser(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Tessera', description: 'Auth0-compatible Management API v2 and Authentication API', version: '0.1.0' },
+      servers: [{ url: opts.publicUrl }],
+    },
+  });
+  const { services } = opts;
+  await app.register(opsRoutes, { services });
+  await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl });
+  await app.register(tokenRoutes, { services });
+  await app.register(managementApi, { services, prefix: '/api/v2' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

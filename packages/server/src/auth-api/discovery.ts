@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services';
+
+/** OpenID Provider metadata in Auth0's shape (contract §7.11), derived from TESSERA_PUBLIC_URL. */
+export function discoveryDocument(publicUrl: string): Record<string, unknown> {
+  const u = (p: string) => `${publicUrl}${p}`;
+  return {
+    issuer: u('/'),
+    authorization_endpoint: u('/authorize'),
+    token_endpoint: u('/oauth/token'),
+    device_authorization_endpoint: u('/oauth/device/code'),
+    userinfo_endpoint: u('/userinfo'),
+    mfa_challenge_endpoint: u('/mfa/challenge'),
+    jwks_uri: u('/.well-known/jwks.json'),
+    registration_endpoint: u('/oidc/register'),
+    revocation_endpoint: u('/oauth/revoke'),
+    scopes_supported: ['openid', 'profile', 'offline_access', 'name', 'given_name', 'family_name', 'nickname', 'email', 'email_verified', 'picture', 'created_at', 'identities', 'phone', 'address'],
+    response_types_supported: ['code', 'token', 'id_token', 'code token', 'code id_token', 'token id_token', 'code token id_token'],
+    code_challenge_methods_supported: ['S256', 'plain'],
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['HS256', 'RS256', 'PS256'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    claims_supported: ['aud', 'auth_time', 'created_at', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'identities', 'iss', 'name', 'nickname', 'phone_number', 'picture', 'sub'],
+    request_uri_parameter_supported: false,
+    request_parameter_supported: false,
+    token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
+  };
+}
+
+export async function discoveryRoutes(app: FastifyInstance, { services, publicUrl }: { services: Services; publicUrl: string }): Promise<void> {
+  const body = JSON.stringify(discoveryDocument(publicUrl));
+  const send = (_req: unknown, reply: import('fastify').FastifyReply) =>
+    reply.header('cache-control', 'public, max-age=15').type('application/json; charset=utf-8').send(body);
+  app.get('/.well-known/openid-configuration', { schema: { summary: 'OpenID Provider metadata', tags: ['discovery'] } }, send);
+  app.get('/.well-known/oauth-authorization-server', { schema: { summary: 'OAuth 2.0 Authorization Server metadata', tags: ['discovery'] } }, send);
+  app.get('/.well-known/jwks.json', { schema: { summary: 'JSON Web Key Set: public keys only (current, next, previous)', tags: ['discovery'] } },
+    (_req, reply) => reply.header('cache-control', 'public, max-age=15').type('application/json; charset=utf-8').send(services.keys.jwksJson()));
+}

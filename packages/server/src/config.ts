@@ -1,0 +1,114 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** Every setting: its variable, default and meaning. The README's configuration table lists the same. */
+export const SETTINGS = [
+  { env: 'TESSERA_HOST', default: '127.0.0.1', doc: 'listen address' },
+  { env: 'TESSERA_PORT', default: '3000', doc: 'listen port (0 picks a free port)' },
+  { env: 'TESSERA_PUBLIC_URL', default: 'http://localhost:${port}', doc: 'public base URL: issuer is `${TESSERA_PUBLIC_URL}/`, Management audience `${…}/api/v2/`' },
+  { env: 'TESSERA_DATABASE_URL', default: 'sqlite:./data/tessera.db', doc: '`sqlite:<path>` or `postgres://…`' },
+  { env: 'TESSERA_ADMIN_CLIENT_ID', default: 'generated', doc: 'bootstrap M2M client with every Management scope (created on first start)' },
+  { env: 'TESSERA_ADMIN_CLIENT_SECRET', default: 'generated', doc: 'its secret (generated and printed once if unset)' },
+  { env: 'TESSERA_MASTER_KEY', default: 'generated', doc: '32-byte key (base64 or hex) that encrypts secrets at rest; comma-separated list to rotate (first encrypts). Generated into the data folder (mode 0600) for SQLite if unset' },
+  { env: 'TESSERA_TLS_CERT', default: 'off', doc: 'PEM certificate file: serve HTTPS directly' },
+  { env: 'TESSERA_TLS_KEY', default: 'off', doc: 'PEM private key file for TESSERA_TLS_CERT' },
+  { env: 'TESSERA_LOG_LEVEL', default: 'info', doc: 'pino level: fatal, error, warn, info, debug, trace, silent' },
+  { env: 'TESSERA_WORKERS', default: '1', doc: 'number of worker processes (node:cluster) sharing the port' },
+] as const;
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string; // no trailing slash
+  issuer: string; // publicUrl + '/'
+  managementAudience: string; // publicUrl + '/api/v2/'
+  databaseUrl: string;
+  adminClientId?: string;
+  adminClientSecret?: string;
+  masterKeys: Buffer[];
+  masterKeyFile?: string;
+  tls?: { cert: Buffer; key: Buffer };
+  logLevel: string;
+  workers: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) { super(`${variable}: ${message}`); }
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
+  return Number(raw);
+}
+
+export function decodeMasterKey(raw: string, variable = 'TESSERA_MASTER_KEY'): Buffer {
+  const s = raw.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(s) ? Buffer.from(s, 'hex') : Buffer.from(s, 'base64');
+  if (key.length !== 32) throw new ConfigError(variable, 'expected 32 bytes, as 64 hex characters or base64');
+  return key;
+}
+
+/** Reads and validates the environment; throws ConfigError naming the variable on a bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const host = env.TESSERA_HOST || '127.0.0.1';
+  const port = int(env, 'TESSERA_PORT', 3000, 0, 65535);
+  const workers = int(env, 'TESSERA_WORKERS', 1, 1, 64);
+  let publicUrl = env.TESSERA_PUBLIC_URL || `http://localhost:${port}`;
+  try {
+    const u = new URL(publicUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    if (u.search || u.hash) throw new Error('query');
+    publicUrl = publicUrl.replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError('TESSERA_PUBLIC_URL', `expected an absolute http(s) URL without query or fragment, got "${publicUrl}"`);
+  }
+  const databaseUrl = env.TESSERA_DATABASE_URL || 'sqlite:./data/tessera.db';
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) throw new ConfigError('TESSERA_DATABASE_URL', `expected sqlite:<path> or postgres://…, got "${databaseUrl}"`);
+  const logLevel = env.TESSERA_LOG_LEVEL || 'info';
+  if (!LEVELS.includes(logLevel)) throw new ConfigError('TESSERA_LOG_LEVEL', `expected one of ${LEVELS.join(', ')}`);
+  const adminClientId = env.TESSERA_ADMIN_CLIENT_ID || undefined;
+  const adminClientSecret = env.TESSERA_ADMIN_CLIENT_SECRET || undefined;
+  if (adminClientId !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(adminClientId)) throw new ConfigError('TESSERA_ADMIN_CLIENT_ID', 'expected 1–128 characters of [A-Za-z0-9_.-]');
+  if (adminClientSecret !== undefined && adminClientSecret.length < 16) throw new ConfigError('TESSERA_ADMIN_CLIENT_SECRET', 'must be at least 16 characters');
+  if ((adminClientId === undefined) !== (adminClientSecret === undefined)) {
+    throw new ConfigError(adminClientId === undefined ? 'TESSERA_ADMIN_CLIENT_ID' : 'TESSERA_ADMIN_CLIENT_SECRET', 'set TESSERA_ADMIN_CLIENT_ID and TESSERA_ADMIN_CLIENT_SECRET together');
+  }
+  let tls: Config['tls'];
+  if (env.TESSERA_TLS_CERT || env.TESSERA_TLS_KEY) {
+    if (!env.TESSERA_TLS_CERT) throw new ConfigError('TESSERA_TLS_CERT', 'required when TESSERA_TLS_KEY is set');
+    if (!env.TESSERA_TLS_KEY) throw new ConfigError('TESSERA_TLS_KEY', 'required when TESSERA_TLS_CERT is set');
+    tls = { cert: readPem(env.TESSERA_TLS_CERT, 'TESSERA_TLS_CERT'), key: readPem(env.TESSERA_TLS_KEY, 'TESSERA_TLS_KEY') };
+  }
+  const { masterKeys, masterKeyFile } = masterKeysFrom(env, databaseUrl);
+  return {
+    host, port, publicUrl, issuer: `${publicUrl}/`, managementAudience: `${publicUrl}/api/v2/`, databaseUrl,
+    adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, logLevel, workers,
+  };
+}
+
+function readPem(path: string, variable: string): Buffer {
+  try { return readFileSync(path); } catch (e) { throw new ConfigError(variable, `cannot read ${path}: ${(e as Error).message}`); }
+}
+
+/** The master key list, or (SQLite development setup only) a key generated once into the data folder with mode 0600. */
+function masterKeysFrom(env: NodeJS.ProcessEnv, databaseUrl: string): { masterKeys: Buffer[]; masterKeyFile?: string } {
+  if (env.TESSERA_MASTER_KEY) {
+    return { masterKeys: env.TESSERA_MASTER_KEY.split(',').map((k) => decodeMasterKey(k)) };
+  }
+  if (!databaseUrl.startsWith('sqlite:') || databaseUrl === 'sqlite::memory:') {
+    if (databaseUrl === 'sqlite::memory:') return { masterKeys: [randomBytes(32)] };
+    throw new ConfigError('TESSERA_MASTER_KEY', 'required with PostgreSQL (every instance must share it)');
+  }
+  const file = join(dirname(databaseUrl.slice('sqlite:'.length)), 'master.key');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  return { masterKeys: [decodeMasterKey(readFileSync(file, 'utf8'), `TESSERA_MASTER_KEY (from ${file})`)], masterKeyFile: file };
+}

@@ -1,0 +1,20 @@
+import type { OffsetWindow, Page } from '@tessera/core';
+
+export interface OffsetQuery { page?: number; per_page?: number; include_totals?: boolean }
+
+/**
+ * Auth0 offset paging, written once. With neither page nor per_page the whole collection comes back (what
+ * SDK v4 expects); otherwise per_page defaults to 50 and page to 0.
+ */
+export function offsetWindow(q: OffsetQuery): OffsetWindow {
+  if (q.page === undefined && q.per_page === undefined && !q.include_totals) return { offset: 0 };
+  const limit = q.per_page ?? 50;
+  return { offset: (q.page ?? 0) * limit, limit };
+}
+
+/** A bare array, or `{start, limit, total, <collection>}` when include_totals=true. */
+export function offsetBody<T, R>(collection: string, q: OffsetQuery, w: OffsetWindow, page: Page<T>, view: (t: T) => R): unknown {
+  const items = page.items.map(view);
+  if (!q.include_totals) return items;
+  return { start: w.offset, limit: w.limit ?? page.total, total: page.total, [collection]: items };
+}

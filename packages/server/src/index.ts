@@ -1,0 +1,7 @@
+export { buildApp } from './app';
+export { bootstrap, MANAGEMENT_API_NAME } from './bootstrap';
+export { loadConfig, ConfigError, SETTINGS, decodeMasterKey, type Config } from './config';
+export { createLogger } from './logger';
+export { buildServices, type Services } from './services';
+export { createTessera, listen, type Tessera } from './tessera';
+export { discoveryDocument } from './auth-api/discovery';

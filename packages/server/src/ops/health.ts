@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { Services } from '../services';
+
+/** /health/live (the process answers), /health/ready (storage answers, keys loaded), /metrics (Prometheus). */
+export async function opsRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({ name: 'tessera_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
+  const duration = new Histogram({ name: 'tessera_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['route'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unknown';
+    requests.inc({ route, status: reply.statusCode });
+    duration.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/health/live', { schema: { summary: 'Liveness', tags: ['ops'] }, logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get('/health/ready', { schema: { summary: 'Readiness', tags: ['ops'] }, logLevel: 'warn' }, async (_req, reply) => {
+    try {
+      await services.store.ping();
+      if (!services.keys.currentKid()) throw new Error('no signing key');
+      return { status: 'ok' };
+    } catch (e) {
+      return reply.code(503).send({ status: 'unavailable', reason: (e as Error).message });
+    }
+  });
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['ops'] }, logLevel: 'warn' }, async (_req, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()));
+}

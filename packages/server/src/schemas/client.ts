@@ -1,0 +1,82 @@
+import { Type, type TOptional } from '@sinclair/typebox';
+import { APP_TYPES, GRANT_TYPES } from '@tessera/core';
+import { Nullable, StringEnum } from './common';
+
+const Url = Type.String({ maxLength: 2048 });
+const Credential = Type.Union([
+  Type.Object({
+    credential_type: Type.Literal('public_key'), name: Type.Optional(Type.String({ maxLength: 128 })),
+    pem: Type.String({ minLength: 1, maxLength: 4096, description: 'PEM-formatted public key (SPKI and PKCS1) or X509 certificate.' }),
+    alg: Type.Optional(StringEnum(['RS256', 'RS384', 'PS256'] as const)),
+    kid: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    expires_at: Type.Optional(Type.String({ minLength: 1 })),
+  }, { additionalProperties: false }),
+  Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+]);
+
+const fields = {
+  name: Type.String({ minLength: 1, pattern: '^[^<>]+$', description: 'Name of this client (min length: 1 character, does not allow `<` or `>`).' }),
+  description: Type.String({ maxLength: 140, description: 'Free text description of this client (max length: 140 characters).' }),
+  logo_uri: Url,
+  callbacks: Type.Array(Url, { description: 'Comma-separated list of URLs whitelisted for Auth0 to use as a callback to the client after authentication.' }),
+  allowed_origins: Type.Array(Url), web_origins: Type.Array(Url), allowed_logout_urls: Type.Array(Url), allowed_clients: Type.Array(Type.String()),
+  initiate_login_uri: Url,
+  app_type: StringEnum(APP_TYPES, { description: 'The type of application this client represents' }),
+  grant_types: Type.Array(StringEnum(GRANT_TYPES), { description: 'List of grant types supported for this application.' }),
+  token_endpoint_auth_method: Nullable(StringEnum(['none', 'client_secret_post', 'client_secret_basic'] as const, { description: 'Defines the requested authentication method for the token endpoint.' })),
+  is_first_party: Type.Boolean({ description: 'Whether this client a first party client (true) or not (false).' }),
+  oidc_conformant: Type.Boolean(),
+  is_token_endpoint_ip_header_trusted: Type.Boolean(),
+  sso: Type.Boolean(), sso_disabled: Type.Boolean(), cross_origin_authentication: Type.Boolean(), custom_login_page_on: Type.Boolean(),
+  cross_origin_loc: Url, custom_login_page: Type.String(), custom_login_page_preview: Type.String(), form_template: Type.String(),
+  jwt_configuration: Type.Object({
+    lifetime_in_seconds: Type.Optional(Type.Integer({ minimum: 0 })), secret_encoded: Type.Optional(Type.Boolean()),
+    scopes: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    alg: Type.Optional(StringEnum(['HS256', 'RS256', 'RS512', 'PS256'] as const)),
+  }, { additionalProperties: true }),
+  client_metadata: Type.Record(Type.String(), Type.String({ maxLength: 255 }), { maxProperties: 10, description: 'Metadata associated with the client, in the form of an object with string values (max 255 chars). Maximum of 10 metadata properties allowed.' }),
+  refresh_token: Nullable(Type.Object({}, { additionalProperties: true })),
+  organization_usage: StringEnum(['deny', 'allow', 'require'] as const),
+  organization_require_behavior: Nullable(StringEnum(['no_prompt', 'pre_login_prompt', 'post_login_prompt'] as const)),
+  default_organization: Nullable(Type.Object({ organization_id: Type.String(), flows: Type.Array(Type.Literal('client_credentials')) }, { additionalProperties: false })),
+  client_authentication_methods: Nullable(Type.Object({
+    private_key_jwt: Type.Optional(Type.Object({ credentials: Type.Array(Credential, { minItems: 1, maxItems: 2 }) }, { additionalProperties: false })),
+  }, { additionalProperties: false })),
+  require_proof_of_possession: Type.Boolean(),
+  require_pushed_authorization_requests: Type.Boolean(),
+  addons: Type.Object({}, { additionalProperties: true }), mobile: Type.Object({}, { additionalProperties: true }),
+  native_social_login: Type.Object({}, { additionalProperties: true }), encryption_key: Nullable(Type.Object({}, { additionalProperties: true })),
+  client_aliases: Type.Array(Type.String()), oidc_logout: Type.Object({}, { additionalProperties: true }),
+  compliance_level: Nullable(Type.String()),
+};
+const optional = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof typeof fields]: TOptional<(typeof fields)[K]> };
+const { name: _n, ...patchFields } = optional;
+
+export const ClientCreateBody = Type.Object({ ...optional, name: fields.name }, { additionalProperties: false });
+export const ClientPatchBody = Type.Object({
+  ...patchFields, name: Type.Optional(fields.name),
+  client_secret: Type.Optional(Type.String({ minLength: 1, description: 'The secret used to sign tokens for the client' })),
+}, { additionalProperties: false });
+
+const Any = Type.Object({}, { additionalProperties: true });
+export const ClientResponse = Type.Object({
+  client_id: Type.String(), tenant: Type.Optional(Type.String()), name: Type.String(), description: Type.Optional(Type.String()),
+  global: Type.Optional(Type.Boolean()), client_secret: Type.Optional(Type.String()),
+  app_type: Type.Optional(Type.String()), logo_uri: Type.Optional(Type.String()),
+  is_first_party: Type.Boolean(), oidc_conformant: Type.Boolean(), is_token_endpoint_ip_header_trusted: Type.Boolean(),
+  callbacks: Type.Optional(Type.Array(Type.String())), allowed_origins: Type.Optional(Type.Array(Type.String())),
+  web_origins: Type.Optional(Type.Array(Type.String())), allowed_logout_urls: Type.Optional(Type.Array(Type.String())),
+  allowed_clients: Type.Optional(Type.Array(Type.String())), initiate_login_uri: Type.Optional(Type.String()),
+  grant_types: Type.Array(Type.String()), jwt_configuration: Any, signing_keys: Type.Optional(Type.Array(Any)),
+  sso: Type.Optional(Type.Boolean()), sso_disabled: Type.Boolean(), cross_origin_authentication: Type.Boolean(),
+  custom_login_page_on: Type.Boolean(), token_endpoint_auth_method: Type.Optional(Type.String()),
+  client_metadata: Type.Optional(Type.Record(Type.String(), Type.String())), refresh_token: Type.Optional(Any),
+  organization_usage: Type.Optional(Type.String()), organization_require_behavior: Type.Optional(Type.String()),
+  default_organization: Type.Optional(Any),
+  client_authentication_methods: Type.Optional(Type.Object({ private_key_jwt: Type.Optional(Type.Object({ credentials: Type.Array(Type.Object({ id: Type.String() })) })) })),
+  require_proof_of_possession: Type.Optional(Type.Boolean()), require_pushed_authorization_requests: Type.Optional(Type.Boolean()),
+  addons: Type.Optional(Any), mobile: Type.Optional(Any), native_social_login: Type.Optional(Any), encryption_key: Type.Optional(Any),
+  client_aliases: Type.Optional(Type.Array(Type.String())), oidc_logout: Type.Optional(Any), compliance_level: Type.Optional(Type.String()),
+  cross_origin_loc: Type.Optional(Type.String()), custom_login_page: Type.Optional(Type.String()),
+  custom_login_page_preview: Type.Optional(Type.String()), form_template: Type.Optional(Type.String()),
+});

@@ -1,0 +1,34 @@
+import { Type, type SchemaOptions, type Static, type TSchema } from '@sinclair/typebox';
+
+/**
+ * `T | null` as one schema (`type: [x, "null"]`) rather than anyOf, so a validation error names the real
+ * problem ("No enum match for …") instead of "does not match any schemas".
+ */
+export const Nullable = <T extends TSchema>(t: T) => {
+  const s = t as unknown as { type?: string | string[]; enum?: unknown[] };
+  const type = s.type === undefined ? undefined : [...(Array.isArray(s.type) ? s.type : [s.type]), 'null'];
+  return Type.Unsafe<Static<T> | null>({ ...t, ...(type && { type }), ...(s.enum && { enum: [...s.enum, null] }) });
+};
+
+/** A string enum as a single `enum` keyword (z-schema's "No enum match for: …"). */
+export const StringEnum = <const T extends readonly string[]>(values: T, opts: SchemaOptions = {}) =>
+  Type.Unsafe<T[number]>({ ...opts, type: 'string', enum: [...values] });
+
+/** Auth0's error envelope, declared on every route so undeclared statuses stand out. */
+export const ErrorBody = Type.Object({
+  statusCode: Type.Integer(), error: Type.String(), message: Type.String(), errorCode: Type.Optional(Type.String()),
+  attributes: Type.Optional(Type.Object({ error: Type.String() })),
+});
+
+export const errorResponses = {
+  400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody,
+};
+
+/** page/per_page/include_totals as Auth0 declares them. */
+export const OffsetPaging = {
+  page: Type.Optional(Type.Integer({ minimum: 0, description: 'Page index of the results to return. First page is 0.' })),
+  per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Number of results per page.' })),
+  include_totals: Type.Optional(Type.Boolean({ description: 'Return results inside an object that contains the total result count (true) or as a direct array of results (false, default).' })),
+};
+
+export const Empty = Type.Null({ description: 'No content' });

@@ -1,0 +1,30 @@
+import {
+  AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
+  KeyManager, ManagementTokenVerifier, ResourceServerService, SigningKeyService, TokenEndpoint, type Clock, type Store,
+} from '@tessera/core';
+
+export interface ServiceConfig { issuer: string; publicUrl: string; managementAudience: string }
+
+/** The composition root: every service wired from one store, one clock and the public URLs. No singletons. */
+export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
+  const changes = new ChangeFeed(store);
+  const directory = new Directory(store, changes);
+  const keys = new KeyManager(store, changes);
+  const minter = new AccessTokenMinter({ keys, clock, issuer: cfg.issuer });
+  const clientAuth = new ClientAuthenticator({ directory, clock, audiences: [cfg.issuer, `${cfg.publicUrl}/oauth/token`] });
+  const host = new URL(cfg.publicUrl).host;
+  return {
+    store, clock, changes, directory, keys, minter,
+    resourceServers: new ResourceServerService({
+      store, changes,
+      reservedIdentifiers: [cfg.managementAudience, `${cfg.publicUrl}/userinfo`, `${cfg.publicUrl}/mfa/`, `${cfg.publicUrl}/me/`],
+    }),
+    clients: new ClientService({ store, changes, clock }),
+    clientGrants: new ClientGrantService({ store, changes }),
+    signingKeys: new SigningKeyService({ store, keys, changes, clock, subject: host }),
+    managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),
+    tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter })]),
+  };
+}
+
+export type Services = ReturnType<typeof buildServices>;

@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import type { Repos, SecretBox, Store } from '@tessera/core';
+import type { Database, Db, Dialect } from './db';
+import { migrationsFor } from './migrations';
+import { SqlClientGrantRepo } from './repos/client-grants';
+import { SqlClientRepo } from './repos/clients';
+import { SqlMetaRepo } from './repos/meta';
+import { SqlResourceServerRepo } from './repos/resource-servers';
+import { SqlSigningKeyRepo } from './repos/signing-keys';
+
+export type { Dialect } from './db';
+
+export interface DatabaseTarget { dialect: Dialect; location: string }
+
+/** `sqlite:<path>` (or `sqlite::memory:`) or `postgres://…` / `postgresql://…`. */
+export function parseDatabaseUrl(url: string): DatabaseTarget {
+  if (url.startsWith('sqlite:')) {
+    const location = url.slice('sqlite:'.length);
+    if (!location) throw new Error('sqlite URL needs a path, e.g. sqlite:./data/tessera.db');
+    return { dialect: 'sqlite', location };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', location: url };
+  throw new Error('expected sqlite:<path> or postgres://…');
+}
+
+function connect(target: DatabaseTarget): Db {
+  if (target.dialect === 'sqlite') {
+    if (target.location !== ':memory:') mkdirSync(dirname(target.location), { recursive: true });
+    const database = new SqliteDatabase(target.location);
+    database.pragma('journal_mode = WAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  }
+  const pool = new pg.Pool({
+    connectionString: target.location,
+    max: 10,
+    types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) } as pg.CustomTypesConfig,
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+export async function migrate(db: Db, dialect: Dialect): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+function repos(db: Db, box: SecretBox): Repos {
+  return {
+    resourceServers: new SqlResourceServerRepo(db, box),
+    clients: new SqlClientRepo(db, box),
+    clientGrants: new SqlClientGrantRepo(db),
+    signingKeys: new SqlSigningKeyRepo(db, box),
+    meta: new SqlMetaRepo(db),
+  };
+}
+
+export interface OpenedStore extends Store { readonly db: Db; migrate(): Promise<string[]> }
+
+/** Opens the store (does not migrate; call `migrate()`). */
+export function openStore(url: string, box: SecretBox): OpenedStore {
+  const target = parseDatabaseUrl(url);
+  const db = connect(target);
+  return {
+    db,
+    dialect: target.dialect,
+    ...repos(db, box),
+    migrate: () => migrate(db, target.dialect),
+    async write(fn) {
+      return db.transaction().execute(async (trx) => {
+        const result = await fn(repos(trx, box));
+        await trx.updateTable('store_generation').set((eb) => ({ value: eb('value', '+', 1) })).where('id', '=', 1).execute();
+        return result;
+      });
+    },
+    async generation() {
+      const row = await db.selectFrom('store_generation').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
+      return Number(row.value);
+    },
+    async ping() { await sql`SELECT 1`.execute(db); },
+    async close() { await db.destroy(); },
+  };
+}

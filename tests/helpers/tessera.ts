@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { describe } from 'vitest';
+import type { Clock } from '@tessera/core';
+import { createLogger, createTessera, loadConfig, type Tessera } from '@tessera/server';
+import { createTestDatabase, postgresAvailable, type DialectName, type TestDatabase } from './databases';
+
+export const ADMIN_ID = 'test-admin-client';
+export const ADMIN_SECRET = 'test-admin-secret-0123456789abcdef';
+export const PUBLIC_URL = 'https://tessera.test';
+export const MGMT_AUDIENCE = `${PUBLIC_URL}/api/v2/`;
+
+/** A clock tests can move. */
+export class TestClock implements Clock {
+  constructor(public ms = Date.now()) {}
+  now() { return this.ms; }
+  advance(seconds: number) { this.ms += seconds * 1000; }
+}
+
+export interface TestServer {
+  t: Tessera;
+  db: TestDatabase;
+  dialect: DialectName;
+  clock: TestClock;
+  /** Management API token for the bootstrap admin (cached). */
+  adminToken(): Promise<string>;
+  /** app.inject with JSON handling and an admin token unless `token: null`. */
+  api(method: string, path: string, body?: unknown, opts?: { token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+  token(params: Record<string, string>, opts?: { json?: boolean; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions { env?: Record<string, string>; clock?: TestClock; masterKey?: string }
+
+/** Starts the real app (migrations, bootstrap, every route) on a fresh database of the given dialect. */
+export async function startTessera(dialect: DialectName, opts: StartOptions = {}): Promise<TestServer> {
+  const db = await createTestDatabase(dialect);
+  const clock = opts.clock ?? new TestClock();
+  const config = loadConfig({
+    TESSERA_DATABASE_URL: db.url,
+    TESSERA_PUBLIC_URL: PUBLIC_URL,
+    TESSERA_PORT: '0',
+    TESSERA_ADMIN_CLIENT_ID: ADMIN_ID,
+    TESSERA_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
+    TESSERA_MASTER_KEY: opts.masterKey ?? randomBytes(32).toString('base64'),
+    TESSERA_LOG_LEVEL: 'silent',
+    ...opts.env,
+  });
+  const t = await createTessera(config, { clock, logger: createLogger('silent') });
+  let admin: string | undefined;
+  const server: TestServer = {
+    t, db, dialect, clock,
+    async adminToken() {
+      if (!admin) {
+        const r = await server.token({ grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: ADMIN_SECRET, audience: MGMT_AUDIENCE });
+        if (r.status !== 200) throw new Error(`admin token: ${r.status} ${JSON.stringify(r.body)}`);
+        admin = r.body.access_token as string;
+      }
+      return admin;
+    },
+    async api(method, path, body, o = {}) {
+      const token = o.token === undefined ? await server.adminToken() : o.token;
+      const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...o.headers };
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      if (payload !== undefined) headers['content-type'] ??= 'application/json';
+      const res = await t.app.inject({ method: method as 'GET', url: `/api/v2${path}`, headers, payload });
+      return { status: res.statusCode, body: res.body ? safeJson(res.body) : undefined, headers: res.headers };
+    },
+    async token(params, o = {}) {
+      const res = await t.app.inject({
+        method: 'POST', url: '/oauth/token',
+        headers: { 'content-type': o.json ? 'application/json' : 'application/x-www-form-urlencoded', ...o.headers },
+        payload: o.json ? JSON.stringify(params) : new URLSearchParams(params).toString(),
+      });
+      return { status: res.statusCode, body: safeJson(res.body), headers: res.headers };
+    },
+    async close() {
+      await t.close();
+      await db.drop();
+    },
+  };
+  return server;
+}
+
+function safeJson(s: string): unknown {
+  try { return JSON.parse(s); } catch { return s; }
+}
+
+/**
+ * Runs a suite once per storage dialect: SQLite always, PostgreSQL when it answers (always in CI).
+ * `fn` receives the dialect name; use startTessera(dialect) in its hooks.
+ */
+export function eachDialect(title: string, fn: (dialect: DialectName) => void): void {
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    describe.skipIf(dialect === 'postgres' && !pgReady)(`${title} [${dialect}]`, () => fn(dialect));
+  }
+}
+
+const pgReady = await postgresAvailable();
