@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export const CLI = resolve(import.meta.dirname, '../../packages/cli/bin/tessera.mjs');
+
+/** A port that was free a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export interface RunningServer { proc: ChildProcess; output: () => string; exited: Promise<number | null>; stop(signal?: NodeJS.Signals): Promise<number | null> }
+
+/** Starts `tessera serve` as a user would (a child process) and waits for its "listening" line. */
+export async function spawnTessera(env: Record<string, string>, args: string[] = ['serve']): Promise<RunningServer> {
+  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 30_000);
+    const check = () => { if (/Tessera listening on/.test(out)) { clearTimeout(timer); res(); } };
+    proc.stdout!.on('data', check);
+    exited.then((code) => { clearTimeout(timer); rej(new Error(`server exited with ${code}:\n${out}`)); });
+  });
+  return {
+    proc, output: () => out, exited,
+    async stop(signal = 'SIGTERM') { if (proc.exitCode === null) proc.kill(signal); return exited; },
+  };
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    proc.stdout.on('data', (d) => { stdout += d; });
+    proc.stderr.on('data', (d) => { stderr += d; });
+    proc.once('exit', (code) => res({ code, stdout, stderr }));
+  });
+}
