@@ -5,9 +5,11 @@ import { Type, type SchemaOptions, type Static, type TSchema } from '@sinclair/t
  * problem ("No enum match for …") instead of "does not match any schemas".
  */
 export const Nullable = <T extends TSchema>(t: T) => {
-  const s = t as unknown as { type?: string | string[]; enum?: unknown[] };
-  const type = s.type === undefined ? undefined : [...(Array.isArray(s.type) ? s.type : [s.type]), 'null'];
-  return Type.Unsafe<Static<T> | null>({ ...t, ...(type && { type }), ...(s.enum && { enum: [...s.enum, null] }) });
+  const { const: constant, ...rest } = t as unknown as { type?: string | string[]; enum?: unknown[]; const?: unknown };
+  const type = rest.type === undefined ? undefined : [...(Array.isArray(rest.type) ? rest.type : [rest.type]), 'null'];
+  // a literal becomes a one-value enum, so `null` is not refused by `const`
+  const values = constant !== undefined ? [constant] : rest.enum;
+  return Type.Unsafe<Static<T> | null>({ ...rest, ...(type && { type }), ...(values && { enum: [...values, null] }) });
 };
 
 /** A string enum as a single `enum` keyword (z-schema's "No enum match for: …"). */
