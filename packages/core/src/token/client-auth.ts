@@ -1,13 +1,16 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { secretMatches } from '../crypto/compare';
-import { InvalidClient, InvalidRequest } from '../errors';
+import { InvalidClient, InvalidRequest, OAuthError } from '../errors';
 import type { Client, ClientCredential } from '../model';
 import type { Clock } from '../ports';
 import type { Directory } from '../services/directory';
 import type { TokenContext } from './types';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Auth0 accepts client assertions that expire at most 5 minutes ahead; `iat` is optional. */
+const MAX_ASSERTION_LIFETIME_S = 300;
+const CLOCK_TOLERANCE_S = 30;
 
 /**
  * Client authentication (RFC 6749 §2.3, RFC 7523 §2.2): client_secret_post, client_secret_basic,
@@ -21,6 +24,18 @@ export class ClientAuthenticator {
   constructor(private readonly deps: { directory: Directory; clock: Clock; audiences: string[] }) {}
 
   async authenticate(ctx: TokenContext, allowPublic: boolean): Promise<Client> {
+    try {
+      return await this.authenticateOnce(ctx, allowPublic);
+    } catch (e) {
+      // RFC 6749 §5.2: a failed Authorization-header authentication answers 401 with a challenge.
+      if (e instanceof InvalidClient && ctx.request.basic) {
+        throw new OAuthError(e.code, e.status, e.message, { cause: e.privateCause, headers: { 'www-authenticate': 'Basic realm="oauth"' } });
+      }
+      throw e;
+    }
+  }
+
+  private async authenticateOnce(ctx: TokenContext, allowPublic: boolean): Promise<Client> {
     const { params, basic } = ctx.request;
     const assertion = params.client_assertion;
     const methods = [basic !== undefined, params.client_secret !== undefined, assertion !== undefined].filter(Boolean).length;
@@ -62,6 +77,8 @@ export class ClientAuthenticator {
       clientId = typeof payload.sub === 'string' ? payload.sub : undefined;
     } catch { /* handled below */ }
     if (!clientId) throw new InvalidClient('assertion without sub');
+    const bodyClientId = ctx.request.params.client_id;
+    if (bodyClientId !== undefined && bodyClientId !== clientId) throw new InvalidClient('client_id does not match the assertion');
     const cached = await this.deps.directory.client(clientId);
     const creds = cached?.client.credentials ?? [];
     if (!cached || creds.length === 0) throw new InvalidClient('client has no registered public keys');
@@ -75,9 +92,11 @@ export class ClientAuthenticator {
         const { payload } = await jwtVerify(assertion, this.keyOf(cred), {
           issuer: clientId, subject: clientId, audience: this.deps.audiences,
           algorithms: cred.alg ? [cred.alg] : ['RS256', 'RS384', 'PS256'],
-          currentDate: new Date(now), requiredClaims: ['exp', 'jti'], maxTokenAge: '10m',
+          currentDate: new Date(now), requiredClaims: ['exp', 'jti'], clockTolerance: CLOCK_TOLERANCE_S,
         });
-        this.checkReplay(String(payload.jti), (payload.exp as number) * 1000, now);
+        const expMs = (payload.exp as number) * 1000;
+        if (expMs - now > (MAX_ASSERTION_LIFETIME_S + CLOCK_TOLERANCE_S) * 1000) throw new InvalidClient('assertion lives longer than 5 minutes');
+        this.checkReplay(`${clientId}\u0000${String(payload.jti)}`, expMs + CLOCK_TOLERANCE_S * 1000, now);
         ctx.authMethod = 'private_key_jwt';
         return this.done(ctx, cached);
       } catch (e) {
@@ -96,7 +115,8 @@ export class ClientAuthenticator {
   /** A client assertion may be used once (RFC 7523 §3 item 7). Per process; see docs/compatibility.md. */
   private checkReplay(jti: string, expMs: number, now: number): void {
     if (this.seenJti.size > 10_000) for (const [j, exp] of this.seenJti) if (exp < now) this.seenJti.delete(j);
-    if (this.seenJti.has(jti)) throw new InvalidClient('assertion replayed');
+    const seen = this.seenJti.get(jti);
+    if (seen !== undefined && seen >= now) throw new InvalidClient('assertion replayed');
     this.seenJti.set(jti, expMs);
   }
 }

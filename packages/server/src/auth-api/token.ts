@@ -1,5 +1,4 @@
-import { InvalidRequest, type TokenRequest } from '@tessera/core';
-import { parseBasicAuth } from '@tessera/core';
+import { InvalidRequest, OAuthError, parseBasicAuth, type TokenRequest, type TokenResponse as TokenBody } from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../services';
 
@@ -18,16 +17,31 @@ export function tokenRequestFrom(req: FastifyRequest): TokenRequest {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new InvalidRequest('The request body must be application/x-www-form-urlencoded or application/json.');
   }
+  const form = req.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded') === true;
   const params: Record<string, string> = {};
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-    if (Array.isArray(v)) throw new InvalidRequest(`Duplicate parameter: ${k}`);
+    if (Array.isArray(v)) throw new InvalidRequest(form ? `Duplicate parameter: ${k}` : `Invalid parameter: ${k} must be a string`);
     if (v === undefined || v === null) continue;
     if (typeof v === 'object') throw new InvalidRequest(`Invalid parameter: ${k} must be a string`);
     params[k] = String(v);
   }
   const basic = parseBasicAuth(req.headers.authorization);
-  if (basic === 'malformed') throw new InvalidRequest('Malformed HTTP Basic authorization header.');
+  if (basic === 'malformed') {
+    // an undecodable Basic header is a failed client authentication (RFC 6749 §5.2), not a syntax error
+    throw new OAuthError('access_denied', 401, 'Unauthorized', { cause: 'malformed Basic header', headers: { 'www-authenticate': 'Basic realm="oauth"' } });
+  }
   return { params, basic };
+}
+
+/** Exactly the declared fields, in the order Auth0 sends them: access_token, [refresh_token], [id_token], [scope], expires_in, token_type. */
+function inWireOrder(r: TokenBody): TokenBody {
+  const out: Partial<TokenBody> = { access_token: r.access_token };
+  if (r.refresh_token !== undefined) out.refresh_token = r.refresh_token;
+  if (r.id_token !== undefined) out.id_token = r.id_token;
+  if (r.scope !== undefined) out.scope = r.scope;
+  out.expires_in = r.expires_in;
+  out.token_type = r.token_type;
+  return out as TokenBody;
 }
 
 /** POST /oauth/token (RFC 6749 §3.2): transport only; the pipeline lives in @tessera/core. */
@@ -37,6 +51,7 @@ export async function tokenRoutes(app: FastifyInstance, { services }: { services
     logLevel: 'warn',
   }, async (req, reply) => {
     const res = await services.tokenEndpoint.handle(tokenRequestFrom(req));
-    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(res);
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+      .type('application/json; charset=utf-8').serializer(JSON.stringify).send(inWireOrder(res));
   });
 }

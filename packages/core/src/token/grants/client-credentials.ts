@@ -54,12 +54,15 @@ function checkClientPolicy(client: Client, api: ResourceServer): void {
   }
 }
 
-/** No scope requested → all granted; otherwise the request must be a subset of the grant. */
+/**
+ * No scope requested (absent, empty or only spaces) → all granted scopes that the API still defines;
+ * otherwise every requested scope must be granted, and exactly the requested ones are issued.
+ */
 function resolveScopes(requested: string | undefined, grant: ClientGrant, api: ResourceServer): string[] {
   const defined = effective.scopeValues(api);
   const granted = grant.allow_all_scopes ? defined : (grant.scope ?? []).filter((s) => defined.includes(s));
-  if (requested === undefined) return granted;
-  const wanted = [...new Set(requested.split(' ').filter(Boolean))];
+  const wanted = [...new Set((requested ?? '').split(' ').filter(Boolean))];
+  if (wanted.length === 0) return granted;
   const missing = wanted.filter((s) => !granted.includes(s));
   if (missing.length > 0) throw new AccessDenied(`Client has not been granted scopes: ${missing.join(' ')}`);
   return wanted;
