@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decodeJwt, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { decodeJwt, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eachDialect, startTessera, type TestServer } from './helpers/tessera';
 
