@@ -6,6 +6,7 @@ import { eachDialect, startTessera, type TestServer } from './helpers/tessera';
 const ISSUER = 'https://tessera.test/';
 const UNAUTHORIZED = { error: 'access_denied', error_description: 'Unauthorized' };
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+type SigningKey = Parameters<SignJWT['sign']>[0];
 
 /** Fixture: one API, one M2M client with a grant for read:orders. */
 async function m2m(s: TestServer, identifier: string) {
@@ -24,7 +25,7 @@ function basic(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
 }
 
-function assertion(clientId: string, key: CryptoKey, o: { jti?: string; aud?: string; exp?: number; iat?: boolean; iss?: string } = {}) {
+function assertion(clientId: string, key: SigningKey, o: { jti?: string; aud?: string; exp?: number; iat?: boolean; iss?: string } = {}) {
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setIssuer(o.iss ?? clientId).setSubject(clientId)
     .setAudience(o.aud ?? ISSUER).setJti(o.jti ?? randomUUID()).setExpirationTime(o.exp ?? now + 120);
@@ -124,8 +125,8 @@ eachDialect('token endpoint: client authentication', (dialect) => {
   });
 
   describe('private_key_jwt', () => {
-    let key: CryptoKey;
-    let otherKey: CryptoKey;
+    let key: SigningKey;
+    let otherKey: SigningKey;
     let clientId: string;
     beforeAll(async () => {
       const pair = await generateKeyPair('RS256', { extractable: true });
