@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { CertFiles } from './certs';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+export const ADMIN_CLIENT_ID = 'compat-admin';
+export const ADMIN_CLIENT_SECRET = `compat-admin-secret-${randomBytes(12).toString('hex')}`;
+
+export interface RunningServer { port: number; baseUrl: string; logFile: string; stop(): Promise<void> }
+
+/** A free loopback port (the server needs it before start-up: it is part of TESSERA_PUBLIC_URL). */
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * Starts Tessera exactly as a user does: `node packages/cli/bin/tessera.mjs serve`, configured only through
+ * TESSERA_* variables, serving HTTPS with the suite's certificate. Resolves once it prints its banner.
+ */
+export async function startServer(opts: { certs: CertFiles; databaseUrl: string; logDir: string; label: string }): Promise<RunningServer> {
+  const port = await freePort();
+  const baseUrl = `https://127.0.0.1:${port}`;
+  const logFile = join(opts.logDir, `server-${opts.label}.log`);
+  const log = createWriteStream(logFile);
+  const env = {
+    PATH: process.env.PATH, HOME: process.env.HOME,
+    TESSERA_HOST: '127.0.0.1',
+    TESSERA_PORT: String(port),
+    TESSERA_PUBLIC_URL: baseUrl,
+    TESSERA_DATABASE_URL: opts.databaseUrl,
+    TESSERA_TLS_CERT: opts.certs.serverCert,
+    TESSERA_TLS_KEY: opts.certs.serverKey,
+    TESSERA_ADMIN_CLIENT_ID: ADMIN_CLIENT_ID,
+    TESSERA_ADMIN_CLIENT_SECRET: ADMIN_CLIENT_SECRET,
+    TESSERA_MASTER_KEY: randomBytes(32).toString('base64'),
+    TESSERA_LOG_LEVEL: 'warn',
+  };
+  const child = spawn(process.execPath, [join(ROOT, 'packages/cli/bin/tessera.mjs'), 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  await new Promise<void>((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`${opts.label}: server did not start within 60 s\n${tail(logFile)}`)), 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Tessera listening on')) { clearTimeout(timer); ok(); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); fail(new Error(`${opts.label}: server exited with ${code} before listening\n${tail(logFile)}`)); });
+  });
+  return { port, baseUrl, logFile, stop: () => stop(child) };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export function tail(file: string, lines = 40): string {
+  try { return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n'); } catch { return ''; }
+}
