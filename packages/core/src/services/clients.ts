@@ -30,7 +30,11 @@ export class ClientService {
 
   async create(input: ClientInput & { name: string }, fixed?: { client_id?: string; client_secret?: string }): Promise<Client> {
     const appType = input.app_type;
-    const method = input.token_endpoint_auth_method ?? (appType === 'spa' || appType === 'native' ? 'none' : 'client_secret_post');
+    // private_key_jwt clients carry no token_endpoint_auth_method (Auth0 treats the two as alternatives)
+    const sent = input.token_endpoint_auth_method as Client['token_endpoint_auth_method'] | null | undefined;
+    const method = sent === null || (sent === undefined && input.client_authentication_methods)
+      ? undefined
+      : sent ?? (appType === 'spa' || appType === 'native' ? 'none' : 'client_secret_post');
     const c: Client = {
       client_id: fixed?.client_id ?? ids.client(),
       name: input.name,
@@ -43,7 +47,7 @@ export class ClientService {
       cross_origin_authentication: false,
       grant_types: [...DEFAULT_GRANT_TYPES],
       custom_login_page_on: true,
-      token_endpoint_auth_method: method,
+      ...(method && { token_endpoint_auth_method: method }),
       refresh_token: {
         rotation_type: 'non-rotating', expiration_type: 'non-expiring', leeway: 0, token_lifetime: 31557600,
         infinite_token_lifetime: true, infinite_idle_token_lifetime: true, idle_token_lifetime: 2592000,

@@ -56,7 +56,8 @@ export async function clientGrantRoutes(app: FastifyInstance, { services }: { se
   app.get('/client-grants', {
     schema: {
       summary: 'Get client grants', tags, querystring: ListQuery,
-      response: { 200: Type.Union([Type.Array(Grant), Type.Object({ client_grants: Type.Array(Grant), next: Type.Optional(Type.String()) }), Type.Object({ start: Type.Integer(), limit: Type.Integer(), total: Type.Integer(), client_grants: Type.Array(Grant) })]), ...errorResponses },
+      // closed objects: the serializer picks the first variant that matches, so an open checkpoint shape would eat the offset totals
+      response: { 200: Type.Union([Type.Array(Grant), Type.Object({ start: Type.Integer(), limit: Type.Integer(), total: Type.Integer(), client_grants: Type.Array(Grant) }, { additionalProperties: false }), Type.Object({ client_grants: Type.Array(Grant), next: Type.Optional(Type.String()) }, { additionalProperties: false })]), ...errorResponses },
     },
     config: { scopes: ['read:client_grants'] },
   }, async (req) => {

@@ -1,0 +1,292 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eachDialect, MGMT_AUDIENCE, startTessera, type TestServer } from './helpers/tessera';
+import { badRequest, createApi, createM2mClient, snapshot } from './helpers/management';
+
+const GRANT_NOT_FOUND = { statusCode: 404, error: 'Not Found', message: 'The client grant does not exist.', errorCode: 'inexistent_client_grant' };
+
+eachDialect('management: client grants', (dialect) => {
+  let s: TestServer;
+  beforeAll(async () => { s = await startTessera(dialect); });
+  afterAll(async () => { await s.close(); });
+
+  const scopes = [{ value: 'read:orders' }, { value: 'write:orders' }, { value: 'create:bar' }];
+  const setup = async () => ({ api: await createApi(s, { scopes }), client: await createM2mClient(s) });
+
+  describe('create', () => {
+    it('201; subject_type defaults to "client" and is echoed', async () => {
+      const { api, client } = await setup();
+      const r = await s.api('POST', '/client-grants', { client_id: client.client_id, audience: api.identifier, scope: ['read:orders'] });
+      expect(r.status).toBe(201);
+      expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(r.body).toEqual({ id: r.body.id, client_id: client.client_id, audience: api.identifier, scope: ['read:orders'], subject_type: 'client' });
+      expect(r.body.id).toMatch(/^cgr_[A-Za-z0-9]{16}$/);
+      expect((await s.api('GET', `/client-grants/${r.body.id}`)).body).toEqual(r.body);
+    });
+
+    it('the full recorded body (subject_type user, authorization_details_types) round-trips', async () => {
+      const { api, client } = await setup();
+      const body = { client_id: client.client_id, audience: api.identifier, scope: ['create:bar'], subject_type: 'user', authorization_details_types: ['payment', 'shipping'] };
+      const r = await s.api('POST', '/client-grants', body);
+      expect(r.status).toBe(201);
+      expect(r.body).toEqual({ id: r.body.id, ...body });
+    });
+
+    it('organization_usage and allow_any_organization are stored and returned', async () => {
+      const { api, client } = await setup();
+      const r = await s.api('POST', '/client-grants', { client_id: client.client_id, audience: api.identifier, scope: ['read:orders'], allow_any_organization: true, organization_usage: 'allow' });
+      expect(r.body).toEqual({ id: r.body.id, client_id: client.client_id, audience: api.identifier, scope: ['read:orders'], organization_usage: 'allow', allow_any_organization: true, subject_type: 'client' });
+    });
+
+    it('allow_all_scopes: true hides scope', async () => {
+      const { api, client } = await setup();
+      const r = await s.api('POST', '/client-grants', { client_id: client.client_id, audience: api.identifier, allow_all_scopes: true });
+      expect(r.status).toBe(201);
+      expect(r.body).toEqual({ id: r.body.id, client_id: client.client_id, audience: api.identifier, allow_all_scopes: true, subject_type: 'client' });
+    });
+
+    it('allow_all_scopes with a non-empty scope → 400', async () => {
+      const { api, client } = await setup();
+      const r = await s.api('POST', '/client-grants', { client_id: client.client_id, audience: api.identifier, allow_all_scopes: true, scope: ['read:orders'] });
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual(badRequest("Payload validation error: 'scope must be empty when allow_all_scopes is true' on property scope."));
+    });
+
+    it('a scope the API does not define → 400', async () => {
+      const { api, client } = await setup();
+      const r = await s.api('POST', '/client-grants', { client_id: client.client_id, audience: api.identifier, scope: ['read:orders', 'delete:everything'] });
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual(badRequest(`Payload validation error: 'Scopes not defined on the resource server ${api.identifier}: delete:everything' on property scope.`));
+    });
+
+    it('unknown client → 404 "Client not found"', async () => {
+      const { api } = await setup();
+      const r = await s.api('POST', '/client-grants', { client_id: 'nope', audience: api.identifier });
+      expect(r.status).toBe(404);
+      expect(r.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Client not found', errorCode: 'inexistent_client' });
+    });
+
+    it('unknown API → 404 "No resource with identifier <aud>"', async () => {
+      const { client } = await setup();
+      const r = await s.api('POST', '/client-grants', { client_id: client.client_id, audience: 'https://nowhere.example.com' });
+      expect(r.status).toBe(404);
+      expect(r.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'No resource with identifier https://nowhere.example.com', errorCode: 'inexistent_resource_server' });
+    });
+
+    it('a duplicate (client, audience, subject_type) → 409; another subject_type is fine', async () => {
+      const { api, client } = await setup();
+      const body = { client_id: client.client_id, audience: api.identifier, scope: ['read:orders'] };
+      expect((await s.api('POST', '/client-grants', body)).status).toBe(201);
+      const dup = await s.api('POST', '/client-grants', { ...body, scope: [] });
+      expect(dup.status).toBe(409);
+      expect(dup.body).toEqual({ statusCode: 409, error: 'Conflict', message: 'A client grant for this client, audience and subject type already exists.', errorCode: 'client_grant_conflict' });
+      expect((await s.api('POST', '/client-grants', { ...body, subject_type: 'user' })).status).toBe(201);
+    });
+
+    it.each([
+      [{ scope: ['read:orders'] }, "Payload validation error: 'Missing required property: audience'."],
+      [{ audience: 'x', subject_type: 'robot' }, "Payload validation error: 'No enum match for: \"robot\"' on property subject_type (The type of application access the client grant allows.)."],
+      [{ audience: 'x', scope: 'read:orders' }, "Payload validation error: 'Expected type array but found type string' on property scope (Scopes allowed for this client grant.)."],
+      [{ audience: 'x', scope: [''] }, "Payload validation error: 'String is too short (0 chars), minimum 1' on property scope[0]."],
+      [{ audience: 'x', foo: 1 }, "Payload validation error: 'Additional properties not allowed: foo'."],
+      [{ audience: '' }, "Payload validation error: 'String is too short (0 chars), minimum 1' on property audience (The audience (API identifier) of this client grant)."],
+    ])('invalid body %j → 400', async (body, message) => {
+      const r = await s.api('POST', '/client-grants', { client_id: 'c', ...body });
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual(badRequest(message));
+    });
+
+    it('neither client_id nor default_for → 400', async () => {
+      const { api } = await setup();
+      const r = await s.api('POST', '/client-grants', { audience: api.identifier });
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual(badRequest("Payload validation error: 'Exactly one of client_id or default_for must be provided'."));
+    });
+  });
+
+  describe('patch and delete', () => {
+    const grant = async (extra: Record<string, unknown> = {}) => {
+      const { api, client } = await setup();
+      const r = await s.api('POST', '/client-grants', { client_id: client.client_id, audience: api.identifier, scope: ['read:orders'], ...extra });
+      expect(r.status).toBe(201);
+      return r.body as Record<string, any>;
+    };
+
+    it('scope is replaced whole (200)', async () => {
+      const g = await grant();
+      const r = await s.api('PATCH', `/client-grants/${g.id}`, { scope: ['write:orders', 'create:bar'] });
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({ ...g, scope: ['write:orders', 'create:bar'] });
+      expect((await s.api('GET', `/client-grants/${g.id}`)).body).toEqual(r.body);
+    });
+
+    it('scope: null removes it', async () => {
+      const g = await grant();
+      const r = await s.api('PATCH', `/client-grants/${g.id}`, { scope: null });
+      expect(r.status).toBe(200);
+      const { scope: _s, ...rest } = g;
+      expect(r.body).toEqual(rest);
+    });
+
+    it('allow_all_scopes: true via PATCH with scope [] hides scope; a PATCH adding scope while allow_all_scopes → 400', async () => {
+      const g = await grant();
+      const r = await s.api('PATCH', `/client-grants/${g.id}`, { allow_all_scopes: true, scope: [] });
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({ id: g.id, client_id: g.client_id, audience: g.audience, subject_type: 'client', allow_all_scopes: true });
+      const bad = await s.api('PATCH', `/client-grants/${g.id}`, { scope: ['read:orders'] });
+      expect(bad.status).toBe(400);
+      expect(bad.body).toEqual(badRequest("Payload validation error: 'scope must be empty when allow_all_scopes is true' on property scope."));
+    });
+
+    it.each(['client_id', 'audience', 'subject_type', 'id'])('%s is immutable → 400', async (key) => {
+      const g = await grant();
+      const r = await s.api('PATCH', `/client-grants/${g.id}`, { [key]: key === 'subject_type' ? 'user' : 'other' });
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual(badRequest(`Payload validation error: 'Additional properties not allowed: ${key}'.`));
+      expect((await s.api('GET', `/client-grants/${g.id}`)).body).toEqual(g);
+    });
+
+    it('an empty PATCH body → 400 minProperties', async () => {
+      const g = await grant();
+      const r = await s.api('PATCH', `/client-grants/${g.id}`, {});
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual(badRequest("Payload validation error: 'Too few properties defined (0), minimum 1'."));
+    });
+
+    it('PATCH with an undefined scope → 400 and nothing changes', async () => {
+      const g = await grant();
+      const r = await s.api('PATCH', `/client-grants/${g.id}`, { scope: ['read:orders', 'nope'] });
+      expect(r.status).toBe(400);
+      expect((await s.api('GET', `/client-grants/${g.id}`)).body).toEqual(g);
+    });
+
+    it('DELETE → 204, then 404 for GET, PATCH and DELETE', async () => {
+      const g = await grant();
+      const r = await s.api('DELETE', `/client-grants/${g.id}`);
+      expect(r.status).toBe(204);
+      expect(r.body).toBeUndefined();
+      expect((await s.api('GET', `/client-grants/${g.id}`)).body).toEqual(GRANT_NOT_FOUND);
+      expect((await s.api('PATCH', `/client-grants/${g.id}`, { scope: [] })).body).toEqual(GRANT_NOT_FOUND);
+      const again = await s.api('DELETE', `/client-grants/${g.id}`);
+      expect(again.status).toBe(404);
+      expect(again.body).toEqual(GRANT_NOT_FOUND);
+    });
+
+    it('deleting an API removes its grants', async () => {
+      const g = await grant();
+      expect((await s.api('DELETE', `/resource-servers/${encodeURIComponent(g.audience)}`)).status).toBe(204);
+      expect((await s.api('GET', `/client-grants/${g.id}`)).status).toBe(404);
+      expect((await s.api('GET', `/client-grants?audience=${encodeURIComponent(g.audience)}`)).body).toEqual([]);
+    });
+
+    it('a grant lets its client get a token; deleting it stops that', async () => {
+      const { api, client } = await setup();
+      const g = await s.api('POST', '/client-grants', { client_id: client.client_id, audience: api.identifier, scope: ['read:orders'] });
+      const params = { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, audience: api.identifier };
+      const ok = await s.token(params);
+      expect(ok.status).toBe(200);
+      expect(ok.body.scope).toBe('read:orders');
+      await s.api('DELETE', `/client-grants/${g.body.id}`);
+      expect((await s.token(params)).status).toBe(403);
+    });
+  });
+});
+
+eachDialect('management: client grants list', (dialect) => {
+  let s: TestServer;
+  let apiA: Record<string, any>;
+  let apiB: Record<string, any>;
+  const grants: Array<Record<string, any>> = [];
+  beforeAll(async () => {
+    s = await startTessera(dialect);
+    apiA = await createApi(s, { identifier: 'https://a.example.com', scopes: [{ value: 'r' }] });
+    apiB = await createApi(s, { identifier: 'https://b.example.com', scopes: [{ value: 'r' }] });
+    for (let i = 0; i < 3; i++) {
+      const c = await createM2mClient(s, `grantee-${i}`);
+      for (const [api, subject_type] of [[apiA, 'client'], [apiB, 'client'], [apiA, 'user']] as const) {
+        const r = await s.api('POST', '/client-grants', { client_id: c.client_id, audience: api.identifier, scope: ['r'], subject_type });
+        grants.push(r.body);
+      }
+    }
+  });
+  afterAll(async () => { await s.close(); });
+
+  const all = () => grants.length + 1; // + the bootstrap admin's Management API grant
+
+  it('no paging parameters: a bare array of every grant (SDK v4)', async () => {
+    const r = await s.api('GET', '/client-grants');
+    expect(r.status).toBe(200);
+    expect(r.body).toHaveLength(all());
+    expect(r.body[0]).toMatchObject({ audience: MGMT_AUDIENCE, allow_all_scopes: true, subject_type: 'client' });
+    expect(r.body.slice(1)).toEqual(grants);
+  });
+
+  it('checkpoint paging: take/from walk every grant, next omitted on the last page', async () => {
+    const seen: Array<Record<string, any>> = [];
+    let from: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const r = await s.api('GET', `/client-grants?include_totals=true&take=4${from ? `&from=${encodeURIComponent(from)}` : ''}`);
+      expect(r.status).toBe(200);
+      pages++;
+      seen.push(...r.body.client_grants);
+      if (r.body.next === undefined) {
+        expect(Object.keys(r.body)).toEqual(['client_grants']);
+        break;
+      }
+      expect(Object.keys(r.body).sort()).toEqual(['client_grants', 'next']);
+      expect(r.body.client_grants).toHaveLength(4);
+      from = r.body.next;
+    }
+    expect(pages).toBe(Math.ceil(all() / 4));
+    expect(seen.slice(1)).toEqual(grants);
+  });
+
+  it('take wins over per_page/include_totals (Terraform data source)', async () => {
+    const r = await s.api('GET', `/client-grants?client_id=${grants[0].client_id}&include_totals=true&per_page=50&take=100`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ client_grants: grants.slice(0, 3) });
+  });
+
+  it('a take equal to the remaining count has no next', async () => {
+    const r = await s.api('GET', `/client-grants?take=${all()}`);
+    expect(r.body.client_grants).toHaveLength(all());
+    expect('next' in r.body).toBe(false);
+  });
+
+  it('offset paging with include_totals gives the exact total', async () => {
+    const r = await s.api('GET', '/client-grants?page=1&per_page=4&include_totals=true');
+    expect(r.body).toEqual({ start: 4, limit: 4, total: all(), client_grants: grants.slice(3, 7) });
+    const past = await s.api('GET', '/client-grants?page=10&per_page=4&include_totals=true');
+    expect(past.body).toEqual({ start: 40, limit: 4, total: all(), client_grants: [] });
+  });
+
+  it('filters: audience, client_id, subject_type, and the three together (Terraform lookup)', async () => {
+    const byAud = await s.api('GET', `/client-grants?audience=${encodeURIComponent(apiB.identifier)}`);
+    expect(byAud.body).toEqual(grants.filter((g) => g.audience === apiB.identifier));
+    const byClient = await s.api('GET', `/client-grants?client_id=${grants[3].client_id}`);
+    expect(byClient.body).toEqual(grants.slice(3, 6));
+    const users = await s.api('GET', '/client-grants?subject_type=user&include_totals=true&per_page=50');
+    expect(users.body).toEqual({ start: 0, limit: 50, total: 3, client_grants: grants.filter((g) => g.subject_type === 'user') });
+    const one = await s.api('GET', `/client-grants?audience=${encodeURIComponent(apiA.identifier)}&client_id=${grants[6].client_id}&subject_type=client&include_totals=true&per_page=50`);
+    expect(one.body).toEqual({ start: 0, limit: 50, total: 1, client_grants: [grants[6]] });
+  });
+
+  it.each([
+    ['take=0', "Query validation error: 'Value 0 is less than minimum 1' on property take (Number of results per page. Defaults to 50.)."],
+    ['take=101', "Query validation error: 'Value 101 is greater than maximum 100' on property take (Number of results per page. Defaults to 50.)."],
+    ['from=%21%21garbage', "Query validation error: 'Invalid checkpoint' on property from (Optional Id from which to start selection.)."],
+    ['subject_type=robot', "Query validation error: 'No enum match for: \"robot\"' on property subject_type."],
+  ])('bad query %s → 400 invalid_query_string', async (q, message) => {
+    const r = await s.api('GET', `/client-grants?${q}`);
+    expect(r.status).toBe(400);
+    expect(r.body).toEqual(badRequest(message, 'invalid_query_string'));
+  });
+
+  it('failed writes leave the list unchanged', async () => {
+    const before = await snapshot(s);
+    await s.api('POST', '/client-grants', { client_id: grants[0].client_id, audience: apiA.identifier, scope: ['r'] });
+    await s.api('POST', '/client-grants', { client_id: grants[0].client_id, audience: 'https://c.example.com' });
+    await s.api('PATCH', `/client-grants/${grants[0].id}`, { audience: apiB.identifier });
+    expect(await snapshot(s)).toEqual(before);
+  });
+});
