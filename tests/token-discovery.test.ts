@@ -1,0 +1,64 @@
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ADMIN_ID, ADMIN_SECRET, eachDialect, startTessera, type TestServer } from './helpers/tessera';
+
+/** The document a real tenant serves (contract §7.11), with {domain} replaced by `base`. */
+function auth0Document(base: string) {
+  return {
+    issuer: `${base}/`,
+    authorization_endpoint: `${base}/authorize`,
+    token_endpoint: `${base}/oauth/token`,
+    device_authorization_endpoint: `${base}/oauth/device/code`,
+    userinfo_endpoint: `${base}/userinfo`,
+    mfa_challenge_endpoint: `${base}/mfa/challenge`,
+    jwks_uri: `${base}/.well-known/jwks.json`,
+    registration_endpoint: `${base}/oidc/register`,
+    revocation_endpoint: `${base}/oauth/revoke`,
+    scopes_supported: ['openid', 'profile', 'offline_access', 'name', 'given_name', 'family_name', 'nickname', 'email', 'email_verified', 'picture', 'created_at', 'identities', 'phone', 'address'],
+    response_types_supported: ['code', 'token', 'id_token', 'code token', 'code id_token', 'token id_token', 'code token id_token'],
+    code_challenge_methods_supported: ['S256', 'plain'],
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['HS256', 'RS256', 'PS256'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    claims_supported: ['aud', 'auth_time', 'created_at', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'identities', 'iss', 'name', 'nickname', 'phone_number', 'picture', 'sub'],
+    request_uri_parameter_supported: false,
+    request_parameter_supported: false,
+    token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
+  };
+}
+
+eachDialect('discovery (contract §7.11)', (dialect) => {
+  let s: TestServer;
+  let custom: TestServer;
+  beforeAll(async () => {
+    s = await startTessera(dialect);
+    custom = await startTessera(dialect, { env: { TESSERA_PUBLIC_URL: 'https://login.example.org/' } });
+  });
+  afterAll(async () => { await s.close(); await custom.close(); });
+
+  for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+    it(`GET ${path} is Auth0's document with URLs from TESSERA_PUBLIC_URL`, async () => {
+      const res = await s.t.app.inject({ method: 'GET', url: path });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.headers['cache-control']).toBe('public, max-age=15');
+      expect(res.json()).toEqual(auth0Document('https://tessera.test'));
+      expect(Object.keys(res.json())).toEqual(Object.keys(auth0Document('x')));
+    });
+  }
+
+  it('follows another TESSERA_PUBLIC_URL (trailing slash normalised), and tokens carry the same issuer string', async () => {
+    const res = await custom.t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
+    expect(res.json()).toEqual(auth0Document('https://login.example.org'));
+    const t = await custom.token({ grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: ADMIN_SECRET, audience: 'https://login.example.org/api/v2/' });
+    expect(t.status).toBe(200);
+    expect(decodeJwt(t.body.access_token)).toMatchObject({ iss: 'https://login.example.org/', aud: 'https://login.example.org/api/v2/' });
+  });
+
+  it('the default Management audience belongs to the configured public URL only', async () => {
+    const t = await custom.token({ grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: ADMIN_SECRET, audience: 'https://tessera.test/api/v2/' });
+    expect(t.status).toBe(403);
+    expect(t.body).toEqual({ error: 'access_denied', error_description: 'Service not enabled within domain: https://tessera.test/api/v2/' });
+  });
+});
