@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { serveCommand } from './serve';
 import { migrateCommand } from './migrate';
 import { keysCommand } from './keys';
+import { applyCommand, destroyCommand, exportCommand, importCommand, planCommand, schemaCommand, validateCommand } from './deploy/commands';
 
 const program = new Command()
   .name('tessera')
@@ -11,5 +12,6 @@ const program = new Command()
 program.addCommand(serveCommand(), { isDefault: true });
 program.addCommand(migrateCommand());
 program.addCommand(keysCommand());
+for (const deploy of [validateCommand(), planCommand(), applyCommand(), importCommand(), exportCommand(), destroyCommand(), schemaCommand()]) program.addCommand(deploy);
 
 await program.parseAsync(process.argv);
