@@ -70,3 +70,11 @@ function toBadRequest(e: ErrorObject | undefined, part: { prefix: string; errorC
   const description = (e.parentSchema as { description?: string } | undefined)?.description;
   return new BadRequest(`${part.prefix}: '${msg}' on property ${path}${description ? ` (${description})` : ''}.`, part.errorCode);
 }
+
+/**
+ * Management bodies are JSON (or form-encoded, as the OAS declares); Fastify's built-in text/plain parser
+ * is dropped inside the calling plugin so any other content type is a 415, not a string failing validation.
+ */
+export function managementBodies(app: { removeContentTypeParser(type: string): void }): void {
+  app.removeContentTypeParser('text/plain');
+}
