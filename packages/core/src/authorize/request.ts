@@ -1,0 +1,128 @@
+import { OAuthError, TesseraError, UnauthorizedClient } from '../errors';
+import type { Client } from '../model';
+import { splitScope } from '../services/user-tokens';
+
+export type ResponseMode = 'query' | 'fragment' | 'form_post';
+
+/** A validated /authorize request (OAuth 2.0 §4.1.1/§4.2.1, OIDC Core §3), carried through login and consent. */
+export interface AuthorizeRequest {
+  clientId: string;
+  redirectUri: string;
+  redirectUriGiven: boolean;
+  responseType: string[];
+  responseMode: ResponseMode;
+  state?: string;
+  nonce?: string;
+  scopes?: string[];
+  audience?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256' | 'plain';
+  organization?: string;
+  prompt: string[];
+  maxAge?: number;
+  loginHint?: string;
+}
+
+/**
+ * An /authorize error that cannot be sent back to the client (unknown client, unregistered redirect_uri):
+ * rendered as an error page, never as a redirect (RFC 6749 §4.1.2.1).
+ */
+export class AuthorizePageError extends TesseraError {
+  readonly status = 400;
+  constructor(readonly code: string, description: string) { super(description); }
+}
+
+/** An /authorize error returned to the client's redirect_uri. */
+export const redirectError = (code: string, description: string) => new OAuthError(code, 400, description);
+
+const RESPONSE_TYPES = new Set(['code', 'token', 'id_token', 'code token', 'code id_token', 'token id_token', 'code token id_token']);
+const PKCE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
+/** Client metadata flag that lets a client use the PKCE `plain` method (S256 only otherwise). */
+export const PKCE_PLAIN_METADATA = 'tessera_allow_pkce_plain';
+
+/** Step 1: the client and its redirect_uri; failures here are rendered, not redirected. */
+export function checkClientAndRedirect(p: Record<string, string | undefined>, client: Client | undefined): { redirectUri: string; given: boolean } {
+  if (!p.client_id) throw new AuthorizePageError('invalid_request', 'Missing required parameter: client_id');
+  if (!client) throw new AuthorizePageError('invalid_request', `Unknown client: ${p.client_id}`);
+  const callbacks = client.callbacks ?? [];
+  if (p.redirect_uri === undefined) {
+    if (callbacks.length === 0) throw new AuthorizePageError('invalid_request', 'Missing required parameter: redirect_uri');
+    return { redirectUri: callbacks[0], given: false };
+  }
+  if (!callbacks.includes(p.redirect_uri)) {
+    throw new AuthorizePageError('invalid_request', `Callback URL mismatch. ${p.redirect_uri} is not in the list of allowed callback URLs`);
+  }
+  return { redirectUri: p.redirect_uri, given: true };
+}
+
+/** The response mode to use for an error when the request's own mode is unusable. */
+export function fallbackMode(p: Record<string, string | undefined>): ResponseMode {
+  if (p.response_mode === 'query' || p.response_mode === 'fragment' || p.response_mode === 'form_post') return p.response_mode;
+  return (p.response_type ?? 'code').split(' ').some((t) => t === 'token' || t === 'id_token') ? 'fragment' : 'query';
+}
+
+/** Step 2: everything else; failures are redirected to the (now trusted) redirect_uri. */
+export function parseAuthorizeRequest(p: Record<string, string | undefined>, client: Client, redirect: { redirectUri: string; given: boolean }): AuthorizeRequest {
+  if (!p.response_type) throw redirectError('invalid_request', 'Missing required parameter: response_type');
+  const types = [...new Set(p.response_type.split(' ').filter(Boolean))];
+  const canonical = ['code', 'token', 'id_token'].filter((t) => types.includes(t));
+  if (canonical.length !== types.length || !RESPONSE_TYPES.has(canonical.join(' '))) {
+    throw redirectError('unsupported_response_type', `Unsupported response type: ${p.response_type}`);
+  }
+  if (canonical.includes('code') && !client.grant_types.includes('authorization_code')) {
+    throw new UnauthorizedClient("Grant type 'authorization_code' not allowed for the client.");
+  }
+  if (canonical.some((t) => t !== 'code') && !client.grant_types.includes('implicit')) {
+    throw new UnauthorizedClient("Grant type 'implicit' not allowed for the client.");
+  }
+  const implicit = canonical.some((t) => t !== 'code');
+  const mode = (p.response_mode ?? (implicit ? 'fragment' : 'query')) as ResponseMode;
+  if (!['query', 'fragment', 'form_post'].includes(mode)) throw redirectError('invalid_request', `Unsupported response_mode: ${p.response_mode}`);
+  if (mode === 'query' && implicit) throw redirectError('invalid_request', `response_mode query is not allowed with response_type ${p.response_type}`);
+  const scopes = splitScope(p.scope);
+  if (canonical.includes('id_token')) {
+    if (!scopes?.includes('openid')) throw redirectError('invalid_request', 'The id_token response type requires the openid scope');
+    if (!p.nonce) throw redirectError('invalid_request', 'Missing required parameter: nonce');
+  }
+  const prompt = (p.prompt ?? '').split(' ').filter(Boolean);
+  if (prompt.some((x) => !PROMPTS.has(x))) throw redirectError('invalid_request', `Unsupported prompt: ${p.prompt}`);
+  if (prompt.includes('none') && prompt.length > 1) throw redirectError('invalid_request', 'prompt=none cannot be combined with other values');
+  let maxAge: number | undefined;
+  if (p.max_age !== undefined) {
+    if (!/^\d{1,10}$/.test(p.max_age)) throw redirectError('invalid_request', 'max_age must be a non-negative integer');
+    maxAge = Number(p.max_age);
+  }
+  const req: AuthorizeRequest = {
+    clientId: client.client_id, redirectUri: redirect.redirectUri, redirectUriGiven: redirect.given,
+    responseType: canonical, responseMode: mode, prompt, scopes,
+  };
+  for (const [k, v] of [['state', p.state], ['nonce', p.nonce], ['audience', p.audience], ['organization', p.organization], ['loginHint', p.login_hint]] as const) {
+    if (v !== undefined && v !== '') req[k] = v;
+  }
+  if (maxAge !== undefined) req.maxAge = maxAge;
+  checkPkce(p, client, req);
+  checkOrganizationUsage(client, req);
+  return req;
+}
+
+function checkPkce(p: Record<string, string | undefined>, client: Client, req: AuthorizeRequest): void {
+  if (p.code_challenge === undefined) {
+    if (p.code_challenge_method !== undefined) throw redirectError('invalid_request', 'Missing required parameter: code_challenge');
+    return;
+  }
+  const method = p.code_challenge_method ?? 'plain';
+  if (method !== 'S256' && method !== 'plain') throw redirectError('invalid_request', `Unsupported code_challenge_method: ${method}`);
+  if (method === 'plain' && client.client_metadata?.[PKCE_PLAIN_METADATA] !== 'true') {
+    throw redirectError('invalid_request', 'code_challenge_method plain is not allowed for this client; use S256');
+  }
+  if (!PKCE_CHALLENGE.test(p.code_challenge)) throw redirectError('invalid_request', 'Invalid code_challenge');
+  req.codeChallenge = p.code_challenge;
+  req.codeChallengeMethod = method;
+}
+
+function checkOrganizationUsage(client: Client, req: AuthorizeRequest): void {
+  const usage = client.organization_usage ?? 'deny';
+  if (req.organization !== undefined && usage === 'deny') throw redirectError('invalid_request', 'parameter organization is not allowed for this client');
+  if (req.organization === undefined && usage === 'require') throw redirectError('invalid_request', 'parameter organization is required for this client');
+}

@@ -1,0 +1,186 @@
+import { randomBase64Url, randomHex } from '../crypto/random';
+import type { SecretBox } from '../crypto/envelope';
+import { AccessDenied, OAuthError } from '../errors';
+import type { Client, Organization, User } from '../model';
+import type { Clock, Store } from '../ports';
+import type { Directory } from '../services/directory';
+import type { ScopeDecision, UserTokenService } from '../services/user-tokens';
+import { hashSecret } from '../token/refresh-tokens';
+import {
+  AuthorizePageError, checkClientAndRedirect, fallbackMode, parseAuthorizeRequest, redirectError,
+  type AuthorizeRequest, type ResponseMode,
+} from './request';
+
+/** Where the browser goes with the result (RFC 6749 §4.1.2, OAuth 2.0 Multiple Response Types, Form Post). */
+export interface AuthorizeResponse { redirectUri: string; mode: ResponseMode; params: Record<string, string> }
+
+export type Outcome =
+  | { kind: 'respond'; response: AuthorizeResponse }
+  | { kind: 'consent'; client: Client; decision: ScopeDecision; organization?: Organization };
+
+export interface LoginState { user: User; authTime: number; sessionId?: string }
+
+const CODE_LIFETIME_MS = 5 * 60_000;
+const TX_LIFETIME_MS = 60 * 60_000;
+const TX_AAD = 'authorize-transaction';
+
+const isLocalhost = (uri: string): boolean => {
+  try {
+    const h = new URL(uri).hostname;
+    return h === 'localhost' || h.endsWith('.localhost') || h === '127.0.0.1' || h === '[::1]';
+  } catch { return false; }
+};
+
+/**
+ * The /authorize state machine, free of HTTP: validate the request, decide whether a login or consent is
+ * needed, and produce the response parameters (code, tokens, ID token). The pending request travels
+ * between the pages sealed (AES-256-GCM) in a transaction handle with a one-hour expiry.
+ */
+export class AuthorizeService {
+  constructor(private readonly deps: {
+    store: Store; directory: Directory; clock: Clock; box: SecretBox; userTokens: UserTokenService;
+  }) {}
+
+  /** Validates a raw /authorize query. Throws AuthorizePageError (render) or `{error, response}` for redirects. */
+  async parse(p: Record<string, string | undefined>): Promise<AuthorizeRequest> {
+    const client = p.client_id ? (await this.deps.directory.client(p.client_id))?.client : undefined;
+    const redirect = checkClientAndRedirect(p, client);
+    try {
+      return parseAuthorizeRequest(p, client as Client, redirect);
+    } catch (e) {
+      if (e instanceof OAuthError) throw new AuthorizeRedirect(e, { redirectUri: redirect.redirectUri, mode: fallbackMode(p), state: p.state });
+      throw e;
+    }
+  }
+
+  seal(req: AuthorizeRequest): string {
+    return this.deps.box.seal(JSON.stringify({ r: req, exp: this.deps.clock.now() + TX_LIFETIME_MS, n: randomBase64Url(9) }), TX_AAD);
+  }
+
+  open(handle: string | undefined): AuthorizeRequest {
+    try {
+      const tx = JSON.parse(this.deps.box.openString(handle ?? '', TX_AAD)) as { r: AuthorizeRequest; exp: number };
+      if (tx.exp > this.deps.clock.now()) return tx.r;
+    } catch { /* below */ }
+    throw new AuthorizePageError('invalid_request', 'The login transaction is invalid or has expired. Start again from the application.');
+  }
+
+  /** Whether an existing session can be used (not with prompt=login, and within max_age). */
+  sessionUsable(req: AuthorizeRequest, authTime: number): boolean {
+    if (req.prompt.includes('login')) return false;
+    return req.maxAge === undefined || this.deps.clock.now() - authTime <= req.maxAge * 1000;
+  }
+
+  /** With a logged-in user: consent page, or the response. `consented` records the user's approval first. */
+  async proceed(req: AuthorizeRequest, login: LoginState, consented = false): Promise<Outcome> {
+    return this.redirectOnError(req, async () => {
+      const client = (await this.deps.directory.client(req.clientId))?.client;
+      if (!client) throw new AuthorizePageError('invalid_request', `Unknown client: ${req.clientId}`);
+      const organization = await this.organization(req, login.user);
+      const decision = await this.deps.userTokens.decide({
+        client, userId: login.user.user_id, audience: req.audience, requested: req.scopes, organizationId: organization?.id,
+        unknownAudience: (aud) => new AccessDenied(`Service not found: ${aud}`),
+      });
+      if (consented) await this.remember(client, login.user, decision);
+      else if (await this.consentNeeded(req, client, login.user, decision)) {
+        if (req.prompt.includes('none')) throw redirectError('consent_required', 'Consent required');
+        return { kind: 'consent', client, decision, organization };
+      }
+      return { kind: 'respond', response: await this.respond(req, client, login, decision, organization) };
+    });
+  }
+
+  /** The user declined on the consent page. */
+  denied(req: AuthorizeRequest): AuthorizeResponse {
+    return this.errorResponse(req, redirectError('access_denied', 'User did not authorize the request'));
+  }
+
+  /** prompt=none without a usable session. */
+  loginRequired(req: AuthorizeRequest): AuthorizeResponse {
+    return this.errorResponse(req, redirectError('login_required', 'Login required'));
+  }
+
+  errorResponse(req: Pick<AuthorizeRequest, 'redirectUri' | 'responseMode' | 'state'>, e: OAuthError): AuthorizeResponse {
+    const params: Record<string, string> = { error: e.code, error_description: e.message };
+    if (req.state !== undefined) params.state = req.state;
+    return { redirectUri: req.redirectUri, mode: req.responseMode, params };
+  }
+
+  private async redirectOnError(req: AuthorizeRequest, fn: () => Promise<Outcome>): Promise<Outcome> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof OAuthError) return { kind: 'respond', response: this.errorResponse(req, e) };
+      throw e;
+    }
+  }
+
+  private async organization(req: AuthorizeRequest, user: User): Promise<Organization | undefined> {
+    if (req.organization === undefined) return undefined;
+    const orgs = this.deps.store.organizations;
+    const org = (await orgs.findById(req.organization)) ?? (await orgs.findByName(req.organization));
+    if (!org) throw redirectError('invalid_request', `no organization found for ${req.organization}`);
+    if (!(await orgs.isMember(org.id, user.user_id))) {
+      throw new AccessDenied(`user ${user.user_id} is not part of the ${org.id} organization`);
+    }
+    return org;
+  }
+
+  /**
+   * Consent is skipped only for first-party clients of APIs with skip_consent_for_verifiable_first_party_clients
+   * whose redirect_uri is not localhost (it cannot be verified); otherwise it is asked once and remembered.
+   */
+  private async consentNeeded(req: AuthorizeRequest, client: Client, user: User, d: ScopeDecision): Promise<boolean> {
+    if (req.prompt.includes('consent')) return true;
+    if (client.is_first_party && d.api.skip_consent_for_verifiable_first_party_clients && !isLocalhost(req.redirectUri)) return false;
+    const known = await this.deps.store.consents.find(user.user_id, client.client_id, d.api.identifier);
+    return !known || !d.scopes.every((s) => known.scopes.includes(s));
+  }
+
+  private async remember(client: Client, user: User, d: ScopeDecision): Promise<void> {
+    const { consents } = this.deps.store;
+    const known = await consents.find(user.user_id, client.client_id, d.api.identifier);
+    const scopes = [...new Set([...(known?.scopes ?? []), ...d.scopes])];
+    await consents.upsert({ id: known?.id ?? randomHex(12), userId: user.user_id, clientId: client.client_id, audience: d.api.identifier, scopes });
+  }
+
+  private async respond(req: AuthorizeRequest, client: Client, login: LoginState, d: ScopeDecision, org?: Organization): Promise<AuthorizeResponse> {
+    const params: Record<string, string> = {};
+    const types = req.responseType;
+    let code: string | undefined;
+    if (types.includes('code')) {
+      code = randomBase64Url(32);
+      await this.deps.store.authorizationCodes.insert({
+        codeHash: hashSecret(code),
+        expiresAt: this.deps.clock.now() + CODE_LIFETIME_MS,
+        grant: {
+          clientId: client.client_id, userId: login.user.user_id, redirectUri: req.redirectUri, redirectUriGiven: req.redirectUriGiven,
+          audience: d.userinfoOnly ? undefined : d.api.identifier, scopes: d.scopes, nonce: req.nonce, authTime: login.authTime,
+          orgId: org?.id, sessionId: login.sessionId, codeChallenge: req.codeChallenge, codeChallengeMethod: req.codeChallengeMethod,
+        },
+      });
+      params.code = code;
+    }
+    let accessToken: string | undefined;
+    if (types.includes('token')) {
+      const at = await this.deps.userTokens.accessToken({ client, user: login.user, decision: d, flow: 'web', orgId: org?.id });
+      accessToken = at.token;
+      Object.assign(params, { access_token: at.token, token_type: 'Bearer', expires_in: String(at.expiresIn) });
+      if (d.scopes.length > 0) params.scope = d.scopes.join(' ');
+    }
+    if (types.includes('id_token')) {
+      params.id_token = await this.deps.userTokens.idToken({
+        client, user: login.user, scopes: d.scopes, authTime: login.authTime, nonce: req.nonce, orgId: org?.id, accessToken, code,
+      });
+    }
+    if (req.state !== undefined) params.state = req.state;
+    return { redirectUri: req.redirectUri, mode: req.responseMode, params };
+  }
+}
+
+/** A validation error that goes back to the client's redirect_uri. */
+export class AuthorizeRedirect extends Error {
+  constructor(readonly error: OAuthError, readonly target: { redirectUri: string; mode: ResponseMode; state?: string }) { super(error.message); }
+}
+
+export { AuthorizePageError };

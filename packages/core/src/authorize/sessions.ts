@@ -1,0 +1,35 @@
+import { randomBase64Url } from '../crypto/random';
+import type { User } from '../model';
+import type { Clock, SessionRecord, Store } from '../ports';
+import { hashSecret } from '../token/refresh-tokens';
+
+export interface PasswordVerifier { verifyPassword(connection: string, email: string, password: string): Promise<User | undefined> }
+
+/** Login sessions (the SSO cookie): a random id in the cookie, its hash in storage, a 7-day absolute lifetime. */
+export class SessionService {
+  static readonly LIFETIME_MS = 7 * 24 * 3600_000;
+
+  constructor(private readonly deps: { store: Store; clock: Clock }) {}
+
+  async create(user: User): Promise<{ cookie: string; record: SessionRecord }> {
+    const now = this.deps.clock.now();
+    const cookie = randomBase64Url(32);
+    const record: SessionRecord = { idHash: hashSecret(cookie), userId: user.user_id, authTime: now, createdAt: now, expiresAt: now + SessionService.LIFETIME_MS };
+    await this.deps.store.sessions.insert(record);
+    return { cookie, record };
+  }
+
+  /** The session and its user, when the cookie names a live session of an existing, unblocked user. */
+  async find(cookie: string | undefined): Promise<{ record: SessionRecord; user: User } | undefined> {
+    if (!cookie || cookie.length > 200) return undefined;
+    const record = await this.deps.store.sessions.find(hashSecret(cookie));
+    if (!record || record.expiresAt <= this.deps.clock.now()) return undefined;
+    const user = await this.deps.store.users.findById(record.userId);
+    if (!user || user.blocked) return undefined;
+    return { record, user };
+  }
+
+  async destroy(cookie: string): Promise<void> {
+    await this.deps.store.sessions.delete(hashSecret(cookie));
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Storage for the user-facing flows: authorization codes, refresh tokens, login sessions and remembered
+ * consent. Secrets (codes, refresh tokens, session ids) are stored only as SHA-256 hashes. Times are
+ * milliseconds since the epoch.
+ */
+
+/** What an authorization code stands for; everything the token endpoint needs to mint the tokens. */
+export interface CodeGrant {
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  /** Whether redirect_uri was sent at /authorize (then it must be repeated at the token endpoint). */
+  redirectUriGiven: boolean;
+  audience?: string;
+  scopes: string[];
+  nonce?: string;
+  authTime: number;
+  orgId?: string;
+  sessionId?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256' | 'plain';
+}
+
+export interface AuthorizationCodeRecord {
+  codeHash: string;
+  grant: CodeGrant;
+  expiresAt: number;
+  consumedAt?: number;
+  /** The refresh-token family minted from this code (revoked if the code is replayed). */
+  familyId?: string;
+}
+
+export interface AuthorizationCodeRepo {
+  insert(r: AuthorizationCodeRecord): Promise<void>;
+  find(codeHash: string): Promise<AuthorizationCodeRecord | undefined>;
+  /** Marks the code used; false when it was already used (single use, race-free). */
+  consume(codeHash: string, at: number): Promise<boolean>;
+  setFamily(codeHash: string, familyId: string): Promise<void>;
+  deleteExpired(before: number): Promise<void>;
+}
+
+/** What a refresh token stands for. */
+export interface RefreshGrant {
+  clientId: string;
+  userId: string;
+  audience?: string;
+  scopes: string[];
+  authTime: number;
+  orgId?: string;
+  /** Grant type that started the family (for gty on the first token only; refreshes say refresh_token). */
+  origin: string;
+}
+
+export interface RefreshTokenRecord {
+  id: string;
+  tokenHash: string;
+  familyId: string;
+  grant: RefreshGrant;
+  createdAt: number;
+  /** Absolute end of the family (undefined: never). */
+  expiresAt?: number;
+  /** End of inactivity window (undefined: never). */
+  idleExpiresAt?: number;
+  /** When it was exchanged under rotation. */
+  usedAt?: number;
+  revokedAt?: number;
+}
+
+export interface RefreshTokenRepo {
+  insert(r: RefreshTokenRecord): Promise<void>;
+  findByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /** Marks a rotating token used; false when another request used it first. */
+  markUsed(id: string, at: number): Promise<boolean>;
+  touch(id: string, idleExpiresAt: number | undefined): Promise<void>;
+  revokeFamily(familyId: string, at: number): Promise<void>;
+  /** Revokes every family of a user and client (used when remembered consent is withdrawn). */
+  revokeFor(userId: string, clientId: string, audience: string | undefined, at: number): Promise<void>;
+}
+
+export interface SessionRecord {
+  idHash: string;
+  userId: string;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface SessionRepo {
+  insert(s: SessionRecord): Promise<void>;
+  find(idHash: string): Promise<SessionRecord | undefined>;
+  delete(idHash: string): Promise<void>;
+}
+
+/** Remembered consent, as Auth0's Management API lists it under /api/v2/grants. */
+export interface ConsentRecord {
+  id: string;
+  userId: string;
+  clientId: string;
+  audience: string;
+  scopes: string[];
+}
+
+export interface ConsentQuery { userId?: string; clientId?: string; audience?: string; offset: number; limit?: number }
+
+export interface ConsentRepo {
+  /** Inserts or replaces the consent of (user, client, audience). */
+  upsert(c: ConsentRecord): Promise<ConsentRecord>;
+  find(userId: string, clientId: string, audience: string): Promise<ConsentRecord | undefined>;
+  findById(id: string): Promise<ConsentRecord | undefined>;
+  list(q: ConsentQuery): Promise<{ items: ConsentRecord[]; total: number }>;
+  delete(id: string): Promise<boolean>;
+  deleteForUser(userId: string): Promise<number>;
+}
+
+export interface UserFlowRepos {
+  authorizationCodes: AuthorizationCodeRepo;
+  refreshTokens: RefreshTokenRepo;
+  sessions: SessionRepo;
+  consents: ConsentRepo;
+}

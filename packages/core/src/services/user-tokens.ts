@@ -1,0 +1,122 @@
+import { AccessDenied, type OAuthError } from '../errors';
+import { effective, type Client, type ResourceServer, type User } from '../model';
+import type { Store } from '../ports';
+import type { AccessTokenMinter } from '../token/mint';
+import type { IdTokenMinter } from '../token/id-token';
+import type { Directory } from './directory';
+
+/** OIDC scopes: they pass through to the ID token and /userinfo and are never API permissions. */
+export const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access']);
+
+export const splitScope = (s: string | undefined): string[] | undefined =>
+  s === undefined ? undefined : [...new Set(s.split(' ').filter(Boolean))];
+
+export interface ScopeRequest {
+  client: Client;
+  userId: string;
+  audience?: string;
+  /** Requested scopes (undefined: none sent). */
+  requested?: string[];
+  organizationId?: string;
+  /** Password grants: no scope sent means every scope of the API ("implied trust"). */
+  defaultAll?: boolean;
+  /** The error for an audience that is not a registered API (differs between /authorize and /oauth/token). */
+  unknownAudience: (audience: string) => OAuthError;
+}
+
+export interface ScopeDecision {
+  api: ResourceServer;
+  /** True for the built-in `${PUBLIC_URL}/userinfo` audience (no API requested). */
+  userinfoOnly: boolean;
+  /** Issued scopes, in request order: the kept OIDC scopes and API scopes. */
+  scopes: string[];
+  /** The API scopes alone (what consent lists and remembers besides OIDC scopes). */
+  apiScopes: string[];
+  /** All of the user's permissions on the API (for `*_authz` dialects). */
+  permissions?: string[];
+  /** offline_access requested and allowed: a refresh token is issued. */
+  offline: boolean;
+}
+
+export type Flow = 'code' | 'web' | 'password' | 'refresh';
+
+export interface UserTokenInput {
+  client: Client;
+  user: User;
+  decision: ScopeDecision;
+  flow: Flow;
+  orgId?: string;
+}
+
+const notAuthorized = (client: Client, api: ResourceServer, reason: string) =>
+  new AccessDenied(`Client "${client.client_id}" is not authorized to access resource server "${api.identifier}". ${reason}`);
+
+/**
+ * Scope computation and access-token minting for tokens issued on behalf of a user (contract §7.4–7.7):
+ * requested ∩ API scopes ∩ RBAC (enforce_policies) ∩ user client grant (require_client_grant or
+ * third-party) — consent is applied by the caller. Lifetimes, dialect, algorithm, `aud`, `gty` follow the API.
+ */
+export class UserTokenService {
+  readonly userinfoAudience: string;
+  private readonly userinfoApi: ResourceServer;
+
+  constructor(private readonly deps: { store: Store; directory: Directory; minter: AccessTokenMinter; idTokens: IdTokenMinter; publicUrl: string }) {
+    this.userinfoAudience = `${deps.publicUrl}/userinfo`;
+    this.userinfoApi = {
+      id: 'userinfo', identifier: this.userinfoAudience, signing_alg: 'RS256', allow_offline_access: true,
+      skip_consent_for_verifiable_first_party_clients: true, subject_type_authorization: {}, token_lifetime: 86400, token_lifetime_for_web: 7200,
+    };
+  }
+
+  async decide(r: ScopeRequest): Promise<ScopeDecision> {
+    const { client } = r;
+    const requested = r.requested ?? [];
+    const userinfoOnly = r.audience === undefined || r.audience === this.userinfoAudience;
+    const api = userinfoOnly ? this.userinfoApi : await this.deps.directory.resourceServer(r.audience as string);
+    if (!api) throw r.unknownAudience(r.audience as string);
+    if (api.is_system) throw notAuthorized(client, api, 'The API does not allow access on behalf of users.');
+    let apiScopes: string[] = [];
+    let permissions: string[] | undefined;
+    if (!userinfoOnly) {
+      const policy = effective.userPolicy(api);
+      if (policy === 'deny_all') throw notAuthorized(client, api, 'The API does not allow access on behalf of users.');
+      const defined = effective.scopeValues(api);
+      apiScopes = r.defaultAll && requested.length === 0 ? defined : requested.filter((s) => defined.includes(s) && !OIDC_SCOPES.has(s));
+      if (!client.is_first_party || policy === 'require_client_grant') {
+        const grant = (await this.deps.directory.grant(client.client_id, api.identifier, 'user'))
+          ?? (client.is_first_party ? undefined : await this.deps.directory.defaultGrant(api.identifier, 'user'));
+        if (!grant) throw notAuthorized(client, api, 'You need to create a "client-grant" associated to this API.');
+        const cap = grant.allow_all_scopes ? defined : grant.scope ?? [];
+        apiScopes = apiScopes.filter((s) => cap.includes(s));
+      }
+      if (api.enforce_policies || effective.dialect(api).endsWith('_authz')) {
+        permissions = await this.deps.store.permissions.effective(r.userId, api.identifier, r.organizationId);
+      }
+      if (api.enforce_policies) apiScopes = apiScopes.filter((s) => permissions?.includes(s));
+    }
+    const offlineAllowed = api.allow_offline_access && client.grant_types.includes('refresh_token');
+    const oidc = requested.filter((s) => OIDC_SCOPES.has(s) && (s !== 'offline_access' || offlineAllowed));
+    const keep = new Set([...oidc, ...apiScopes]);
+    const ordered = [...requested.filter((s) => keep.has(s)), ...apiScopes.filter((s) => !requested.includes(s))];
+    return { api, userinfoOnly, scopes: ordered, apiScopes, permissions, offline: oidc.includes('offline_access') };
+  }
+
+  /** The access token: `sub` = user, `aud` adds /userinfo with openid (asymmetric APIs), lifetime per flow. */
+  async accessToken(i: UserTokenInput): Promise<{ token: string; expiresIn: number }> {
+    const { api, scopes, userinfoOnly } = i.decision;
+    const lifetime = i.flow === 'web' ? api.token_lifetime_for_web : api.token_lifetime;
+    const withUserinfo = !userinfoOnly && scopes.includes('openid') && api.signing_alg !== 'HS256';
+    const gty = i.flow === 'password' ? 'password' : i.flow === 'refresh' ? 'refresh_token' : undefined;
+    const { token, expiresIn } = await this.deps.minter.mint(api, {
+      sub: i.user.user_id, clientId: i.client.client_id, scopes, gty,
+      permissions: i.decision.permissions ?? [],
+      extraAudience: withUserinfo ? this.userinfoAudience : undefined,
+      orgId: i.orgId,
+    }, lifetime);
+    return { token, expiresIn };
+  }
+
+  idToken(...args: Parameters<IdTokenMinter['mint']>): Promise<string> {
+    return this.deps.idTokens.mint(...args);
+  }
+}

@@ -1,0 +1,43 @@
+import { AccessDenied, InvalidGrant, OAuthError } from '../../errors';
+import { DATABASE_CONNECTION, type Client } from '../../model';
+import type { Clock } from '../../ports';
+import type { PasswordVerifier } from '../../authorize/sessions';
+import { splitScope, type UserTokenService } from '../../services/user-tokens';
+import type { RefreshTokenService } from '../refresh-tokens';
+import type { GrantHandler, TokenContext, TokenResponse } from '../types';
+import { userTokenResponse } from '../user-response';
+
+export const PASSWORD_REALM = 'http://auth0.com/oauth/grant-type/password-realm';
+
+/**
+ * RFC 6749 §4.3 Resource Owner Password Credentials, and Auth0's password-realm variant (`realm` names the
+ * connection). A wrong password, an unknown user and an unknown realm all answer "Wrong email or password."
+ * No `scope` means every scope of the API (Auth0's "implied trust"), still narrowed by RBAC and grants.
+ */
+export class PasswordGrant implements GrantHandler {
+  readonly required: readonly string[];
+  readonly allowsPublicClients = true;
+
+  constructor(
+    readonly grantType: 'password' | typeof PASSWORD_REALM,
+    private readonly deps: { users: PasswordVerifier; clock: Clock; userTokens: UserTokenService; refreshTokens: RefreshTokenService },
+  ) {
+    this.required = grantType === PASSWORD_REALM ? ['username', 'password', 'realm'] : ['username', 'password'];
+  }
+
+  async handle(ctx: TokenContext & { client: Client }): Promise<TokenResponse> {
+    const p = ctx.request.params;
+    const connection = this.grantType === PASSWORD_REALM ? p.realm : DATABASE_CONNECTION;
+    const user = await this.deps.users.verifyPassword(connection, p.username, p.password);
+    if (!user) throw new InvalidGrant('Wrong email or password.');
+    if (user.blocked) throw new OAuthError('unauthorized', 401, 'user is blocked');
+    const decision = await this.deps.userTokens.decide({
+      client: ctx.client, userId: user.user_id, audience: p.audience, requested: splitScope(p.scope), defaultAll: true,
+      unknownAudience: (aud) => new AccessDenied(`Service not enabled within domain: ${aud}`),
+    });
+    const { familyId: _f, ...res } = await userTokenResponse(this.deps, {
+      client: ctx.client, user, decision, flow: 'password', authTime: this.deps.clock.now(), origin: this.grantType,
+    });
+    return res;
+  }
+}

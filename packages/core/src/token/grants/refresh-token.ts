@@ -1,0 +1,40 @@
+import { InvalidScope } from '../../errors';
+import type { Client } from '../../model';
+import type { Store } from '../../ports';
+import { splitScope, type UserTokenService } from '../../services/user-tokens';
+import { invalidRefreshToken, type RefreshTokenService } from '../refresh-tokens';
+import type { GrantHandler, TokenContext, TokenResponse } from '../types';
+import { userTokenResponse } from '../user-response';
+
+/**
+ * RFC 6749 §6 Refreshing an Access Token. `scope` may narrow the original grant (omitted: the original
+ * scopes); RBAC and the API's policies are applied again, so revoked permissions drop out. Under rotation the
+ * response carries the successor refresh token.
+ */
+export class RefreshTokenGrant implements GrantHandler {
+  readonly grantType = 'refresh_token';
+  readonly required = ['refresh_token'] as const;
+  readonly allowsPublicClients = true;
+
+  constructor(private readonly deps: { store: Store; userTokens: UserTokenService; refreshTokens: RefreshTokenService }) {}
+
+  async handle(ctx: TokenContext & { client: Client }): Promise<TokenResponse> {
+    const requested = splitScope(ctx.request.params.scope);
+    const { grant, next } = await this.deps.refreshTokens.exchange(ctx.client, ctx.request.params.refresh_token, (g) => {
+      const extra = (requested ?? []).filter((s) => !g.scopes.includes(s));
+      if (extra.length > 0) throw new InvalidScope(`The requested scope exceeds the scope granted by the resource owner: ${extra.join(' ')}`);
+    });
+    const user = await this.deps.store.users.findById(grant.userId);
+    if (!user || user.blocked) throw invalidRefreshToken('user gone or blocked');
+    const decision = await this.deps.userTokens.decide({
+      client: ctx.client, userId: user.user_id, audience: grant.audience,
+      requested: requested && requested.length > 0 ? requested : grant.scopes, organizationId: grant.orgId,
+      unknownAudience: () => invalidRefreshToken('API deleted'),
+    });
+    const { familyId: _f, ...res } = await userTokenResponse(this.deps, {
+      client: ctx.client, user, decision, flow: 'refresh', authTime: grant.authTime, orgId: grant.orgId, origin: grant.origin,
+      refreshToken: next ?? false,
+    });
+    return res;
+  }
+}

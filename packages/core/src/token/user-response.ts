@@ -1,0 +1,44 @@
+import type { Client, User } from '../model';
+import type { UserTokenService, ScopeDecision, Flow } from '../services/user-tokens';
+import type { RefreshTokenService } from './refresh-tokens';
+import type { TokenResponse } from './types';
+
+export interface UserResponseInput {
+  client: Client;
+  user: User;
+  decision: ScopeDecision;
+  flow: Flow;
+  authTime: number;
+  nonce?: string;
+  orgId?: string;
+  /** Grant type recorded on a new refresh-token family. */
+  origin: string;
+  /** A refresh token to hand back instead of minting one (rotation's successor), or false for none. */
+  refreshToken?: string | false;
+}
+
+/**
+ * The token endpoint's answer for a user: access token, a refresh token when offline access was granted
+ * (offline_access requested, the API allows it, the client has the grant), an ID token with `openid`.
+ */
+export async function userTokenResponse(
+  deps: { userTokens: UserTokenService; refreshTokens: RefreshTokenService }, i: UserResponseInput,
+): Promise<TokenResponse & { familyId?: string }> {
+  const access = await deps.userTokens.accessToken({ client: i.client, user: i.user, decision: i.decision, flow: i.flow, orgId: i.orgId });
+  const res: TokenResponse & { familyId?: string } = { access_token: access.token, expires_in: access.expiresIn, token_type: 'Bearer' };
+  const { scopes } = i.decision;
+  if (i.refreshToken) res.refresh_token = i.refreshToken;
+  else if (i.refreshToken === undefined && i.decision.offline) {
+    const { token, familyId } = await deps.refreshTokens.issue(i.client, {
+      clientId: i.client.client_id, userId: i.user.user_id, audience: i.decision.userinfoOnly ? undefined : i.decision.api.identifier,
+      scopes, authTime: i.authTime, orgId: i.orgId, origin: i.origin,
+    });
+    res.refresh_token = token;
+    res.familyId = familyId;
+  }
+  if (scopes.includes('openid')) {
+    res.id_token = await deps.userTokens.idToken({ client: i.client, user: i.user, scopes, authTime: i.authTime, nonce: i.nonce, orgId: i.orgId });
+  }
+  if (scopes.length > 0) res.scope = scopes.join(' ');
+  return res;
+}

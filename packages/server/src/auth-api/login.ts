@@ -1,0 +1,36 @@
+import { DATABASE_CONNECTION } from '@tessera/core';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services';
+import { continueAuthorization, csrfToken, csrfValid, field, page, startSession } from './browser';
+import { errorPage, loginPage } from './pages/pages';
+
+/** The hosted login page: email and password against the database connection, then a session cookie. */
+export async function loginRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  const { authorize, passwords, sessions } = services.userFlows;
+  const clientName = async (clientId: string) => (await services.directory.client(clientId))?.client.name ?? clientId;
+
+  app.get('/u/login', { schema: { summary: 'Hosted login page', tags: ['authentication'] } }, (req, reply) => page(reply, async () => {
+    const state = (req.query as Record<string, unknown>).state as string | undefined;
+    const tx = authorize.open(state);
+    return loginPage(reply, { state: state as string, csrf: csrfToken(req, reply, services, state as string), clientName: await clientName(tx.clientId), email: tx.loginHint, redirectUri: tx.redirectUri });
+  }));
+
+  app.post('/u/login', { schema: { summary: 'Hosted login form submission', tags: ['authentication'] } }, (req, reply) => page(reply, async () => {
+    const state = field(req.body, 'state');
+    const tx = authorize.open(state);
+    if (!csrfValid(req, services, state as string, field(req.body, 'csrf'))) {
+      return errorPage(reply, 403, 'invalid_request', 'The form has expired or was not submitted from this site. Go back and try again.');
+    }
+    const username = field(req.body, 'username') ?? '';
+    const user = await passwords.verifyPassword(DATABASE_CONNECTION, username, field(req.body, 'password') ?? '');
+    if (!user || user.blocked) {
+      return loginPage(reply, {
+        state: state as string, csrf: csrfToken(req, reply, services, state as string), clientName: await clientName(tx.clientId),
+        email: username, redirectUri: tx.redirectUri, error: user ? 'Your account is blocked.' : 'Wrong email or password.',
+      }, 401);
+    }
+    const { cookie, record } = await sessions.create(user);
+    startSession(reply, services, cookie);
+    return continueAuthorization(reply, services, tx, { user, authTime: record.authTime, sessionId: record.idHash });
+  }));
+}

@@ -1,0 +1,48 @@
+import { hkdfSync, randomBytes } from 'node:crypto';
+import {
+  AccessTokenMinter, AuthorizationCodeGrant, AuthorizeService, ChangeFeed, createSecretBox, Directory, IdTokenMinter, KeyManager,
+  PASSWORD_REALM, PasswordGrant, RefreshTokenGrant, RefreshTokenService, SessionService, UserinfoService, UserService, UserTokenService,
+  type Clock, type Store,
+} from '@tessera/core';
+
+export interface UserFlowDeps {
+  store: Store; clock: Clock; changes: ChangeFeed; directory: Directory; keys: KeyManager; minter: AccessTokenMinter;
+  issuer: string; publicUrl: string;
+  /** TESSERA_MASTER_KEY list: the transaction and cookie keys are derived from it (first one signs). */
+  masterKeys?: Buffer[];
+}
+
+/** Derives a purpose-bound 32-byte key from a master key (HKDF-SHA256). */
+const derive = (master: Buffer, purpose: string): Buffer => Buffer.from(hkdfSync('sha256', master, 'tessera', purpose, 32));
+
+/** Hosted login, user grants, sessions, consent, /userinfo: the services behind the user-facing flows. */
+export function buildUserFlowServices(d: UserFlowDeps) {
+  const masters = d.masterKeys?.length ? d.masterKeys : [randomBytes(32)];
+  const idTokens = new IdTokenMinter({ keys: d.keys, clock: d.clock, issuer: d.issuer });
+  const userTokens = new UserTokenService({ store: d.store, directory: d.directory, minter: d.minter, idTokens, publicUrl: d.publicUrl });
+  const refreshTokens = new RefreshTokenService({ store: d.store, clock: d.clock });
+  const passwords = new UserService({ store: d.store, changes: d.changes, clock: d.clock });
+  const grantDeps = { store: d.store, clock: d.clock, userTokens, refreshTokens };
+  return {
+    userTokens, refreshTokens,
+    authorize: new AuthorizeService({
+      store: d.store, directory: d.directory, clock: d.clock, userTokens,
+      box: createSecretBox(masters.map((k) => derive(k, 'authorize-transaction'))),
+    }),
+    sessions: new SessionService({ store: d.store, clock: d.clock }),
+    passwords,
+    userinfo: new UserinfoService({ keys: d.keys, clock: d.clock, issuer: d.issuer, audience: userTokens.userinfoAudience, store: d.store }),
+    /** HMAC keys for CSRF tokens, newest first. */
+    csrfKeys: masters.map((k) => derive(k, 'csrf')),
+    /** Secure cookies when the public URL is https. */
+    secureCookies: d.publicUrl.startsWith('https:'),
+    userGrants: [
+      new AuthorizationCodeGrant(grantDeps),
+      new RefreshTokenGrant(grantDeps),
+      new PasswordGrant('password', { ...grantDeps, users: passwords }),
+      new PasswordGrant(PASSWORD_REALM, { ...grantDeps, users: passwords }),
+    ],
+  };
+}
+
+export type UserFlowServices = ReturnType<typeof buildUserFlowServices>;

@@ -1,0 +1,21 @@
+import type { SessionRecord, SessionRepo } from '@tessera/core';
+import type { Db } from '../db';
+import { flowDb, type FlowDb } from './flow-db';
+
+export class SqlSessionRepo implements SessionRepo {
+  private readonly db: FlowDb;
+  constructor(db: Db) { this.db = flowDb(db); }
+
+  async insert(s: SessionRecord): Promise<void> {
+    await this.db.insertInto('sessions').values({ id_hash: s.idHash, user_id: s.userId, auth_time: s.authTime, created_at: s.createdAt, expires_at: s.expiresAt }).execute();
+  }
+
+  async find(idHash: string): Promise<SessionRecord | undefined> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+    return row && { idHash: row.id_hash, userId: row.user_id, authTime: Number(row.auth_time), createdAt: Number(row.created_at), expiresAt: Number(row.expires_at) };
+  }
+
+  async delete(idHash: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+  }
+}
