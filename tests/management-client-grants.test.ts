@@ -95,6 +95,22 @@ eachDialect('management: client grants', (dialect) => {
       expect(r.body).toEqual(badRequest(message));
     });
 
+    it('default_for third_party_clients: no client_id; one per (audience, subject_type); not on system APIs', async () => {
+      const { api, client } = await setup();
+      const r = await s.api('POST', '/client-grants', { default_for: 'third_party_clients', audience: api.identifier, scope: ['read:orders'] });
+      expect(r.status).toBe(201);
+      expect(r.body).toEqual({ id: r.body.id, default_for: 'third_party_clients', audience: api.identifier, scope: ['read:orders'], subject_type: 'client' });
+      const dup = await s.api('POST', '/client-grants', { default_for: 'third_party_clients', audience: api.identifier });
+      expect(dup.status).toBe(409);
+      expect((await s.api('GET', `/client-grants?default_for=third_party_clients&audience=${encodeURIComponent(api.identifier)}`)).body).toEqual([r.body]);
+      const both = await s.api('POST', '/client-grants', { client_id: client.client_id, default_for: 'third_party_clients', audience: api.identifier });
+      expect(both.status).toBe(400);
+      expect(both.body).toEqual(badRequest("Payload validation error: 'Exactly one of client_id or default_for must be provided'."));
+      const system = await s.api('POST', '/client-grants', { default_for: 'third_party_clients', audience: MGMT_AUDIENCE });
+      expect(system.status).toBe(400);
+      expect(system.body.message).toBe('Client grants for this API cannot be created for third-party clients.');
+    });
+
     it('neither client_id nor default_for → 400', async () => {
       const { api } = await setup();
       const r = await s.api('POST', '/client-grants', { audience: api.identifier });
@@ -135,6 +151,35 @@ eachDialect('management: client grants', (dialect) => {
       const bad = await s.api('PATCH', `/client-grants/${g.id}`, { scope: ['read:orders'] });
       expect(bad.status).toBe(400);
       expect(bad.body).toEqual(badRequest("Payload validation error: 'scope must be empty when allow_all_scopes is true' on property scope."));
+    });
+
+    it('PATCH {allow_all_scopes: true} alone on a grant with scopes → 200 and scope is hidden (recorded Auth0 behaviour)', async () => {
+      const g = await grant({ subject_type: 'user', authorization_details_types: ['payment', 'shipping'] });
+      const r = await s.api('PATCH', `/client-grants/${g.id}`, { allow_all_scopes: true, authorization_details_types: ['payment'] });
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({ id: g.id, client_id: g.client_id, audience: g.audience, subject_type: 'user', authorization_details_types: ['payment'], allow_all_scopes: true });
+      const back = await s.api('PATCH', `/client-grants/${g.id}`, { allow_all_scopes: false, scope: ['write:orders'] });
+      expect(back.status).toBe(200);
+      expect(back.body).toMatchObject({ allow_all_scopes: false, scope: ['write:orders'] });
+    });
+
+    it('a scope later removed from the API does not block unrelated PATCHes of the grant', async () => {
+      const { api, client } = await setup();
+      const g = (await s.api('POST', '/client-grants', { client_id: client.client_id, audience: api.identifier, scope: ['read:orders', 'write:orders'] })).body;
+      expect((await s.api('PATCH', `/resource-servers/${api.id}`, { scopes: [{ value: 'read:orders' }] })).status).toBe(200);
+      const r = await s.api('PATCH', `/client-grants/${g.id}`, { organization_usage: 'allow' });
+      expect(r.status).toBe(200);
+      expect(r.body.organization_usage).toBe('allow');
+      const stale = await s.api('PATCH', `/client-grants/${g.id}`, { scope: ['read:orders', 'write:orders'] });
+      expect(stale.status).toBe(400);
+      expect((await s.api('PATCH', `/client-grants/${g.id}`, { scope: ['read:orders'] })).status).toBe(200);
+    });
+
+    it('organization_usage and allow_any_organization: null removes them', async () => {
+      const g = await grant({ organization_usage: 'require', allow_any_organization: true });
+      const r = await s.api('PATCH', `/client-grants/${g.id}`, { organization_usage: null, allow_any_organization: null });
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({ id: g.id, client_id: g.client_id, audience: g.audience, scope: ['read:orders'], subject_type: 'client' });
     });
 
     it.each(['client_id', 'audience', 'subject_type', 'id'])('%s is immutable → 400', async (key) => {
@@ -269,6 +314,13 @@ eachDialect('management: client grants list', (dialect) => {
     expect(users.body).toEqual({ start: 0, limit: 50, total: 3, client_grants: grants.filter((g) => g.subject_type === 'user') });
     const one = await s.api('GET', `/client-grants?audience=${encodeURIComponent(apiA.identifier)}&client_id=${grants[6].client_id}&subject_type=client&include_totals=true&per_page=50`);
     expect(one.body).toEqual({ start: 0, limit: 50, total: 1, client_grants: [grants[6]] });
+  });
+
+  it('allow_any_organization=true filters; false is refused (only true is accepted)', async () => {
+    expect((await s.api('GET', '/client-grants?allow_any_organization=true')).body).toEqual([]);
+    const r = await s.api('GET', '/client-grants?allow_any_organization=false');
+    expect(r.status).toBe(400);
+    expect(r.body.errorCode).toBe('invalid_query_string');
   });
 
   it.each([

@@ -50,8 +50,11 @@ export class ClientGrantService {
     if (current.is_system) throw new BadRequest('System client grants cannot be modified.', 'operation_not_supported');
     const next = structuredClone(current);
     applyPatch(next, patch);
-    const api = await this.deps.store.resourceServers.findByIdentifier(next.audience);
-    if (api) checkScopes(next, api);
+    // turning allow_all_scopes on without sending scope drops the explicit list (Auth0's recorded behaviour)
+    if (patch.allow_all_scopes === true && patch.scope === undefined) delete next.scope;
+    // only a scope list sent now is checked against the API: scopes the API dropped since must not block other changes
+    const api = patch.scope ? await this.deps.store.resourceServers.findByIdentifier(next.audience) : undefined;
+    checkScopes(next, api);
     await this.deps.store.write((tx) => tx.clientGrants.replace(next));
     this.deps.changes.notify();
     return next;
@@ -75,12 +78,13 @@ function applyPatch(g: ClientGrant, patch: ClientGrantPatch): void {
   }
 }
 
-/** `scope` must name scopes the API defines, and cannot be combined with allow_all_scopes. */
-function checkScopes(g: ClientGrant, api: ResourceServer): void {
+/** `scope` cannot be combined with allow_all_scopes, and must name scopes the API defines (when `api` is given). */
+function checkScopes(g: ClientGrant, api: ResourceServer | undefined): void {
   if (g.allow_all_scopes && g.scope && g.scope.length > 0) {
     throw new BadRequest("Payload validation error: 'scope must be empty when allow_all_scopes is true' on property scope.");
   }
   if (g.allow_all_scopes) delete g.scope;
+  if (!api) return;
   const defined = new Set((api.scopes ?? []).map((s) => s.value));
   const unknown = (g.scope ?? []).filter((s) => !defined.has(s));
   if (unknown.length > 0) {
