@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, relative } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { API_VERSION, Envelope, LEGACY_KIND, SPEC_SCHEMAS, type Kind } from './schema';
 import { DeployError, type Issue, type Resource, type Source } from './types';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const envelopeCheck = ajv.compile(Envelope);
 const specChecks = Object.fromEntries(Object.entries(SPEC_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)])) as Record<string, ValidateFunction>;
 
@@ -39,13 +39,14 @@ export function loadManifests(paths: string[]): Loaded {
   const resources: Resource[] = [];
   const issues: Issue[] = [];
   for (const file of manifestFiles(paths)) {
-    const shown = relative(process.cwd(), file) || file;
+    const rel = relative(process.cwd(), file);
+    const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(file);
     const lc = new LineCounter();
     const docs = parseAllDocuments(readFileSync(file, 'utf8'), { lineCounter: lc });
     if (!Array.isArray(docs)) continue; // an empty file
     docs.forEach((doc, i) => {
       const at = (path: Array<string | number>): number | undefined => lineOf(doc, lc, path);
-      const source: Source = { file: shown, doc: i + 1, line: at([]) };
+      const source: Source = { file: shown, doc: i + 1, line: at([]), lineOf: at };
       if (doc.errors.length) {
         for (const e of doc.errors) issues.push({ severity: 'error', file: shown, doc: i + 1, line: e.linePos?.[0].line, message: `YAML syntax: ${e.message.split('\n')[0]}` });
         return;

@@ -7,7 +7,7 @@ export type ClientGrantSpecT = Static<typeof ClientGrantSpec>;
 export type RoleSpecT = Static<typeof RoleSpec>;
 
 /** Where a document came from: file, 1-based document index, 1-based line when known. */
-export interface Source { file: string; doc: number; line?: number }
+export interface Source { file: string; doc: number; line?: number; lineOf?: (path: Array<string | number>) => number | undefined }
 
 interface Base<K extends Kind, S> { kind: K; name: string; spec: S; source: Source }
 export type ResourceServerRes = Base<'ResourceServer', ResourceServerSpecT> & { replaces?: string };

@@ -18,8 +18,10 @@ export function validateManifests(paths: string[]): Validated {
 
 export function semanticIssues(resources: Resource[]): Issue[] {
   const out: Issue[] = [];
-  const issue = (r: Resource, severity: Issue['severity'], path: string, message: string) =>
-    out.push({ severity, file: r.source.file, doc: r.source.doc, line: r.source.line, path, message });
+  const issue = (r: Resource, severity: Issue['severity'], path: string, message: string) => {
+    const segments = path.split(/\.|\[(\d+)\]/).filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    out.push({ severity, file: r.source.file, doc: r.source.doc, line: r.source.lineOf?.(segments) ?? r.source.line, path, message });
+  };
 
   const unique = new Map<string, Resource>();
   const once = (r: Resource, key: string, path: string, what: string) => {
@@ -33,7 +35,7 @@ export function semanticIssues(resources: Resource[]): Issue[] {
     switch (r.kind) {
       case 'ResourceServer':
         once(r, `api/${r.spec.identifier}`, 'spec.identifier', `an API with identifier ${r.spec.identifier}`);
-        apis.set(r.spec.identifier, r);
+        if (!apis.has(r.spec.identifier)) apis.set(r.spec.identifier, r);
         resourceServerRules(r, (sev, path, msg) => issue(r, sev, path, msg));
         break;
       case 'Client': once(r, `client/${r.spec.name}`, 'spec.name', `a client named ${r.spec.name}`); break;
@@ -78,7 +80,7 @@ function resourceServerRules(r: ResourceServerRes, report: Report): void {
   });
   const authz = s.token_dialect?.endsWith('_authz') ?? false;
   if (s.enforce_policies === true && !authz) {
-    report('warning', 'spec.token_dialect', 'RBAC is enforced (enforce_policies: true) but token_dialect is not access_token_authz or rfc9068_profile_authz: tokens will carry no permissions claim. Set both to make RBAC work.');
+    report('warning', 'spec.enforce_policies', 'RBAC is enforced (enforce_policies: true) but token_dialect is not access_token_authz or rfc9068_profile_authz: tokens will carry no permissions claim. Set both to make RBAC work.');
   }
   if (authz && s.enforce_policies !== true) {
     report('warning', 'spec.enforce_policies', `token_dialect ${s.token_dialect} adds a permissions claim only when RBAC is enforced: set enforce_policies: true.`);
