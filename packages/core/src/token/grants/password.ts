@@ -32,7 +32,7 @@ export class PasswordGrant implements GrantHandler {
     if (!user) throw new InvalidGrant('Wrong email or password.');
     if (user.blocked) throw new OAuthError('unauthorized', 401, 'user is blocked');
     const decision = await this.deps.userTokens.decide({
-      client: ctx.client, userId: user.user_id, audience: p.audience, requested: splitScope(p.scope), defaultAll: true,
+      client: ctx.client, userId: user.user_id, audience: p.audience || undefined, requested: splitScope(p.scope), defaultAll: true,
       unknownAudience: (aud) => new AccessDenied(`Service not enabled within domain: ${aud}`),
     });
     const { familyId: _f, ...res } = await userTokenResponse(this.deps, {
