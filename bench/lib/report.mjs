@@ -1,0 +1,92 @@
+// Turns measured rows into the Markdown report: one line per scenario with Tessera's figures, the
+// ceiling's from the same interleaved runs, the ratio, and whether the issue's target was met.
+import os from 'node:os';
+import { CORES } from './proc.mjs';
+
+const mean = (xs) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+const max = (xs) => Math.max(...xs);
+const fmt = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '–' : Number(n).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+
+/** Groups Tessera/peer runs with the ceiling runs they were interleaved with. */
+export function pairs(rows) {
+  const groups = new Map();
+  for (const r of rows.filter((x) => x.kind === 'token')) {
+    const key = [r.pairId, r.connections].join('|');
+    const g = groups.get(key) ?? { subject: undefined, ceiling: [], runs: [] };
+    if (r.server === 'ceiling') g.ceiling.push(r); else { g.runs.push(r); g.subject = r; }
+    groups.set(key, g);
+  }
+  return [...groups.values()].filter((g) => g.subject && g.ceiling.length).map((g) => {
+    const s = g.runs;
+    const rps = mean(s.map((x) => x.reqPerSec));
+    const ceil = mean(g.ceiling.map((x) => x.reqPerSec));
+    return {
+      ...g.subject, reqPerSec: rps, p50: mean(s.map((x) => x.p50)), p99: max(s.map((x) => x.p99)),
+      cpuSecPer1k: mean(s.map((x) => x.cpuSecPer1k)), serverCores: mean(s.map((x) => x.serverCores)),
+      foreignCores: max([...s, ...g.ceiling].map((x) => x.foreignCores)), rssMaxMb: max(s.map((x) => x.rssMaxMb)),
+      non2xx: s.reduce((a, x) => a + x.non2xx + x.errors, 0),
+      ceiling: ceil, ceilingCpuSecPer1k: mean(g.ceiling.map((x) => x.cpuSecPer1k)), ratio: rps / ceil,
+    };
+  });
+}
+
+export function target(p) {
+  if (p.server !== 'tessera') return '';
+  const floor = p.alg === 'HS256' ? 0.6 : 0.9;
+  const misses = [];
+  if (p.ratio < floor) misses.push(`ratio < ${floor}`);
+  if (p.alg !== 'HS256' && p.connections === 10 && p.p99 > 20) misses.push('p99 > 20 ms');
+  if (p.rssMaxMb > 150) misses.push('RSS > 150 MB');
+  if (p.non2xx > 0) misses.push(`${p.non2xx} errors`);
+  return misses.length ? `miss: ${misses.join(', ')}` : 'met';
+}
+
+function tokenTable(ps) {
+  const lines = [
+    '| server | alg | store | workers | conns | req/s | p50 ms | p99 ms | ceiling req/s | ratio | CPU-s / 1k tokens (ceiling) | RSS MB / process | foreign cores | target |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const p of ps) {
+    const name = p.server === 'tessera' ? `Tessera ${p.dialect}` : p.server;
+    lines.push(`| ${name} | ${p.alg} | ${p.store ?? '–'} | ${p.workers} | ${p.connections} | ${fmt(p.reqPerSec)} | ${fmt(p.p50, 1)} | ${fmt(p.p99)} | ${fmt(p.ceiling)} | **${fmt(p.ratio, 2)}** | ${fmt(p.cpuSecPer1k, 2)} (${fmt(p.ceilingCpuSecPer1k, 2)}) | ${p.rssMaxMb} | ${fmt(p.foreignCores, 2)} | ${target(p)} |`);
+  }
+  return lines;
+}
+
+/** Large store vs empty store, same dialect/alg/workers/connections, compared through the ratios. */
+function growthLines(ps) {
+  const out = [];
+  for (const big of ps.filter((p) => p.server === 'tessera' && p.store !== 'empty')) {
+    const small = ps.find((p) => p.server === 'tessera' && p.store === 'empty' && p.dialect === big.dialect && p.alg === big.alg && p.workers === big.workers && p.connections === big.connections);
+    if (!small) continue;
+    const change = big.ratio / small.ratio - 1;
+    out.push(`| ${big.dialect} | ${big.alg} | ${big.workers} | ${big.connections} | ${fmt(small.ratio, 2)} | ${fmt(big.ratio, 2)} | ${change >= 0 ? '+' : ''}${fmt(change * 100, 1)} % | ${change >= -0.05 ? 'met' : 'miss: > 5 % loss'} |`);
+  }
+  if (!out.length) return [];
+  return ['', `### Issuance with an empty store vs ${ps.find((p) => p.store !== 'empty')?.store} (ratio to the ceiling)`, '',
+    '| dialect | alg | workers | conns | empty | large | change | target (≤ 5 % loss) |', '|---|---|---:|---:|---:|---:|---:|---|', ...out];
+}
+
+function mgmtLines(rows) {
+  const m = rows.filter((r) => r.kind === 'mgmt-list');
+  if (!m.length) return [];
+  return ['', '### Management API: `GET /api/v2/resource-servers?page=…&per_page=100`', '',
+    '| dialect | store | conns | req/s | p50 ms | p99 ms | pages | RSS MB / process | foreign cores | target (p99 ≤ 10 ms) |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...m.map((r) => `| ${r.dialect} | ${r.store} | ${r.connections} | ${fmt(r.reqPerSec)} | ${fmt(r.p50, 1)} | ${fmt(r.p99)} | ${r.pages} | ${r.rssMaxMb} | ${fmt(r.foreignCores, 2)} | ${r.p99 <= 10 && r.non2xx === 0 ? 'met' : 'miss'} |`)];
+}
+
+export function markdown(rows, meta) {
+  const ps = pairs(rows);
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return [
+    `## Tessera benchmark — ${meta.date}`, '',
+    `Machine: ${CORES} cores (${cpu}), Node ${process.version}, ${Math.round(os.totalmem() / 2 ** 30)} GiB. ` +
+      `Load generator (autocannon) on the same machine over loopback; ${meta.duration} s per run after warm-up, ` +
+      `${meta.rounds} interleaved round(s) ceiling/Tessera per line. ${meta.notes ?? ''}`.trim(), '',
+    'Ratio = Tessera req/s ÷ ceiling req/s from the same interleaved runs (the ceiling is `bench/ceiling-server.mjs`: bare node:http, ' +
+      'in-memory lookups, jose RS256/PS256, node:crypto HMAC for HS256). Targets: RS256/PS256 ≥ 0.90 and p99 ≤ 20 ms at 10 connections, ' +
+      'HS256 ≥ 0.60, RSS ≤ 150 MB per process. "foreign cores" is CPU used by unrelated processes during the run (max over the paired runs).', '',
+    '### Token endpoint: `POST /oauth/token` client_credentials', '',
+    ...tokenTable(ps), ...growthLines(ps), ...mgmtLines(rows), '',
+  ].join('\n');
+}

@@ -1,0 +1,101 @@
+// Starting and stopping the servers under test: Tessera exactly as users start it (the CLI with TESSERA_*
+// variables), the ceiling server, and the optional peers. Each runs in its own process group.
+import { spawn } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { processTree } from './proc.mjs';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const isNode = (pid) => { try { return readlinkSync(`/proc/${pid}/exe`) === process.execPath; } catch { return false; } };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Spawns `cmd` and resolves once `ready(output)` is true for its stdout. The handle knows the process
+ * tree (for CPU and RSS) and stops the whole group.
+ */
+export function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs = 60_000, onOutput }) {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  let err = '';
+  const handle = {
+    name, pid: child.pid, port: undefined,
+    output: () => out,
+    /** Node processes that serve requests: the workers under a cluster primary, or the process itself (not helpers such as esbuild). */
+    workerPids: () => {
+      const nodes = processTree([child.pid]).filter(isNode);
+      return nodes.length > 1 ? nodes.filter((p) => p !== child.pid) : nodes;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
+      const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+      if (!done) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    },
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { void handle.stop(); reject(new Error(`${name} not ready after ${timeoutMs} ms\n${out}\n${err}`)); }, timeoutMs);
+    child.stdout.on('data', (d) => {
+      out += d;
+      onOutput?.(String(d));
+      if (ready(out)) { clearTimeout(timer); resolve(handle); }
+    });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}) before it was ready\n${out.slice(-2000)}\n${err.slice(-2000)}`));
+    });
+  });
+}
+
+/** Distinct pids that logged Fastify's "Server listening" line (one per worker). */
+function listeningWorkers(out) {
+  const pids = new Set();
+  for (const line of out.split('\n')) {
+    if (!line.includes('Server listening at')) continue;
+    try { pids.add(JSON.parse(line).pid); } catch { /* not JSON */ }
+  }
+  return pids.size;
+}
+
+/** `node packages/cli/bin/tessera.mjs serve`; ready when every worker listens. */
+export async function startTessera({ databaseUrl, masterKey, admin, workers = 1, port, profileDir, extraEnv = {} }) {
+  const env = {
+    TESSERA_HOST: '127.0.0.1', TESSERA_PORT: String(port), TESSERA_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    TESSERA_DATABASE_URL: databaseUrl, TESSERA_MASTER_KEY: masterKey,
+    TESSERA_ADMIN_CLIENT_ID: admin.id, TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
+    TESSERA_WORKERS: String(workers), TESSERA_LOG_LEVEL: 'info', ...extraEnv,
+  };
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const h = await startProcess(`tessera(${workers})`, process.execPath, [...nodeArgs, 'packages/cli/bin/tessera.mjs', 'serve'], {
+    env, cwd: ROOT, ready: (out) => listeningWorkers(out) >= workers,
+  });
+  h.port = port;
+  h.baseUrl = `http://127.0.0.1:${port}`;
+  return h;
+}
+
+/** bench/ceiling-server.mjs with the same APIs, client and worker count as the Tessera run it pairs with. */
+export async function startCeiling({ port, workers, issuer, client, apis }) {
+  const h = await startProcess(`ceiling(${workers})`, process.execPath, ['bench/ceiling-server.mjs'], {
+    cwd: ROOT,
+    env: {
+      CEILING_PORT: String(port), CEILING_WORKERS: String(workers), CEILING_ISSUER: issuer,
+      CEILING_CLIENT_ID: client.id, CEILING_CLIENT_SECRET: client.secret, CEILING_APIS: JSON.stringify(apis),
+    },
+    ready: (out) => /listening/.test(out),
+  });
+  h.port = port;
+  h.baseUrl = `http://127.0.0.1:${port}`;
+  return h;
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// `npm run bench`: Tessera's token endpoint (and Management list) under load, always measured against
+// the ceiling server in the same run, interleaved (ceiling, Tessera, ceiling, Tessera …), so every
+// figure is a ratio that survives a busy or slower machine. Not a test: it prints and writes a report.
+//
+//   npm run bench                        # full matrix (≈ 20 min on 2 cores)
+//   npm run bench -- --quick             # smoke run (≈ 2 min)
+//   npm run bench -- --algs RS256 --dialects sqlite --workers 1 --connections 10 --duration 5
+//   npm run bench -- --peers             # also node-oidc-provider and AuthHero (installs them once)
+//   npm run bench -- --profile           # Tessera runs with --cpu-prof (profiles in bench/results/profiles)
+//
+// Flags: --dialects sqlite,postgres  --workers 1,2  --algs RS256,PS256,HS256  --connections 10,50
+//        --duration <s>  --warmup <s>  --rounds <n>  --store-size <n APIs; 0 = skip the large store>
+//        --out <file.md>
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createDatabase, postgresAnswers } from './lib/databases.mjs';
+import { measure, warmUp } from './lib/load.mjs';
+import { runPeers } from './lib/peers.mjs';
+import { CORES } from './lib/proc.mjs';
+import { markdown, pairs, target } from './lib/report.mjs';
+import { ALGS, SCOPES, apiIdentifier, adminToken, clientCredentials, seedLargeStore, seedThroughApi } from './lib/seed.mjs';
+import { ROOT, freePort, startCeiling, startTessera } from './lib/servers.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const opt = (name, fallback) => { const i = argv.indexOf(`--${name}`); return i >= 0 && argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[i + 1] : fallback; };
+const list = (name, fallback) => String(opt(name, fallback)).split(',').filter(Boolean);
+
+const quick = flag('quick');
+const cfg = {
+  dialects: list('dialects', 'sqlite,postgres'),
+  workers: list('workers', quick ? '1' : `1,${CORES}`).map(Number),
+  algs: list('algs', ALGS.join(',')),
+  connections: list('connections', '10,50').map(Number),
+  duration: Number(opt('duration', quick ? 3 : 10)),
+  warmup: Number(opt('warmup', quick ? 1 : 3)),
+  rounds: Number(opt('rounds', quick ? 1 : 2)),
+  storeSize: Number(opt('store-size', quick ? 2000 : 10000)),
+  out: resolve(ROOT, opt('out', 'bench/results/latest.md')),
+  profileDir: flag('profile') ? resolve(ROOT, 'bench/results/profiles', new Date().toISOString().replace(/[:.]/g, '-')) : undefined,
+};
+const ADMIN = { id: 'bench-admin', secret: randomBytes(24).toString('base64url') };
+const rows = [];
+const log = (s) => process.stdout.write(`${s}\n`);
+
+function tokenRequest(baseUrl, client, alg) {
+  return {
+    url: `${baseUrl}/oauth/token`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret, audience: apiIdentifier(alg) }).toString(),
+  };
+}
+
+/** The response must be a real token in the expected algorithm before anything is timed. */
+async function checkToken(baseUrl, client, alg) {
+  const r = await clientCredentials(baseUrl, { client_id: client.id, client_secret: client.secret, audience: apiIdentifier(alg) });
+  const header = r.status === 200 ? JSON.parse(Buffer.from(r.body.access_token.split('.')[0], 'base64url').toString()) : undefined;
+  if (header?.alg !== alg || r.body.scope !== SCOPES.join(' ')) throw new Error(`${baseUrl} ${alg}: unexpected token response ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+}
+
+function printRow(r) {
+  log(`  ${r.server.padEnd(14)} ${String(r.alg ?? '').padEnd(5)} c=${String(r.connections).padEnd(3)} ${String(r.reqPerSec).padStart(6)} req/s  p50 ${r.p50} p99 ${r.p99} ms  ` +
+    `server ${r.serverCores} cores, ${r.cpuSecPer1k} CPU-s/1k  ac ${r.loadgenCores}  foreign ${r.foreignCores}  rss ${r.rssMaxMb} MB  non2xx ${r.non2xx} err ${r.errors}`);
+}
+
+/** Ceiling and subject alternate: A B A B … for each connection count. */
+async function interleave(pairId, base, subjects) {
+  for (const c of cfg.connections) {
+    for (let round = 0; round < cfg.rounds; round++) {
+      for (const s of subjects) {
+        const row = { ...base, pairId, server: s.label, kind: 'token', round, ...(await measure(s.handle, s.request, { connections: c, duration: cfg.duration })) };
+        rows.push(row);
+        printRow(row);
+      }
+    }
+  }
+}
+
+async function tokenScenarios({ dialect, workers, store, tessera, client, algs }) {
+  const ceiling = await startCeiling({
+    port: await freePort(), workers, issuer: `${tessera.baseUrl}/`, client,
+    apis: ALGS.map((alg) => ({ identifier: apiIdentifier(alg), alg, scope: SCOPES })),
+  });
+  try {
+    for (const alg of algs) {
+      await checkToken(tessera.baseUrl, client, alg);
+      await checkToken(ceiling.baseUrl, client, alg);
+      const subjects = [
+        { label: 'ceiling', handle: ceiling, request: tokenRequest(ceiling.baseUrl, client, alg) },
+        { label: 'tessera', handle: tessera, request: tokenRequest(tessera.baseUrl, client, alg) },
+      ];
+      for (const s of subjects) await warmUp(s.request, cfg.warmup);
+      log(`# ${dialect}, ${workers} worker(s), ${alg}, store ${store}`);
+      await interleave(`${dialect}|${workers}|${alg}|${store}`, { dialect, workers, alg, store }, subjects);
+    }
+  } finally {
+    await ceiling.stop();
+  }
+}
+
+async function managementList({ dialect, store, tessera, apis }) {
+  const authorization = `Bearer ${await adminToken(tessera.baseUrl, ADMIN)}`;
+  const pages = Math.ceil(apis / 100);
+  const paths = Array.from({ length: pages }, (_, p) => `/api/v2/resource-servers?page=${p}&per_page=100`);
+  const request = { url: `${tessera.baseUrl}${paths[0]}`, method: 'GET', headers: { authorization }, paths };
+  const probe = await fetch(`${tessera.baseUrl}${paths[pages - 1]}`, { headers: { authorization } });
+  if (probe.status !== 200) throw new Error(`management list: ${probe.status} ${await probe.text()}`);
+  await warmUp(request, cfg.warmup);
+  log(`# ${dialect}, Management list, store ${store}`);
+  const row = { dialect, store, server: 'tessera', kind: 'mgmt-list', pages, ...(await measure(tessera, request, { connections: 10, duration: cfg.duration })) };
+  rows.push(row);
+  printRow(row);
+}
+
+async function runDialect(dialect) {
+  const db = await createDatabase(dialect);
+  const common = { databaseUrl: db.url, masterKey: randomBytes(32).toString('base64'), admin: ADMIN, profileDir: cfg.profileDir };
+  const port = await freePort();
+  let tessera;
+  try {
+    tessera = await startTessera({ ...common, port, workers: 1 });
+    const client = await seedThroughApi(tessera.baseUrl, ADMIN);
+    for (const workers of cfg.workers) {
+      if (workers !== 1) { await tessera.stop(); tessera = await startTessera({ ...common, port, workers }); }
+      await tokenScenarios({ dialect, workers, store: 'empty', tessera, client, algs: cfg.algs });
+    }
+    await tessera.stop();
+    if (cfg.storeSize > 0) {
+      log(`# ${dialect}: seeding ${cfg.storeSize} APIs, ${cfg.storeSize} clients, ${cfg.storeSize * 5} grants`);
+      const seeded = await seedLargeStore({ databaseUrl: db.url, masterKey: common.masterKey, apis: cfg.storeSize, templateClientId: client.id });
+      log(`  seeded in ${seeded.seconds} s`);
+      const label = `${seeded.apis / 1000}k APIs`;
+      tessera = await startTessera({ ...common, port, workers: 1 });
+      await tokenScenarios({ dialect, workers: 1, store: label, tessera, client, algs: cfg.algs });
+      await managementList({ dialect, store: label, tessera, apis: seeded.apis + ALGS.length + 1 });
+      await tessera.stop();
+    }
+  } finally {
+    await tessera?.stop();
+    await db.drop();
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  log(`# Tessera benchmark: ${JSON.stringify({ ...cfg, out: undefined, profileDir: cfg.profileDir })}`);
+  for (const dialect of cfg.dialects) {
+    if (dialect === 'postgres' && !(await postgresAnswers())) { log('# PostgreSQL does not answer: skipping it'); continue; }
+    await runDialect(dialect);
+  }
+  if (flag('peers')) rows.push(...(await runPeers({ cfg, log, printRow })));
+  const report = markdown(rows, {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', duration: cfg.duration, rounds: cfg.rounds,
+    notes: `${quick ? 'Quick smoke run (shorter runs, smaller store). ' : ''}Total time ${Math.round((Date.now() - started) / 60000)} min.`,
+  });
+  mkdirSync(dirname(cfg.out), { recursive: true });
+  writeFileSync(cfg.out, report);
+  writeFileSync(join(dirname(cfg.out), 'latest.json'), JSON.stringify(rows, null, 2));
+  log(`\n${report}\nwritten to ${cfg.out}${cfg.profileDir ? `; CPU profiles in ${cfg.profileDir}` : ''}`);
+  const missed = pairs(rows).filter((p) => target(p).startsWith('miss'));
+  if (missed.length) log(`# ${missed.length} line(s) missed a target: see the table`);
+}
+
+await main();
