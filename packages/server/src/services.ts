@@ -1,6 +1,7 @@
 import {
   AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
-  KeyManager, ManagementTokenVerifier, ResourceServerService, SigningKeyService, TokenEndpoint, type Clock, type Store,
+  KeyManager, ManagementTokenVerifier, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
+  SigningKeyService, TokenEndpoint, UserService, type Clock, type Store,
 } from '@tessera/core';
 
 export interface ServiceConfig { issuer: string; publicUrl: string; managementAudience: string }
@@ -13,6 +14,9 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const minter = new AccessTokenMinter({ keys, clock, issuer: cfg.issuer });
   const clientAuth = new ClientAuthenticator({ directory, clock, audiences: [cfg.issuer, `${cfg.publicUrl}/oauth/token`] });
   const host = new URL(cfg.publicUrl).host;
+  const organizationDirectory = new OrganizationDirectory(store, changes);
+  const permissions = new PermissionService({ store, changes });
+  const roles = new RoleService({ store, changes, permissions });
   return {
     store, clock, changes, directory, keys, minter,
     resourceServers: new ResourceServerService({
@@ -22,8 +26,11 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     clients: new ClientService({ store, changes, clock }),
     clientGrants: new ClientGrantService({ store, changes }),
     signingKeys: new SigningKeyService({ store, keys, changes, clock, subject: host }),
+    users: new UserService({ store, changes, clock }),
+    roles, permissions, organizationDirectory,
+    organizations: new OrganizationService({ store, changes, roles }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),
-    tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter })]),
+    tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory })]),
   };
 }
 

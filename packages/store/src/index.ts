@@ -9,8 +9,11 @@ import { migrationsFor } from './migrations';
 import { SqlClientGrantRepo } from './repos/client-grants';
 import { SqlClientRepo } from './repos/clients';
 import { SqlMetaRepo } from './repos/meta';
+import { SqlOrganizationRepo } from './repos/organizations';
 import { SqlResourceServerRepo } from './repos/resource-servers';
 import { SqlSigningKeyRepo } from './repos/signing-keys';
+import { SqlPermissionRepo, SqlRoleRepo } from './repos/roles';
+import { SqlUserRepo } from './repos/users';
 
 export type { Dialect } from './db';
 
@@ -59,6 +62,10 @@ function repos(db: Db, box: SecretBox): Repos {
     clientGrants: new SqlClientGrantRepo(db),
     signingKeys: new SqlSigningKeyRepo(db, box),
     meta: new SqlMetaRepo(db),
+    users: new SqlUserRepo(db),
+    roles: new SqlRoleRepo(db),
+    permissions: new SqlPermissionRepo(db),
+    organizations: new SqlOrganizationRepo(db),
   };
 }
 

@@ -1,4 +1,6 @@
-import type { Client, ClientGrant, ResourceServer, SigningKey, SubjectType } from '../model';
+import type {
+  Client, ClientGrant, Organization, PermissionRef, PermissionView, ResourceServer, Role, SigningKey, SubjectType, User,
+} from '../model';
 
 export interface Page<T> { items: T[]; total: number }
 export interface CheckpointPage<T> { items: T[]; next?: string }
@@ -52,12 +54,82 @@ export interface MetaRepo {
   set(key: string, value: string): Promise<void>;
 }
 
+// ---------- users, roles, permissions, organizations ----------
+
+export interface UserRepo {
+  insert(u: User): Promise<void>;
+  replace(u: User): Promise<void>;
+  delete(userId: string): Promise<boolean>;
+  findById(userId: string): Promise<User | undefined>;
+  findByEmail(connection: string, email: string): Promise<User | undefined>;
+  /** Which of these ids exist. */
+  existing(userIds: string[]): Promise<string[]>;
+  list(q: OffsetWindow & { connection?: string }): Promise<Page<User>>;
+}
+
+export interface RoleRepo {
+  insert(r: Role): Promise<void>;
+  replace(r: Role): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  findById(id: string): Promise<Role | undefined>;
+  existing(ids: string[]): Promise<string[]>;
+  list(q: OffsetWindow & { nameFilter?: string }): Promise<Page<Role>>;
+  addUsers(roleId: string, userIds: string[]): Promise<void>;
+  removeUsers(roleId: string, userIds: string[]): Promise<void>;
+  users(roleId: string, w: OffsetWindow): Promise<Page<User>>;
+  usersFrom(roleId: string, from: string | undefined, take: number): Promise<CheckpointPage<User>>;
+  rolesOfUser(userId: string, w: OffsetWindow): Promise<Page<Role>>;
+}
+
+export type PermissionHolder = { roleId: string } | { userId: string };
+
+/** Role permissions and direct user permissions (scopes of an API, referenced by identifier). */
+export interface PermissionRepo {
+  add(holder: PermissionHolder, perms: PermissionRef[]): Promise<void>;
+  remove(holder: PermissionHolder, perms: PermissionRef[]): Promise<void>;
+  list(holder: PermissionHolder, w: OffsetWindow): Promise<Page<PermissionView>>;
+  /** Direct permissions plus those of the user's roles, with the role that brought each one. */
+  ofUser(userId: string): Promise<Array<PermissionView & { roleId?: string; roleName?: string }>>;
+  /** Permission names a user holds on one API: direct ∪ roles (∪ the user's member roles in `organizationId`). */
+  effective(userId: string, audience: string, organizationId?: string): Promise<string[]>;
+  /** Drops role and user permissions of an API for scopes it no longer defines. */
+  pruneScopes(audience: string, keep: string[]): Promise<void>;
+}
+
+export interface OrganizationRepo {
+  insert(o: Organization): Promise<void>;
+  replace(o: Organization): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  findById(id: string): Promise<Organization | undefined>;
+  findByName(name: string): Promise<Organization | undefined>;
+  list(w: OffsetWindow): Promise<Page<Organization>>;
+  listFrom(from: string | undefined, take: number): Promise<CheckpointPage<Organization>>;
+  addMembers(orgId: string, userIds: string[]): Promise<void>;
+  removeMembers(orgId: string, userIds: string[]): Promise<void>;
+  isMember(orgId: string, userId: string): Promise<boolean>;
+  members(orgId: string, w: OffsetWindow): Promise<Page<User>>;
+  membersFrom(orgId: string, from: string | undefined, take: number): Promise<CheckpointPage<User>>;
+  addMemberRoles(orgId: string, userId: string, roleIds: string[]): Promise<void>;
+  removeMemberRoles(orgId: string, userId: string, roleIds: string[]): Promise<void>;
+  memberRoles(orgId: string, userId: string, w: OffsetWindow): Promise<Page<Role>>;
+  addClientGrant(orgId: string, grantId: string): Promise<void>;
+  removeClientGrant(orgId: string, grantId: string): Promise<boolean>;
+  hasClientGrant(orgId: string, grantId: string): Promise<boolean>;
+  clientGrants(orgId: string, w: OffsetWindow & { audience?: string; clientId?: string }): Promise<Page<ClientGrant>>;
+  ofClientGrant(grantId: string, w: OffsetWindow): Promise<Page<Organization>>;
+  ofClientGrantFrom(grantId: string, from: string | undefined, take: number): Promise<CheckpointPage<Organization>>;
+}
+
 export interface Repos {
   resourceServers: ResourceServerRepo;
   clients: ClientRepo;
   clientGrants: ClientGrantRepo;
   signingKeys: SigningKeyRepo;
   meta: MetaRepo;
+  users: UserRepo;
+  roles: RoleRepo;
+  permissions: PermissionRepo;
+  organizations: OrganizationRepo;
 }
 
 /**

@@ -72,7 +72,11 @@ export class ResourceServerService {
     const next: ResourceServer = structuredClone(current);
     await applyPatch(next, patch);
     finish(next, patch);
-    await this.deps.store.write((tx) => tx.resourceServers.replace(next));
+    await this.deps.store.write(async (tx) => {
+      await tx.resourceServers.replace(next);
+      // role and user permissions for scopes the API no longer defines go with them
+      if (patch.scopes) await tx.permissions.pruneScopes(next.identifier, (next.scopes ?? []).map((s) => s.value));
+    });
     this.deps.changes.notify();
     return next;
   }

@@ -4,7 +4,10 @@ import type { Services } from '../services';
 import { clientGrantRoutes } from './client-grants';
 import { clientRoutes } from './clients';
 import { keysSigningRoutes } from './keys-signing';
+import { organizationRoutes } from './organizations';
 import { resourceServerRoutes } from './resource-servers';
+import { roleRoutes } from './roles';
+import { userRoutes } from './users';
 
 declare module 'fastify' {
   interface FastifyContextConfig { scopes?: readonly string[] }
@@ -35,4 +38,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(clientRoutes, { services });
   await app.register(clientGrantRoutes, { services });
   await app.register(keysSigningRoutes, { services });
+  await app.register(userRoutes, { services });
+  await app.register(roleRoutes, { services });
+  await app.register(organizationRoutes, { services });
 }

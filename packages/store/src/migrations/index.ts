@@ -68,5 +68,113 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       await sql`INSERT INTO store_generation (id, value) VALUES (1, 0)`.execute(db);
     },
   },
+  '0002_rbac': {
+    async up(db: Kysely<any>) {
+      await sql`CREATE TABLE users (
+        seq ${t.serial},
+        user_id TEXT NOT NULL UNIQUE,
+        connection TEXT NOT NULL,
+        email TEXT NOT NULL,
+        password_hash TEXT,
+        doc TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)`.execute(db);
+      await sql`CREATE UNIQUE INDEX users_connection_email ON users (connection, email)`.execute(db);
+      await sql`CREATE TABLE roles (
+        seq ${t.serial},
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL UNIQUE,
+        doc TEXT NOT NULL,
+        created_at TEXT NOT NULL)`.execute(db);
+      // Permissions name the API by identifier (immutable), so deleting the API removes them.
+      for (const [table, holder, target] of [['role_permissions', 'role_id', 'roles(id)'], ['user_permissions', 'user_id', 'users(user_id)']] as const) {
+        await sql`CREATE TABLE ${sql.raw(table)} (
+          seq ${t.serial},
+          ${sql.raw(holder)} TEXT NOT NULL REFERENCES ${sql.raw(target)} ON DELETE CASCADE,
+          resource_server_identifier TEXT NOT NULL REFERENCES resource_servers(identifier) ON DELETE CASCADE,
+          permission_name TEXT NOT NULL,
+          UNIQUE (${sql.raw(holder)}, resource_server_identifier, permission_name))`.execute(db);
+        await sql`CREATE INDEX ${sql.raw(`${table}_api`)} ON ${sql.raw(table)} (resource_server_identifier)`.execute(db);
+      }
+      await sql`CREATE TABLE user_roles (
+        seq ${t.serial},
+        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+        UNIQUE (user_id, role_id))`.execute(db);
+      await sql`CREATE INDEX user_roles_role ON user_roles (role_id)`.execute(db);
+      await sql`CREATE TABLE organizations (
+        seq ${t.serial},
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL UNIQUE,
+        doc TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)`.execute(db);
+      await sql`CREATE TABLE organization_members (
+        seq ${t.serial},
+        organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        UNIQUE (organization_id, user_id))`.execute(db);
+      await sql`CREATE INDEX organization_members_user ON organization_members (user_id)`.execute(db);
+      await sql`CREATE TABLE organization_member_roles (
+        seq ${t.serial},
+        organization_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+        UNIQUE (organization_id, user_id, role_id),
+        FOREIGN KEY (organization_id, user_id) REFERENCES organization_members (organization_id, user_id) ON DELETE CASCADE)`.execute(db);
+      await sql`CREATE INDEX organization_member_roles_role ON organization_member_roles (role_id)`.execute(db);
+      await sql`CREATE TABLE organization_client_grants (
+        seq ${t.serial},
+        organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+        grant_id TEXT NOT NULL REFERENCES client_grants(id) ON DELETE CASCADE,
+        UNIQUE (organization_id, grant_id))`.execute(db);
+      await sql`CREATE INDEX organization_client_grants_grant ON organization_client_grants (grant_id)`.execute(db);
+    },
+  },
+  '0003_user_flows': {
+    async up(db: Kysely<any>) {
+      // codes, refresh tokens and sessions are kept as SHA-256 hashes; times are ms since the epoch
+      await sql`CREATE TABLE authorization_codes (
+        code_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        data TEXT NOT NULL,
+        expires_at ${t.bigint} NOT NULL,
+        consumed_at ${t.bigint},
+        family_id TEXT)`.execute(db);
+      await sql`CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at)`.execute(db);
+      await sql`CREATE TABLE refresh_tokens (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        family_id TEXT NOT NULL,
+        client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        audience TEXT,
+        data TEXT NOT NULL,
+        created_at ${t.bigint} NOT NULL,
+        expires_at ${t.bigint},
+        idle_expires_at ${t.bigint},
+        used_at ${t.bigint},
+        revoked_at ${t.bigint})`.execute(db);
+      await sql`CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)`.execute(db);
+      await sql`CREATE INDEX refresh_tokens_user_client ON refresh_tokens (user_id, client_id)`.execute(db);
+      await sql`CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        auth_time ${t.bigint} NOT NULL,
+        created_at ${t.bigint} NOT NULL,
+        expires_at ${t.bigint} NOT NULL)`.execute(db);
+      await sql`CREATE TABLE user_consents (
+        seq ${t.serial},
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+        audience TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (user_id, client_id, audience))`.execute(db);
+    },
+  },
 };
 }

@@ -15,7 +15,7 @@ export class SqlClientGrantRepo implements ClientGrantRepo {
     };
   }
 
-  private fromRow(row: Selectable<ClientGrantRow>): ClientGrant {
+  fromRow(row: Selectable<ClientGrantRow>): ClientGrant {
     const g: ClientGrant = { id: row.id, audience: row.audience, subject_type: row.subject_type as SubjectType };
     if (row.client_id !== null) g.client_id = row.client_id;
     if (row.default_for !== null) g.default_for = row.default_for as ClientGrant['default_for'];

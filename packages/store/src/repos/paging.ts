@@ -2,7 +2,7 @@ import { BadRequest, type CheckpointPage, type OffsetWindow, type Page } from '@
 import type { Selectable, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../db';
 
-type Table = 'resource_servers' | 'clients' | 'client_grants';
+type Table = 'resource_servers' | 'clients' | 'client_grants' | 'users' | 'roles' | 'organizations' | 'role_permissions' | 'user_permissions';
 
 /** Offset paging written once: rows ordered by insertion, plus the exact total of the filtered set. */
 export async function offsetPage<T extends Table, R, O>(

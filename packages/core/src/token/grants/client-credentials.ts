@@ -1,6 +1,7 @@
 import { AccessDenied } from '../../errors';
 import { effective, type Client, type ClientGrant, type ResourceServer } from '../../model';
 import type { Directory } from '../../services/directory';
+import { clientCredentialsOrganization, type OrganizationDirectory } from '../../services/organizations';
 import type { AccessTokenMinter } from '../mint';
 import type { GrantHandler, TokenContext, TokenResponse } from '../types';
 
@@ -14,16 +15,16 @@ export class ClientCredentialsGrant implements GrantHandler {
   readonly required = [] as const;
   readonly allowsPublicClients = false;
 
-  constructor(private readonly deps: { directory: Directory; minter: AccessTokenMinter }) {}
+  constructor(private readonly deps: { directory: Directory; minter: AccessTokenMinter; organizations: OrganizationDirectory }) {}
 
   async handle(ctx: TokenContext & { client: Client }): Promise<TokenResponse> {
     const api = await this.resolveAudience(ctx);
     checkClientPolicy(ctx.client, api);
     const grant = await this.findGrant(ctx.client, api);
     const scopes = resolveScopes(ctx.request.params.scope, grant, api);
-    rejectOrganization(ctx.request.params.organization, grant);
+    const orgId = await clientCredentialsOrganization(this.deps.organizations, ctx.request.params.organization, grant, ctx.client);
     const { token, expiresIn } = await this.deps.minter.mint(api, {
-      sub: `${ctx.client.client_id}@clients`, clientId: ctx.client.client_id, scopes, gty: 'client-credentials',
+      sub: `${ctx.client.client_id}@clients`, clientId: ctx.client.client_id, scopes, gty: 'client-credentials', orgId,
     });
     const res: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: 'Bearer' };
     if (scopes.length > 0) res.scope = scopes.join(' ');
@@ -66,17 +67,4 @@ function resolveScopes(requested: string | undefined, grant: ClientGrant, api: R
   const missing = wanted.filter((s) => !granted.includes(s));
   if (missing.length > 0) throw new AccessDenied(`Client has not been granted scopes: ${missing.join(' ')}`);
   return wanted;
-}
-
-/** Organizations for M2M arrive with the organizations resource; until then only "no organization" is valid. */
-function rejectOrganization(organization: string | undefined, grant: ClientGrant): void {
-  if (grant.organization_usage === 'require' && !organization) {
-    throw new AccessDenied('An organization is required for this client grant, but none was provided.');
-  }
-  if (organization !== undefined) {
-    if (!grant.organization_usage || grant.organization_usage === 'deny') {
-      throw new AccessDenied('The client grant does not allow the use of organizations.');
-    }
-    throw new AccessDenied(`Organization ${organization} is not associated with this client grant.`);
-  }
 }

@@ -1,0 +1,73 @@
+/** The only database connection Tessera has; users are created and authenticated against it. */
+export const DATABASE_CONNECTION = 'Username-Password-Authentication';
+
+export type Metadata = Record<string, unknown>;
+
+/**
+ * A database user. Optional keys are absent until set; `password_hash` is internal and never leaves the
+ * domain (see `userView`).
+ */
+export interface User {
+  user_id: string;
+  connection: string;
+  email: string;
+  email_verified: boolean;
+  name: string;
+  nickname: string;
+  picture: string;
+  given_name?: string;
+  family_name?: string;
+  app_metadata?: Metadata;
+  user_metadata?: Metadata;
+  blocked?: boolean;
+  created_at: string;
+  updated_at: string;
+  password_hash?: string;
+}
+
+export interface UserCreate {
+  connection: string;
+  email?: string;
+  password?: string;
+  user_id?: string;
+  email_verified?: boolean;
+  verify_email?: boolean;
+  name?: string;
+  nickname?: string;
+  given_name?: string;
+  family_name?: string;
+  picture?: string;
+  app_metadata?: Metadata;
+  user_metadata?: Metadata;
+  blocked?: boolean;
+}
+
+export interface UserPatch {
+  connection?: string;
+  email?: string;
+  password?: string;
+  email_verified?: boolean;
+  verify_email?: boolean;
+  name?: string;
+  nickname?: string;
+  given_name?: string | null;
+  family_name?: string | null;
+  picture?: string;
+  app_metadata?: Metadata | null;
+  user_metadata?: Metadata | null;
+  blocked?: boolean;
+}
+
+export interface UserIdentity { connection: string; user_id: string; provider: 'auth0'; isSocial: false }
+
+/** The wire view: Auth0's shape with `identities`, never the password hash. */
+export type UserView = Omit<User, 'password_hash' | 'connection'> & { identities: UserIdentity[] };
+
+export function userView(u: User): UserView {
+  const { password_hash: _hash, connection, ...rest } = u;
+  return { ...rest, identities: [{ connection, user_id: u.user_id.slice(u.user_id.indexOf('|') + 1), provider: 'auth0', isSocial: false }] };
+}
+
+/** Short form used in role and organization member listings. */
+export interface UserSummary { user_id: string; email: string; picture: string; name: string }
+export const userSummary = (u: User): UserSummary => ({ user_id: u.user_id, email: u.email, picture: u.picture, name: u.name });

@@ -1,0 +1,243 @@
+import { AccessDenied, BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
+import { randomAlnum } from '../crypto/random';
+import type {
+  Client, ClientGrant, Organization, OrganizationClientGrantView, OrganizationCreate, OrganizationPatch, Role, User,
+} from '../model';
+import type { CheckpointPage, OffsetWindow, Page, Repos, Store } from '../ports';
+import type { ChangeFeed } from './changes';
+import { GRANT_NOT_FOUND } from './client-grants';
+import type { RoleService } from './roles';
+
+export const ORG_NOT_FOUND = () => new NotFound('No organization found by that id or name', 'inexistent_organization');
+const NOT_A_MEMBER = () => new NotFound('The user is not a member of the organization.', 'inexistent_organization_member');
+const USERS_MISSING = () => new NotFound('One or more of the users do not exist.', 'inexistent_user');
+
+/** Organizations, their members and member roles, and the client grants they may be used with. */
+export class OrganizationService {
+  constructor(private readonly deps: { store: Store; changes: ChangeFeed; roles: RoleService }) {}
+
+  list(w: OffsetWindow): Promise<Page<Organization>> { return this.deps.store.organizations.list(w); }
+  listFrom(from: string | undefined, take: number): Promise<CheckpointPage<Organization>> { return this.deps.store.organizations.listFrom(from, take); }
+
+  async get(id: string): Promise<Organization> {
+    const o = await this.deps.store.organizations.findById(id);
+    if (!o) throw ORG_NOT_FOUND();
+    return o;
+  }
+
+  async getByName(name: string): Promise<Organization> {
+    const o = await this.deps.store.organizations.findByName(name);
+    if (!o) throw ORG_NOT_FOUND();
+    return o;
+  }
+
+  async create(input: OrganizationCreate): Promise<Organization> {
+    const org: Organization = { id: `org_${randomAlnum(16)}`, name: input.name };
+    applyPatch(org, { display_name: input.display_name, branding: input.branding, metadata: input.metadata });
+    await this.write((tx) => tx.organizations.insert(org));
+    return org;
+  }
+
+  async update(id: string, patch: OrganizationPatch): Promise<Organization> {
+    const next = structuredClone(await this.get(id));
+    applyPatch(next, patch);
+    await this.write((tx) => tx.organizations.replace(next));
+    return next;
+  }
+
+  /** Removes the organization with its memberships, member roles and client-grant associations. */
+  async delete(id: string): Promise<void> {
+    if (!(await this.write((tx) => tx.organizations.delete(id)))) throw ORG_NOT_FOUND();
+  }
+
+  async members(id: string, w: OffsetWindow): Promise<Page<User>> {
+    await this.get(id);
+    return this.deps.store.organizations.members(id, w);
+  }
+
+  async membersFrom(id: string, from: string | undefined, take: number): Promise<CheckpointPage<User>> {
+    await this.get(id);
+    return this.deps.store.organizations.membersFrom(id, from, take);
+  }
+
+  async addMembers(id: string, userIds: string[]): Promise<void> {
+    await this.get(id);
+    const unique = [...new Set(userIds)];
+    if ((await this.deps.store.users.existing(unique)).length !== unique.length) throw USERS_MISSING();
+    await this.write((tx) => tx.organizations.addMembers(id, unique));
+  }
+
+  async removeMembers(id: string, userIds: string[]): Promise<void> {
+    await this.get(id);
+    await this.write((tx) => tx.organizations.removeMembers(id, [...new Set(userIds)]));
+  }
+
+  async memberRoles(id: string, userId: string, w: OffsetWindow): Promise<Page<Role>> {
+    await this.requireMember(id, userId);
+    return this.deps.store.organizations.memberRoles(id, userId, w);
+  }
+
+  async assignMemberRoles(id: string, userId: string, roleIds: string[]): Promise<void> {
+    await this.requireMember(id, userId);
+    const unique = await this.deps.roles.requireRoles(roleIds);
+    await this.write((tx) => tx.organizations.addMemberRoles(id, userId, unique));
+  }
+
+  async removeMemberRoles(id: string, userId: string, roleIds: string[]): Promise<void> {
+    await this.requireMember(id, userId);
+    await this.write((tx) => tx.organizations.removeMemberRoles(id, userId, [...new Set(roleIds)]));
+  }
+
+  async clientGrants(id: string, w: OffsetWindow & { audience?: string; clientId?: string }): Promise<Page<ClientGrant>> {
+    await this.get(id);
+    return this.deps.store.organizations.clientGrants(id, w);
+  }
+
+  async addClientGrant(id: string, grantId: string): Promise<OrganizationClientGrantView> {
+    await this.get(id);
+    const grant = await this.deps.store.clientGrants.findById(grantId);
+    if (!grant) throw GRANT_NOT_FOUND();
+    if (grant.subject_type !== 'client') throw new BadRequest('Only client grants with subject_type "client" can be associated with an organization.');
+    try {
+      await this.deps.store.write((tx) => tx.organizations.addClientGrant(id, grantId));
+    } catch (e) {
+      if (e instanceof UniqueViolation) throw new Conflict('The client grant is already associated with this organization.', 'organization_client_grant_conflict', e);
+      throw e;
+    }
+    this.deps.changes.notify();
+    const view: OrganizationClientGrantView = { grant_id: grant.id, audience: grant.audience };
+    if (grant.client_id !== undefined) view.client_id = grant.client_id;
+    if (grant.scope !== undefined) view.scope = grant.scope;
+    if (grant.organization_usage !== undefined) view.organization_usage = grant.organization_usage;
+    if (grant.allow_any_organization !== undefined) view.allow_any_organization = grant.allow_any_organization;
+    return view;
+  }
+
+  async removeClientGrant(id: string, grantId: string): Promise<void> {
+    await this.get(id);
+    if (!(await this.write((tx) => tx.organizations.removeClientGrant(id, grantId)))) throw GRANT_NOT_FOUND();
+  }
+
+  async ofClientGrant(grantId: string, w: OffsetWindow): Promise<Page<Organization>> {
+    await this.requireGrant(grantId);
+    return this.deps.store.organizations.ofClientGrant(grantId, w);
+  }
+
+  async ofClientGrantFrom(grantId: string, from: string | undefined, take: number): Promise<CheckpointPage<Organization>> {
+    await this.requireGrant(grantId);
+    return this.deps.store.organizations.ofClientGrantFrom(grantId, from, take);
+  }
+
+  private async requireGrant(grantId: string): Promise<void> {
+    if (!(await this.deps.store.clientGrants.findById(grantId))) throw GRANT_NOT_FOUND();
+  }
+
+  private async requireMember(id: string, userId: string): Promise<void> {
+    await this.get(id);
+    if (!(await this.deps.store.organizations.isMember(id, userId))) throw NOT_A_MEMBER();
+  }
+
+  private async write<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    try {
+      const result = await this.deps.store.write(fn);
+      this.deps.changes.notify();
+      return result;
+    } catch (e) {
+      if (e instanceof UniqueViolation) throw new Conflict('An organization with this name already exists.', 'organization_conflict', e);
+      throw e;
+    }
+  }
+}
+
+/** Merge semantics: null removes a field; metadata merges key by key (a null value removes the key). */
+function applyPatch(org: Organization, patch: OrganizationPatch): void {
+  if (patch.name !== undefined) org.name = patch.name;
+  if (patch.display_name === null) delete org.display_name;
+  else if (patch.display_name !== undefined) org.display_name = patch.display_name;
+  if (patch.branding === null) delete org.branding;
+  else if (patch.branding !== undefined) org.branding = structuredClone(patch.branding);
+  if (patch.metadata === null) delete org.metadata;
+  else if (patch.metadata !== undefined) {
+    const next: Record<string, string> = { ...org.metadata };
+    for (const [k, v] of Object.entries(patch.metadata)) {
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+    if (Object.keys(next).length > 25) throw new BadRequest("Payload validation error: 'Too many properties defined (" + Object.keys(next).length + "), maximum 25' on property metadata.");
+    if (Object.keys(next).length > 0) org.metadata = next;
+    else delete org.metadata;
+  }
+}
+
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Read-through cache for the token endpoint: organizations by id or name and grant associations. Like
+ * Directory, entries are shared promises cleared on every store change, so warm requests read no storage.
+ */
+export class OrganizationDirectory {
+  private generation = 0;
+  private orgs = new Map<string, Promise<Organization | undefined>>();
+  private links = new Map<string, Promise<boolean>>();
+
+  constructor(private readonly store: Store, changes: ChangeFeed) {
+    changes.subscribe(() => this.clear());
+  }
+
+  clear(): void {
+    this.generation++;
+    this.orgs.clear();
+    this.links.clear();
+  }
+
+  /** By id (`org_…`) or by name, as the `organization` token parameter allows. */
+  organization(idOrName: string): Promise<Organization | undefined> {
+    return this.cached(this.orgs, idOrName, async () =>
+      (await this.store.organizations.findById(idOrName)) ?? (await this.store.organizations.findByName(idOrName)));
+  }
+
+  associated(orgId: string, grantId: string): Promise<boolean> {
+    return this.cached(this.links, `${orgId}\u0000${grantId}`, () => this.store.organizations.hasClientGrant(orgId, grantId));
+  }
+
+  private cached<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    const hit = map.get(key);
+    if (hit) return hit;
+    if (map.size >= CACHE_LIMIT) map.clear(); // bounded: unknown names must not grow it without limit
+    const gen = this.generation;
+    const p = load();
+    map.set(key, p);
+    p.then(
+      () => { if (gen !== this.generation && map.get(key) === p) map.delete(key); },
+      () => { if (map.get(key) === p) map.delete(key); },
+    );
+    return p;
+  }
+}
+
+/**
+ * Auth0's organization rules for client_credentials: the grant's `organization_usage` (deny by default,
+ * allow, require); with require and no `organization`, the client's `default_organization` for the
+ * client_credentials flow applies; the organization must be associated with the grant unless the grant
+ * has `allow_any_organization` (first-party clients only). Returns the organization id for `org_id`.
+ */
+export async function clientCredentialsOrganization(
+  orgs: OrganizationDirectory, requested: string | undefined, grant: ClientGrant, client: Client,
+): Promise<string | undefined> {
+  const usage = grant.organization_usage ?? 'deny';
+  let value = requested || undefined;
+  if (value === undefined && usage === 'require') {
+    const fallback = client.default_organization;
+    if (!fallback?.flows.includes('client_credentials')) throw new AccessDenied('An organization is required for this client grant, but none was provided.');
+    value = fallback.organization_id;
+  }
+  if (value === undefined) return undefined;
+  if (usage === 'deny') throw new AccessDenied('The client grant does not allow the use of organizations.');
+  const org = await orgs.organization(value);
+  if (!org) throw new AccessDenied(`Organization ${value} does not exist.`);
+  const anyOrganization = grant.allow_any_organization === true && client.is_first_party;
+  if (!anyOrganization && !(await orgs.associated(org.id, grant.id))) {
+    throw new AccessDenied(`Organization ${value} is not associated with this client grant.`);
+  }
+  return org.id;
+}

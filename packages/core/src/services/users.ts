@@ -1,0 +1,156 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
+import { randomHex } from '../crypto/random';
+import { hashPassword, verifyPasswordHash } from '../crypto/password';
+import { DATABASE_CONNECTION, type Metadata, type User, type UserCreate, type UserPatch } from '../model';
+import type { Clock, OffsetWindow, Page, Store } from '../ports';
+import type { ChangeFeed } from './changes';
+
+export const USER_NOT_FOUND = () => new NotFound('The user does not exist.', 'inexistent_user');
+const NO_CONNECTION = () => new BadRequest('The connection does not exist.', 'inexistent_connection');
+const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)*$/;
+
+/**
+ * Database users of the "Username-Password-Authentication" connection. Passwords are kept only as
+ * scrypt hashes; `verifyPassword` is what the login flows use.
+ */
+export class UserService {
+  private decoy?: Promise<string>;
+
+  constructor(private readonly deps: { store: Store; changes: ChangeFeed; clock: Clock }) {}
+
+  list(q: OffsetWindow & { connection?: string }): Promise<Page<User>> { return this.deps.store.users.list(q); }
+
+  async get(userId: string): Promise<User> {
+    const u = await this.deps.store.users.findById(userId);
+    if (!u) throw USER_NOT_FOUND();
+    return u;
+  }
+
+  async create(input: UserCreate): Promise<User> {
+    if (input.connection !== DATABASE_CONNECTION) throw NO_CONNECTION();
+    if (input.email === undefined) throw new BadRequest("Payload validation error: 'Missing required property: email'.");
+    if (input.password === undefined) throw new BadRequest("Payload validation error: 'Missing required property: password'.");
+    const email = checkEmail(input.email);
+    checkStrength(input.password);
+    const now = new Date(this.deps.clock.now()).toISOString();
+    const user: User = {
+      user_id: `auth0|${input.user_id ?? randomHex(12)}`,
+      connection: DATABASE_CONNECTION,
+      email,
+      email_verified: input.email_verified ?? false,
+      name: input.name ?? email,
+      nickname: input.nickname ?? email.slice(0, email.indexOf('@')),
+      picture: input.picture ?? gravatar(email),
+      created_at: now,
+      updated_at: now,
+      password_hash: await hashPassword(input.password),
+    };
+    if (input.given_name !== undefined) user.given_name = input.given_name;
+    if (input.family_name !== undefined) user.family_name = input.family_name;
+    if (input.blocked !== undefined) user.blocked = input.blocked;
+    user.app_metadata = mergeMetadata(undefined, input.app_metadata);
+    user.user_metadata = mergeMetadata(undefined, input.user_metadata);
+    stripUndefined(user);
+    try {
+      await this.deps.store.write((tx) => tx.users.insert(user));
+    } catch (e) {
+      if (e instanceof UniqueViolation) throw new Conflict('The user already exists.', 'auth0_idp_error', e);
+      throw e;
+    }
+    this.deps.changes.notify();
+    return user;
+  }
+
+  async update(userId: string, patch: UserPatch): Promise<User> {
+    const current = await this.get(userId);
+    if (patch.connection !== undefined && patch.connection !== current.connection) throw NO_CONNECTION();
+    if (patch.email !== undefined && patch.password !== undefined) throw new BadRequest('Cannot update password and email simultaneously', 'invalid_body');
+    const next: User = structuredClone(current);
+    if (patch.email !== undefined) {
+      const email = checkEmail(patch.email);
+      if (email !== current.email) next.email_verified = false; // a new address is unverified unless told otherwise
+      next.email = email;
+    }
+    if (patch.password !== undefined) {
+      checkStrength(patch.password);
+      next.password_hash = await hashPassword(patch.password);
+    }
+    for (const key of ['email_verified', 'name', 'nickname', 'picture', 'blocked', 'given_name', 'family_name'] as const) {
+      const value = patch[key];
+      if (value === undefined) continue;
+      if (value === null) delete next[key as 'given_name'];
+      else (next as unknown as Record<string, unknown>)[key] = value;
+    }
+    if (patch.app_metadata !== undefined) next.app_metadata = mergeMetadata(current.app_metadata, patch.app_metadata);
+    if (patch.user_metadata !== undefined) next.user_metadata = mergeMetadata(current.user_metadata, patch.user_metadata);
+    next.updated_at = new Date(this.deps.clock.now()).toISOString();
+    stripUndefined(next);
+    try {
+      await this.deps.store.write((tx) => tx.users.replace(next));
+    } catch (e) {
+      if (e instanceof UniqueViolation) throw new Conflict('The specified new email already exists', 'auth0_idp_error', e);
+      throw e;
+    }
+    this.deps.changes.notify();
+    return next;
+  }
+
+  /** Removes the user and, by cascade, their roles, permissions and organization memberships. */
+  async delete(userId: string): Promise<void> {
+    const deleted = await this.deps.store.write((tx) => tx.users.delete(userId));
+    if (!deleted) throw USER_NOT_FOUND();
+    this.deps.changes.notify();
+  }
+
+  /**
+   * The user whose password matches, or undefined (unknown connection, unknown email or wrong password);
+   * an unknown email costs one scrypt too, so timing does not reveal which accounts exist.
+   */
+  async verifyPassword(connection: string, email: string, password: string): Promise<User | undefined> {
+    const user = connection === DATABASE_CONNECTION ? await this.deps.store.users.findByEmail(connection, email.trim().toLowerCase()) : undefined;
+    if (!user?.password_hash) {
+      this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
+      await verifyPasswordHash(password, await this.decoy);
+      return undefined;
+    }
+    return (await verifyPasswordHash(password, user.password_hash)) ? user : undefined;
+  }
+}
+
+function checkEmail(raw: string): string {
+  const email = raw.trim().toLowerCase();
+  if (!EMAIL.test(email)) throw new BadRequest(`Payload validation error: 'Object didn't pass validation for format email: ${raw}' on property email (The user's email).`);
+  return email;
+}
+
+/**
+ * Auth0's default policy for new database connections ("good"): at least 8 characters from at least
+ * three of: lower case, upper case, digits, other characters.
+ */
+function checkStrength(password: string): void {
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter((re) => re.test(password)).length;
+  if (password.length < 8 || classes < 3) throw new BadRequest('PasswordStrengthError: Password is too weak', 'invalid_body');
+}
+
+/** Top-level merge; a key set to null is removed; `{}` or null clears everything. Empty → absent. */
+function mergeMetadata(current: Metadata | undefined, patch: Metadata | null | undefined): Metadata | undefined {
+  if (patch === undefined) return current;
+  if (patch === null || Object.keys(patch).length === 0) return undefined;
+  const next: Metadata = { ...current };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete next[k];
+    else next[k] = v;
+  }
+  return Object.keys(next).length > 0 ? next : undefined;
+}
+
+function stripUndefined(u: User): void {
+  for (const k of Object.keys(u) as Array<keyof User>) if (u[k] === undefined) delete u[k];
+}
+
+function gravatar(email: string): string {
+  const hash = createHash('md5').update(email).digest('hex');
+  const initials = email.replace(/[^a-z0-9]/g, '').slice(0, 2) || 'u';
+  return `https://s.gravatar.com/avatar/${hash}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F${initials}.png`;
+}

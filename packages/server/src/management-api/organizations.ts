@@ -1,0 +1,161 @@
+import { Type } from '@sinclair/typebox';
+import { userSummary, type OrganizationCreate, type OrganizationPatch } from '@tessera/core';
+import type { FastifyInstance } from 'fastify';
+import { Empty, errorResponses, OffsetPaging } from '../schemas/common';
+import {
+  GrantIdBody, MembersBody, OrganizationClientGrantResponse, OrganizationCreateBody, OrganizationGrantListItem, OrganizationPatchBody,
+  OrganizationResponse, OrgIdParam,
+} from '../schemas/organization';
+import { CheckpointPaging, MixedPagingQuery, PagingQuery, RoleIdsBody, RoleResponse } from '../schemas/role';
+import { UserSummaryResponse } from '../schemas/user';
+import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
+import type { Services } from '../services';
+import { checkpointBody, listResponse } from './roles';
+
+const tags = ['organizations'];
+type Id = { id: string };
+type Mixed = OffsetQuery & { from?: string; take?: number };
+const MemberParams = Type.Object({ id: OrgIdParam.properties.id, user_id: Type.String({ minLength: 1, description: 'ID of the user.' }) });
+const GrantParams = Type.Object({ id: OrgIdParam.properties.id, grant_id: Type.String({ minLength: 1, description: 'The Client Grant ID.' }) });
+const checkpointWanted = (q: Mixed) => q.from !== undefined || q.take !== undefined;
+
+/** /api/v2/organizations: CRUD, members, member roles and the client grants an organization may use. */
+export async function organizationRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  const orgs = services.organizations;
+
+  app.get('/organizations', {
+    schema: { summary: 'Get organizations', tags, querystring: MixedPagingQuery, response: { 200: listResponse('organizations', OrganizationResponse), ...errorResponses } },
+    config: { scopes: ['read:organizations'] },
+  }, async (req) => {
+    const q = req.query as Mixed;
+    if (checkpointWanted(q)) return checkpointBody('organizations', await orgs.listFrom(q.from, q.take ?? 50), (o) => o);
+    const w = offsetWindow(q);
+    return offsetBody('organizations', q, w, await orgs.list(w), (o) => o);
+  });
+
+  app.post('/organizations', {
+    schema: { summary: 'Create an organization', tags, body: OrganizationCreateBody, response: { 201: OrganizationResponse, ...errorResponses } },
+    config: { scopes: ['create:organizations'] },
+  }, async (req, reply) => reply.code(201).send(await orgs.create(req.body as OrganizationCreate)));
+
+  app.get('/organizations/:id', {
+    schema: { summary: 'Get an organization', tags, params: OrgIdParam, response: { 200: OrganizationResponse, ...errorResponses } },
+    config: { scopes: ['read:organizations'] },
+  }, async (req) => orgs.get((req.params as Id).id));
+
+  app.get('/organizations/name/:name', {
+    schema: { summary: 'Get an organization by name', tags, params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 50, description: 'Name of the organization.' }) }), response: { 200: OrganizationResponse, ...errorResponses } },
+    config: { scopes: ['read:organizations'] },
+  }, async (req) => orgs.getByName((req.params as { name: string }).name));
+
+  app.patch('/organizations/:id', {
+    schema: { summary: 'Modify an organization', tags, params: OrgIdParam, body: OrganizationPatchBody, response: { 200: OrganizationResponse, ...errorResponses } },
+    config: { scopes: ['update:organizations'] },
+  }, async (req) => orgs.update((req.params as Id).id, (req.body ?? {}) as OrganizationPatch));
+
+  app.delete('/organizations/:id', {
+    schema: { summary: 'Delete an organization', tags, params: OrgIdParam, response: { 204: Empty, ...errorResponses } },
+    config: { scopes: ['delete:organizations'] },
+  }, async (req, reply) => {
+    await orgs.delete((req.params as Id).id);
+    return reply.code(204).send();
+  });
+
+  app.get('/organizations/:id/members', {
+    schema: { summary: 'Get members who belong to an organization', tags, params: OrgIdParam, querystring: MixedPagingQuery, response: { 200: listResponse('members', UserSummaryResponse), ...errorResponses } },
+    config: { scopes: ['read:organization_members'] },
+  }, async (req) => {
+    const { id } = req.params as Id;
+    const q = req.query as Mixed;
+    if (checkpointWanted(q)) return checkpointBody('members', await orgs.membersFrom(id, q.from, q.take ?? 50), userSummary);
+    const w = offsetWindow(q);
+    return offsetBody('members', q, w, await orgs.members(id, w), userSummary);
+  });
+
+  app.post('/organizations/:id/members', {
+    schema: { summary: 'Add members to an organization', tags, params: OrgIdParam, body: MembersBody, response: { 204: Empty, ...errorResponses } },
+    config: { scopes: ['create:organization_members'] },
+  }, async (req, reply) => {
+    await orgs.addMembers((req.params as Id).id, (req.body as { members: string[] }).members);
+    return reply.code(204).send();
+  });
+
+  app.delete('/organizations/:id/members', {
+    schema: { summary: 'Delete members from an organization', tags, params: OrgIdParam, body: MembersBody, response: { 204: Empty, ...errorResponses } },
+    config: { scopes: ['delete:organization_members'] },
+  }, async (req, reply) => {
+    await orgs.removeMembers((req.params as Id).id, (req.body as { members: string[] }).members);
+    return reply.code(204).send();
+  });
+
+  app.get('/organizations/:id/members/:user_id/roles', {
+    schema: { summary: 'Get user roles assigned to an organization member', tags, params: MemberParams, querystring: PagingQuery, response: { 200: listResponse('roles', RoleResponse), ...errorResponses } },
+    config: { scopes: ['read:organization_member_roles'] },
+  }, async (req) => {
+    const p = req.params as { id: string; user_id: string };
+    const q = req.query as OffsetQuery;
+    const w = offsetWindow(q);
+    return offsetBody('roles', q, w, await orgs.memberRoles(p.id, p.user_id, w), (r) => r);
+  });
+
+  app.post('/organizations/:id/members/:user_id/roles', {
+    schema: { summary: 'Assign user roles to an organization member', tags, params: MemberParams, body: RoleIdsBody, response: { 204: Empty, ...errorResponses } },
+    config: { scopes: ['create:organization_member_roles'] },
+  }, async (req, reply) => {
+    const p = req.params as { id: string; user_id: string };
+    await orgs.assignMemberRoles(p.id, p.user_id, (req.body as { roles: string[] }).roles);
+    return reply.code(204).send();
+  });
+
+  app.delete('/organizations/:id/members/:user_id/roles', {
+    schema: { summary: 'Delete user roles from an organization member', tags, params: MemberParams, body: RoleIdsBody, response: { 204: Empty, ...errorResponses } },
+    config: { scopes: ['delete:organization_member_roles'] },
+  }, async (req, reply) => {
+    const p = req.params as { id: string; user_id: string };
+    await orgs.removeMemberRoles(p.id, p.user_id, (req.body as { roles: string[] }).roles);
+    return reply.code(204).send();
+  });
+
+  app.get('/organizations/:id/client-grants', {
+    schema: {
+      summary: 'Get client grants associated to an organization', tags, params: OrgIdParam,
+      querystring: Type.Object({ ...OffsetPaging, audience: Type.Optional(Type.String()), client_id: Type.Optional(Type.String()) }, { additionalProperties: false }),
+      response: { 200: listResponse('client_grants', OrganizationGrantListItem), ...errorResponses },
+    },
+    config: { scopes: ['read:organization_client_grants'] },
+  }, async (req) => {
+    const q = req.query as OffsetQuery & { audience?: string; client_id?: string };
+    const w = offsetWindow(q);
+    return offsetBody('client_grants', q, w, await orgs.clientGrants((req.params as Id).id, { ...w, audience: q.audience, clientId: q.client_id }), (g) => g);
+  });
+
+  app.post('/organizations/:id/client-grants', {
+    schema: { summary: 'Associate a client grant with an organization', tags, params: OrgIdParam, body: GrantIdBody, response: { 201: OrganizationClientGrantResponse, ...errorResponses } },
+    config: { scopes: ['create:organization_client_grants'] },
+  }, async (req, reply) => reply.code(201).send(await orgs.addClientGrant((req.params as Id).id, (req.body as { grant_id: string }).grant_id)));
+
+  app.delete('/organizations/:id/client-grants/:grant_id', {
+    schema: { summary: 'Remove a client grant from an organization', tags, params: GrantParams, response: { 204: Empty, ...errorResponses } },
+    config: { scopes: ['delete:organization_client_grants'] },
+  }, async (req, reply) => {
+    const p = req.params as { id: string; grant_id: string };
+    await orgs.removeClientGrant(p.id, p.grant_id);
+    return reply.code(204).send();
+  });
+
+  app.get('/client-grants/:id/organizations', {
+    schema: {
+      summary: 'Get the organizations associated to a client grant', tags: ['client-grants'],
+      params: Type.Object({ id: Type.String({ minLength: 1, description: 'ID of the client grant.' }) }),
+      querystring: Type.Object({ ...OffsetPaging, ...CheckpointPaging }, { additionalProperties: false }),
+      response: { 200: listResponse('organizations', OrganizationResponse), ...errorResponses },
+    },
+    config: { scopes: ['read:organization_client_grants'] },
+  }, async (req) => {
+    const { id } = req.params as Id;
+    const q = req.query as Mixed;
+    if (checkpointWanted(q)) return checkpointBody('organizations', await orgs.ofClientGrantFrom(id, q.from, q.take ?? 50), (o) => o);
+    const w = offsetWindow(q);
+    return offsetBody('organizations', q, w, await orgs.ofClientGrant(id, w), (o) => o);
+  });
+}

@@ -1,0 +1,64 @@
+import { Type, type TOptional, type TSchema } from '@sinclair/typebox';
+import { Nullable, OffsetPaging } from './common';
+
+const Metadata = (description: string) => Type.Object({}, { additionalProperties: true, description });
+const profile = {
+  email: Type.String({ minLength: 1, maxLength: 512, description: "The user's email." }),
+  email_verified: Type.Boolean({ description: 'Whether this email address is verified (true) or unverified (false).' }),
+  verify_email: Type.Literal(false, { description: 'Tessera sends no verification email; only false is accepted.' }),
+  password: Type.String({ minLength: 1, maxLength: 1024, description: 'Initial password for this user.' }),
+  name: Type.String({ minLength: 1, maxLength: 300, description: "The user's full name." }),
+  nickname: Type.String({ minLength: 1, maxLength: 300, description: "The user's nickname." }),
+  picture: Type.String({ minLength: 1, maxLength: 2048, description: "A URI pointing to the user's picture." }),
+  blocked: Type.Boolean({ description: 'Whether this user was blocked by an administrator (true) or not (false).' }),
+};
+const names = {
+  given_name: Type.String({ minLength: 1, maxLength: 150, description: "The user's given name(s)." }),
+  family_name: Type.String({ minLength: 1, maxLength: 150, description: "The user's family name(s)." }),
+};
+
+const optional = <T extends Record<string, TSchema>>(fields: T) =>
+  Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof T]: TOptional<T[K]> };
+
+export const UserCreateBody = Type.Object({
+  connection: Type.String({ minLength: 1, description: 'Name of the connection this user should be created in.' }),
+  user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[^|]+$', description: 'The user_id of the user to create (without the provider prefix).' })),
+  ...optional({ ...profile, ...names }),
+  app_metadata: Type.Optional(Metadata('Data related to the user that affects the application\'s core functionality.')),
+  user_metadata: Type.Optional(Metadata('Data related to the user that does not affect the application\'s core functionality.')),
+}, { additionalProperties: false });
+
+export const UserPatchBody = Type.Object({
+  connection: Type.Optional(Type.String({ minLength: 1, description: 'Name of the connection to target for this user update.' })),
+  ...optional(profile),
+  given_name: Type.Optional(Nullable(names.given_name)),
+  family_name: Type.Optional(Nullable(names.family_name)),
+  app_metadata: Type.Optional(Nullable(Metadata('Merged into the current app_metadata; a key set to null is removed.'))),
+  user_metadata: Type.Optional(Nullable(Metadata('Merged into the current user_metadata; a key set to null is removed.'))),
+}, { additionalProperties: false });
+
+export const UserResponse = Type.Object({
+  user_id: Type.String(),
+  email: Type.String(),
+  email_verified: Type.Boolean(),
+  name: Type.String(),
+  nickname: Type.String(),
+  picture: Type.String(),
+  given_name: Type.Optional(Type.String()),
+  family_name: Type.Optional(Type.String()),
+  identities: Type.Array(Type.Object({ connection: Type.String(), user_id: Type.String(), provider: Type.String(), isSocial: Type.Boolean() })),
+  app_metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  user_metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  blocked: Type.Optional(Type.Boolean()),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+
+export const UserSummaryResponse = Type.Object({ user_id: Type.String(), email: Type.String(), picture: Type.String(), name: Type.String() });
+
+export const UserListQuery = Type.Object({
+  ...OffsetPaging,
+  connection: Type.Optional(Type.String({ description: 'Connection filter.' })),
+}, { additionalProperties: false });
+
+export const UserIdParam = Type.Object({ id: Type.String({ minLength: 1, description: 'ID of the user.' }) });
