@@ -4,6 +4,8 @@ import { eachDialect, MGMT_AUDIENCE, startTessera, type TestServer } from './hel
 import { badRequest, createApi, createM2mClient, raw, snapshot } from './helpers/management';
 
 const INVALID_JSON = badRequest('Invalid request payload JSON format');
+/** Cases per endpoint for the property tests; raise TESSERA_FUZZ_RUNS for a longer hunt. */
+const RUNS = Number(process.env.TESSERA_FUZZ_RUNS ?? 25);
 
 eachDialect('management: bad input', (dialect) => {
   let s: TestServer;
@@ -113,6 +115,8 @@ eachDialect('management: bad input', (dialect) => {
   describe('property: random JSON never yields 5xx, and failures change nothing', () => {
     const RS_KEYS = ['identifier', 'name', 'scopes', 'signing_alg', 'signing_secret', 'token_lifetime', 'token_lifetime_for_web', 'allow_offline_access',
       'enforce_policies', 'token_dialect', 'token_encryption', 'proof_of_possession', 'subject_type_authorization', 'authorization_details', 'consent_policy'];
+    const CLIENT_KEYS = ['name', 'app_type', 'grant_types', 'token_endpoint_auth_method', 'jwt_configuration', 'client_metadata', 'refresh_token',
+      'client_authentication_methods', 'organization_usage', 'default_organization', 'client_secret', 'is_first_party', 'callbacks'];
     const GRANT_KEYS = ['client_id', 'audience', 'scope', 'allow_all_scopes', 'subject_type', 'organization_usage', 'allow_any_organization', 'default_for'];
     const plausible = fc.oneof(
       fc.constantFrom('urn:prop', 'HS256', 'RS256', 'HS512', 'read:x', 'write:x', 'client', 'user', 'access_token', 'dpop', '', 'a<b', MGMT_AUDIENCE),
@@ -121,6 +125,9 @@ eachDialect('management: bad input', (dialect) => {
       fc.array(fc.record({ value: fc.constantFrom('read:x', 'y', ''), description: fc.string({ maxLength: 5 }) }, { requiredKeys: ['value'] }), { maxLength: 3 }),
       fc.record({ mechanism: fc.constantFrom('dpop', 'mtls', 'x'), required: fc.boolean() }),
       fc.record({ client: fc.record({ policy: fc.constantFrom('deny_all', 'allow_all') }) }),
+      fc.constantFrom('non_interactive', 'spa', 'client_secret_post', 'none', 'allow', 'require'),
+      fc.constantFrom({ alg: 'RS256', lifetime_in_seconds: 5 }, { private_key_jwt: { credentials: [{ credential_type: 'public_key', pem: 'x' }] } },
+        { private_key_jwt: { credentials: [{ id: 'cred_x' }] } }, { organization_id: 'org_1', flows: ['client_credentials'] }),
       fc.jsonValue({ maxDepth: 2 }),
     );
     const bodyFor = (keys: string[]) => fc.oneof(
@@ -138,7 +145,7 @@ eachDialect('management: bad input', (dialect) => {
           expect(r.body).toMatchObject({ statusCode: r.status, error: expect.any(String), message: expect.any(String) });
           expect(await snapshot(s)).toEqual(before);
         }
-      }), { numRuns: 25 });
+      }), { numRuns: RUNS });
     }
 
     it('POST /resource-servers', async () => {
@@ -156,6 +163,11 @@ eachDialect('management: bad input', (dialect) => {
     });
     it('PATCH /client-grants/{id}', async () => {
       await check('PATCH', () => `/client-grants/${grantId}`, GRANT_KEYS);
+    });
+    it('POST /clients and PATCH /clients/{id}', async () => {
+      await check('POST', () => '/clients', CLIENT_KEYS, () => ({ name: 'fuzzed' }));
+      const target = (await s.api('GET', '/clients')).body.at(-1).client_id as string;
+      await check('PATCH', () => `/clients/${target}`, CLIENT_KEYS.filter((k) => k !== 'client_secret'));
     });
   });
 });
