@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { secretMatches } from '../crypto/compare';
-import { InvalidClient, InvalidRequest, OAuthError } from '../errors';
+import { InvalidClient, InvalidRequest } from '../errors';
 import type { Client, ClientCredential } from '../model';
 import type { Clock } from '../ports';
 import type { Directory } from '../services/directory';
@@ -24,18 +24,6 @@ export class ClientAuthenticator {
   constructor(private readonly deps: { directory: Directory; clock: Clock; audiences: string[] }) {}
 
   async authenticate(ctx: TokenContext, allowPublic: boolean): Promise<Client> {
-    try {
-      return await this.authenticateOnce(ctx, allowPublic);
-    } catch (e) {
-      // RFC 6749 §5.2: a failed Authorization-header authentication answers 401 with a challenge.
-      if (e instanceof InvalidClient && ctx.request.basic) {
-        throw new OAuthError(e.code, e.status, e.message, { cause: e.privateCause, headers: { 'www-authenticate': 'Basic realm="oauth"' } });
-      }
-      throw e;
-    }
-  }
-
-  private async authenticateOnce(ctx: TokenContext, allowPublic: boolean): Promise<Client> {
     const { params, basic } = ctx.request;
     const assertion = params.client_assertion;
     const methods = [basic !== undefined, params.client_secret !== undefined, assertion !== undefined].filter(Boolean).length;

@@ -1,4 +1,4 @@
-import { InvalidRequest, OAuthError, parseBasicAuth, type TokenRequest, type TokenResponse as TokenBody } from '@tessera/core';
+import { InvalidClient, InvalidRequest, parseBasicAuth, type TokenRequest, type TokenResponse as TokenBody } from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../services';
 
@@ -26,10 +26,8 @@ export function tokenRequestFrom(req: FastifyRequest): TokenRequest {
     params[k] = String(v);
   }
   const basic = parseBasicAuth(req.headers.authorization);
-  if (basic === 'malformed') {
-    // an undecodable Basic header is a failed client authentication (RFC 6749 §5.2), not a syntax error
-    throw new OAuthError('access_denied', 401, 'Unauthorized', { cause: 'malformed Basic header', headers: { 'www-authenticate': 'Basic realm="oauth"' } });
-  }
+  // an undecodable Basic header is a failed client authentication (RFC 6749 §5.2), not a syntax error
+  if (basic === 'malformed') throw new InvalidClient('malformed Basic header');
   return { params, basic };
 }
 
