@@ -10,7 +10,7 @@ metadata:
 spec:
 ${spec}`;
 
-describe('tessera validate', () => {
+describe('tessera validate', { timeout: 60_000 }, () => {
   it('accepts valid manifests in a folder, several documents per file, including the seed\'s Auth0ResourceServer form', async () => {
     const dir = manifests({
       'apis.yaml': `${API('  identifier: https://orders.example.com\n  name: Orders API\n  scopes:\n    - value: read:orders\n')}---\n${API('  identifier: urn:billing\n  token_lifetime: 900\n  token_lifetime_for_web: 300\n', 'billing')}`,
