@@ -3,8 +3,14 @@ import swagger from '@fastify/swagger';
 import type { Logger } from 'pino';
 import { discoveryRoutes } from './auth-api/discovery';
 import { tokenRoutes } from './auth-api/token';
+import { authorizeRoutes } from './auth-api/authorize';
+import { consentRoutes } from './auth-api/consent';
+import { loginRoutes } from './auth-api/login';
+import { revokeRoutes } from './auth-api/revoke';
+import { userinfoRoutes } from './auth-api/userinfo';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { registerFormParser } from './http/form';
+import { lazyChildLogger } from './logger';
 import { validatorCompiler } from './http/validation';
 import { managementApi } from './management-api/plugin';
 import { opsRoutes } from './ops/health';
@@ -22,6 +28,7 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger,
+    childLoggerFactory: lazyChildLogger as never, // per-request loggers built only when they write
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
     return503OnClosing: true,
@@ -45,6 +52,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(opsRoutes, { services });
   await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl });
   await app.register(tokenRoutes, { services });
+  for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, userinfoRoutes, revokeRoutes]) await app.register(routes, { services });
   await app.register(managementApi, { services, prefix: '/api/v2' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

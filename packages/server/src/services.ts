@@ -3,8 +3,9 @@ import {
   KeyManager, ManagementTokenVerifier, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
   SigningKeyService, TokenEndpoint, UserService, type Clock, type Store,
 } from '@tessera/core';
+import { buildUserFlowServices } from './user-flow-services';
 
-export interface ServiceConfig { issuer: string; publicUrl: string; managementAudience: string }
+export interface ServiceConfig { issuer: string; publicUrl: string; managementAudience: string; masterKeys?: Buffer[] }
 
 /** The composition root: every service wired from one store, one clock and the public URLs. No singletons. */
 export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
@@ -17,8 +18,9 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const organizationDirectory = new OrganizationDirectory(store, changes);
   const permissions = new PermissionService({ store, changes });
   const roles = new RoleService({ store, changes, permissions });
+  const userFlows = buildUserFlowServices({ store, clock, changes, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys });
   return {
-    store, clock, changes, directory, keys, minter,
+    store, clock, changes, directory, keys, minter, clientAuth, userFlows,
     resourceServers: new ResourceServerService({
       store, changes,
       reservedIdentifiers: [cfg.managementAudience, `${cfg.publicUrl}/userinfo`, `${cfg.publicUrl}/mfa/`, `${cfg.publicUrl}/me/`],
@@ -30,7 +32,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     roles, permissions, organizationDirectory,
     organizations: new OrganizationService({ store, changes, roles }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),
-    tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory })]),
+    tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory }), ...userFlows.userGrants]),
   };
 }
 

@@ -6,6 +6,10 @@ import pg from 'pg';
 import type { Repos, SecretBox, Store } from '@tessera/core';
 import type { Database, Db, Dialect } from './db';
 import { migrationsFor } from './migrations';
+import { SqlAuthorizationCodeRepo } from './repos/authorization-codes';
+import { SqlConsentRepo } from './repos/consents';
+import { SqlRefreshTokenRepo } from './repos/refresh-tokens';
+import { SqlSessionRepo } from './repos/sessions';
 import { SqlClientGrantRepo } from './repos/client-grants';
 import { SqlClientRepo } from './repos/clients';
 import { SqlMetaRepo } from './repos/meta';
@@ -66,6 +70,10 @@ function repos(db: Db, box: SecretBox): Repos {
     roles: new SqlRoleRepo(db),
     permissions: new SqlPermissionRepo(db),
     organizations: new SqlOrganizationRepo(db),
+    authorizationCodes: new SqlAuthorizationCodeRepo(db),
+    refreshTokens: new SqlRefreshTokenRepo(db),
+    sessions: new SqlSessionRepo(db),
+    consents: new SqlConsentRepo(db),
   };
 }
 

@@ -1,6 +1,7 @@
 import type {
   Client, ClientGrant, Organization, PermissionRef, PermissionView, ResourceServer, Role, SigningKey, SubjectType, User,
 } from '../model';
+import type { UserFlowRepos } from './user-flows';
 
 export interface Page<T> { items: T[]; total: number }
 export interface CheckpointPage<T> { items: T[]; next?: string }
@@ -120,7 +121,9 @@ export interface OrganizationRepo {
   ofClientGrantFrom(grantId: string, from: string | undefined, take: number): Promise<CheckpointPage<Organization>>;
 }
 
-export interface Repos {
+export * from './user-flows';
+
+export interface Repos extends UserFlowRepos {
   resourceServers: ResourceServerRepo;
   clients: ClientRepo;
   clientGrants: ClientGrantRepo;

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../services';
 import { clientGrantRoutes } from './client-grants';
 import { clientRoutes } from './clients';
+import { grantRoutes } from './grants';
 import { keysSigningRoutes } from './keys-signing';
 import { organizationRoutes } from './organizations';
 import { resourceServerRoutes } from './resource-servers';
@@ -37,6 +38,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(resourceServerRoutes, { services });
   await app.register(clientRoutes, { services });
   await app.register(clientGrantRoutes, { services });
+  await app.register(grantRoutes, { services });
   await app.register(keysSigningRoutes, { services });
   await app.register(userRoutes, { services });
   await app.register(roleRoutes, { services });
