@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { importJWK, importPKCS8 } from 'jose';
 import { certThumbprints } from '../crypto/keygen';
 import type { SigningKey } from '../model';
@@ -6,6 +7,8 @@ import type { ChangeFeed } from './changes';
 
 export type AsymmetricAlg = 'RS256' | 'RS512' | 'PS256';
 export interface Signer { kid: string; key: CryptoKey }
+/** The current private key as a node:crypto KeyObject (for signing on the libuv pool without WebCrypto's per-call overhead). */
+export interface SigningKeyObject { kid: string; key: KeyObject }
 
 interface Loaded {
   keys: SigningKey[];
@@ -23,6 +26,7 @@ interface Loaded {
 export class KeyManager {
   private state: Loaded = { keys: [], jwksJson: '{"keys":[]}', publicByKid: new Map() };
   private imported = new Map<string, Promise<CryptoKey>>();
+  private keyObject?: SigningKeyObject;
   private reloading?: Promise<void>;
 
   constructor(private readonly store: Store, changes?: ChangeFeed) {
@@ -62,6 +66,17 @@ export class KeyManager {
     const k = this.state.current;
     if (!k) throw new Error('no current signing key');
     return { kid: k.kid, key: await this.importOnce(`priv:${k.kid}:${alg}`, () => importPKCS8(k.privateKeyPkcs8, alg, { extractable: false })) };
+  }
+
+  /**
+   * The current key as a KeyObject, parsed once per key (synchronous: no promise on the token path).
+   * A rotation swaps it on the next call after the reload.
+   */
+  signingKey(): SigningKeyObject {
+    const k = this.state.current;
+    if (!k) throw new Error('no current signing key');
+    if (this.keyObject?.kid !== k.kid) this.keyObject = { kid: k.kid, key: createPrivateKey(k.privateKeyPkcs8) };
+    return this.keyObject;
   }
 
   /** Public verification key for a published `kid` (current, next or previous), or undefined. */

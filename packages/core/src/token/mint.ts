@@ -1,5 +1,4 @@
-import { createHmac } from 'node:crypto';
-import { CompactSign } from 'jose';
+import { constants, createHmac, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { ids } from '../crypto/random';
 import { effective, type ResourceServer } from '../model';
 import type { Clock } from '../ports';
@@ -17,12 +16,18 @@ export interface AccessTokenClaims {
   extra?: Record<string, unknown>;
 }
 
-const enc = new TextEncoder();
+/** JWS RS256/RS512 = RSASSA-PKCS1-v1_5, PS256 = RSASSA-PSS with MGF1 and a salt as long as the hash (RFC 7518 §3.3, §3.5). */
+const DIGEST: Record<AsymmetricAlg, string> = { RS256: 'sha256', RS512: 'sha512', PS256: 'sha256' };
+function signingInput(alg: AsymmetricAlg, key: KeyObject): KeyObject | SignKeyObjectInput {
+  return alg === 'PS256' ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : key;
+}
 
 /**
  * Mints access tokens for an API in the API's dialect and algorithm. HS256 uses node:crypto HMAC
  * with the API's own secret (no per-request key import); RS256/RS512/PS256 use the tenant's current
- * key, imported once as a CryptoKey per algorithm.
+ * key, parsed once into a KeyObject and signed with callback-style `crypto.sign`, which runs the RSA
+ * operation on the libuv pool (both cores) and costs the event loop less than WebCrypto's jobs.
+ * Headers are serialised once per (alg, typ, kid).
  */
 export class AccessTokenMinter {
   private headerCache = new Map<string, string>();
@@ -64,11 +69,15 @@ export class AccessTokenMinter {
     return `${input}.${createHmac('sha256', api.signing_secret).update(input).digest('base64url')}`;
   }
 
-  private async asymmetric(alg: AsymmetricAlg, typ: string, claims: Record<string, unknown>): Promise<string> {
-    const signer = await this.deps.keys.signer(alg);
-    return new CompactSign(enc.encode(JSON.stringify(claims)))
-      .setProtectedHeader({ alg, typ, kid: signer.kid })
-      .sign(signer.key);
+  private asymmetric(alg: AsymmetricAlg, typ: string, claims: Record<string, unknown>): Promise<string> {
+    const { kid, key } = this.deps.keys.signingKey();
+    const input = `${this.header(`${alg}:${typ}:${kid}`, { alg, typ, kid })}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return new Promise((resolve, reject) => {
+      sign(DIGEST[alg], Buffer.from(input), signingInput(alg, key), (err, signature) => {
+        if (err) reject(err);
+        else resolve(`${input}.${signature.toString('base64url')}`);
+      });
+    });
   }
 
   private header(key: string, header: Record<string, string>): string {
