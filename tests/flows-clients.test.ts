@@ -47,7 +47,7 @@ eachDialect('real clients drive the user flows', (dialect) => {
   describe('openid-client v6 against the discovery document', () => {
     let config: oidc.Configuration;
     beforeAll(async () => {
-      config = await oidc.discovery(new URL(`${PUBLIC_URL}/`), app.clientId, app.secret, undefined, { [oidc.customFetch]: rewrite(l.origin) });
+      config = await oidc.discovery(new URL(`${PUBLIC_URL}/`), app.clientId, app.secret, undefined, { [oidc.customFetch]: rewrite(l.origin) as unknown as oidc.CustomFetch });
     });
 
     it('completes authorization code + PKCE, refresh and userinfo', async () => {
@@ -82,7 +82,7 @@ eachDialect('real clients drive the user flows', (dialect) => {
     beforeAll(() => {
       auth = new AuthenticationClient({
         domain: new URL(PUBLIC_URL).host, clientId: app.clientId, clientSecret: app.secret,
-        fetch: rewrite(l.origin), agent: new LoopbackAgent(l.port),
+        fetch: rewrite(l.origin), agent: new LoopbackAgent(l.port) as never,
       });
     });
 
@@ -108,7 +108,7 @@ eachDialect('real clients drive the user flows', (dialect) => {
         const body = new URLSearchParams(String(init?.body));
         body.set('client_id', app.clientId);
         return rewrite(l.origin)(input, { ...init, body: body.toString() });
-      }, agent: new LoopbackAgent(l.port) });
+      }, agent: new LoopbackAgent(l.port) as never });
       await expect(other.oauth.passwordGrant({ username: 'grace@example.com', password: PASSWORD, realm: CONNECTION, scope: 'openid' }))
         .rejects.toThrow(/aud/);
     });

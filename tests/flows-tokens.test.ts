@@ -115,7 +115,7 @@ eachDialect('refresh tokens, password grants, implicit/hybrid, userinfo, revoke'
 
   describe('password grants', () => {
     it('wrong password and unknown user are the same 403 "Wrong email or password."', async () => {
-      for (const extra of [{ password: 'Wrong-pass-1' }, { username: 'ghost@example.com' }, { realm: 'other-connection' }]) {
+      for (const extra of [{ password: 'Wrong-pass-1' }, { username: 'ghost@example.com' }, { realm: 'other-connection' }] as Record<string, string>[]) {
         const r = await password(web, extra);
         expect(r.status).toBe(403);
         expect(r.body).toEqual({ error: 'invalid_grant', error_description: 'Wrong email or password.' });
