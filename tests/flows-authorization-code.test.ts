@@ -115,6 +115,32 @@ eachDialect('authorization code + PKCE through the hosted pages', (dialect) => {
     expect(String(page.headers['set-cookie'])).toMatch(/^tessera_csrf=[A-Za-z0-9_-]{43}; Path=\/u; HttpOnly; SameSite=Lax; Secure$/);
   });
 
+  describe('public clients and code replay', () => {
+    it('a public (SPA) client exchanges with PKCE and no secret; without PKCE it is 401', async () => {
+      const spa = await createWebApp(s, { name: 'Orders SPA', app_type: 'spa' });
+      const { verifier, challenge } = pkce();
+      const withPkce = await authorize(s, new Browser(s), { ...query({ code_challenge: challenge, code_challenge_method: 'S256' }), client_id: spa.clientId }, { email: 'ada@example.com' });
+      const ok = await exchange(s, { client_id: spa.clientId, code: callbackParams(withPkce.res.location).code, code_verifier: verifier });
+      expect(ok.status).toBe(200);
+      expect(decodeJwt(ok.body.access_token).azp).toBe(spa.clientId);
+      const without = await authorize(s, new Browser(s), { ...query(), client_id: spa.clientId }, { email: 'ada@example.com' });
+      const refused = await exchange(s, { client_id: spa.clientId, code: callbackParams(without.res.location).code });
+      expect(refused.status).toBe(401);
+      expect(refused.body).toEqual({ error: 'access_denied', error_description: 'Unauthorized' });
+    });
+
+    it('replaying a code revokes the refresh token minted from it (RFC 6749 §4.1.2)', async () => {
+      const { res } = await authorize(s, new Browser(s), query({ scope: 'openid offline_access read:orders' }), { email: 'ada@example.com' });
+      const c = callbackParams(res.location).code;
+      const first = await exchange(s, { client_id: app.clientId, client_secret: app.secret, code: c });
+      expect(first.body.refresh_token).toMatch(/^v1\./);
+      expect((await exchange(s, { client_id: app.clientId, client_secret: app.secret, code: c })).body).toEqual(INVALID_CODE);
+      const refresh = await s.token({ grant_type: 'refresh_token', client_id: app.clientId, client_secret: app.secret, refresh_token: first.body.refresh_token });
+      expect(refresh.status).toBe(403);
+      expect(refresh.body).toEqual({ error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' });
+    });
+  });
+
   describe('code exchange errors', () => {
     const code = async (extra: Record<string, string> = {}) => {
       const b = new Browser(s);
