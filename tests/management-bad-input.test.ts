@@ -98,11 +98,22 @@ eachDialect('management: bad input', (dialect) => {
       await refused('PUT', '/resource-servers', '{}', json, 404, { statusCode: 404, error: 'Not Found', message: 'Not Found', errorCode: 'not_found' });
     });
 
-    it('a badly percent-encoded id → 4xx envelope', async () => {
-      const r = await raw(s, 'GET', '/resource-servers/%E0%A4%A', undefined);
-      expect(r.status).toBeGreaterThanOrEqual(400);
-      expect(r.status).toBeLessThan(500);
-      expect(r.body).toMatchObject({ statusCode: r.status, error: expect.any(String), message: expect.any(String) });
+    it('a badly percent-encoded id → 400 invalid_uri envelope', async () => {
+      await refused('GET', '/resource-servers/%E0%A4%A', undefined, {}, 400, badRequest("Path validation error: 'Invalid URL encoding'.", 'invalid_uri'));
+      await refused('PATCH', '/resource-servers/%ZZ', '{"name":"x"}', json, 400, badRequest("Path validation error: 'Invalid URL encoding'.", 'invalid_uri'));
+    });
+
+    it('an id longer than any identifier could encode to → 414 envelope', async () => {
+      await refused('DELETE', `/resource-servers/${'a'.repeat(3000)}`, undefined, {}, 414, { statusCode: 414, error: 'URI Too Long', message: 'URI Too Long', errorCode: 'invalid_uri' });
+    });
+
+    it.each(['/resource-servers', '/clients', '/client-grants'])('a page far past the end of %s → 200 and an empty page, never 5xx', async (path) => {
+      const r = await raw(s, 'GET', `${path}?page=99999999999999999999&per_page=100&include_totals=true`, undefined);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ start: Number.MAX_SAFE_INTEGER, limit: 100, [path.slice(1).replace('-', '_')]: [] });
+      const bare = await raw(s, 'GET', `${path}?page=99999999999999999999`, undefined);
+      expect(bare.status).toBe(200);
+      expect(bare.body).toEqual([]);
     });
 
     it('query booleans must be booleans', async () => {

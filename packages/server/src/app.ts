@@ -36,6 +36,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     requestIdHeader: false,
     ajv: { customOptions: { strict: false } },
+    // bad percent-encoding and over-long path parameters are rendered by the two renderers too
+    frameworkErrors: errorHandler,
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);

@@ -15,6 +15,10 @@ function fromFramework(err: FastifyError, management: boolean): TesseraError {
       return management ? new BadRequest('Invalid request payload JSON format', 'invalid_body') : new OAuthError('invalid_request', 400, 'Invalid request payload JSON format');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return management ? new PayloadTooLarge() : new OAuthError('invalid_request', 413, 'Request entity too large');
+    case 'FST_ERR_BAD_URL':
+      return management ? new BadRequest("Path validation error: 'Invalid URL encoding'.", 'invalid_uri') : new OAuthError('invalid_request', 400, 'Invalid URL encoding');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return management ? new ApiError(414, 'URI Too Long', 'invalid_uri') : new OAuthError('invalid_request', 414, 'URI Too Long');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return management ? new UnsupportedMediaType('Unsupported Media Type') : new OAuthError('invalid_request', 415, 'Unsupported Media Type');

@@ -9,7 +9,8 @@ export interface OffsetQuery { page?: number; per_page?: number; include_totals?
 export function offsetWindow(q: OffsetQuery): OffsetWindow {
   if (q.page === undefined && q.per_page === undefined && !q.include_totals) return { offset: 0 };
   const limit = q.per_page ?? 50;
-  return { offset: (q.page ?? 0) * limit, limit };
+  // a page far past any real collection is just empty; keep the offset inside what both databases accept
+  return { offset: Math.min((q.page ?? 0) * limit, Number.MAX_SAFE_INTEGER), limit };
 }
 
 /** A bare array, or `{start, limit, total, <collection>}` when include_totals=true. */
