@@ -82,6 +82,12 @@ eachDialect('management: client grants', (dialect) => {
       expect((await s.api('POST', '/client-grants', { ...body, subject_type: 'user' })).status).toBe(201);
     });
 
+    it('concurrent duplicate grants: exactly one 201, the rest 409', async () => {
+      const { api, client } = await setup();
+      const results = await Promise.all(Array.from({ length: 5 }, () => s.api('POST', '/client-grants', { client_id: client.client_id, audience: api.identifier, scope: ['read:orders'] })));
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
+    });
+
     it.each([
       [{ scope: ['read:orders'] }, "Payload validation error: 'Missing required property: audience'."],
       [{ audience: 'x', subject_type: 'robot' }, "Payload validation error: 'No enum match for: \"robot\"' on property subject_type (The type of application access the client grant allows.)."],

@@ -51,6 +51,11 @@ eachDialect('management: clients', (dialect) => {
         .toEqual({ secret_encoded: false, alg: 'RS256', lifetime_in_seconds: 600 });
     });
 
+    it.each([['non_interactive', 'client_secret_post'], ['regular_web', 'client_secret_post'], ['spa', 'none'], ['native', 'none']])(
+      'app_type %s without token_endpoint_auth_method gets %s', async (app_type, method) => {
+        expect((await create({ app_type })).token_endpoint_auth_method).toBe(method);
+      });
+
     it('the explicit grant_types are stored', async () => {
       const c = await create({ grant_types: ['client_credentials'] });
       expect(c.grant_types).toEqual(['client_credentials']);

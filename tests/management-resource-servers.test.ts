@@ -42,6 +42,13 @@ eachDialect('management: resource servers CRUD', (dialect) => {
       expect((await s.api('GET', `/resource-servers/${created.id}`)).body).toEqual(created);
     });
 
+    it('concurrent creates of one identifier: exactly one 201, the rest 409', async () => {
+      const identifier = `urn:race:${uniq()}`;
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => s.api('POST', '/resource-servers', { identifier, name: `racer ${i}` })));
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+      expect((await s.api('GET', `/resource-servers?identifiers=${encodeURIComponent(identifier)}`)).body).toHaveLength(1);
+    });
+
     it.each([
       MGMT_AUDIENCE, 'https://tessera.test/userinfo', 'https://tessera.test/mfa/', 'https://tessera.test/me/',
     ])('400 for the reserved identifier %s', async (identifier) => {
