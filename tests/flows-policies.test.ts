@@ -185,6 +185,7 @@ eachDialect('user tokens: RBAC, user policies, consent, organizations', (dialect
     it('an unknown audience redirects with access_denied "Service not found: <aud>"', async () => {
       const b = new Browser(s);
       const r = await authorize(s, b, { response_type: 'code', client_id: web.clientId, redirect_uri: CALLBACK, audience: 'https://nope.example/', state: 'x' }, { email: 'ada@example.com' });
+      expect(r.pages).toEqual([]);
       expect(callbackParams(r.res.location)).toEqual({ error: 'access_denied', error_description: 'Service not found: https://nope.example/', state: 'x' });
     });
 

@@ -46,7 +46,12 @@ export class AuthorizeService {
     const client = p.client_id ? (await this.deps.directory.client(p.client_id))?.client : undefined;
     const redirect = checkClientAndRedirect(p, client);
     try {
-      return parseAuthorizeRequest(p, client as Client, redirect);
+      const req = parseAuthorizeRequest(p, client as Client, redirect);
+      const aud = req.audience;
+      if (aud !== undefined && aud !== this.deps.userTokens.userinfoAudience && !(await this.deps.directory.resourceServer(aud))) {
+        throw new AccessDenied(`Service not found: ${aud}`);
+      }
+      return req;
     } catch (e) {
       if (e instanceof OAuthError) throw new AuthorizeRedirect(e, { redirectUri: redirect.redirectUri, mode: fallbackMode(p), state: p.state });
       throw e;
