@@ -42,8 +42,19 @@ eachDialect('management: bad input', (dialect) => {
       await refused(method, p, '{"identifier": "urn:x",', json, 400, INVALID_JSON);
     });
 
-    it('an empty JSON body → 400', async () => {
-      await refused('POST', '/resource-servers', '', json, 400, INVALID_JSON);
+    it('an empty JSON body where a body is required → 400', async () => {
+      await refused('POST', '/resource-servers', '', json, 400, badRequest("Payload validation error: 'Expected type object but found type null'."));
+      await refused('PATCH', `/resource-servers/${api.id}`, '', json, 400, badRequest("Payload validation error: 'Expected type object but found type null'."));
+    });
+
+    it('bodiless operations accept an empty body sent as application/json (go-auth0 always sets the header)', async () => {
+      const c = await createM2mClient(s);
+      const rotated = await raw(s, 'POST', `/clients/${c.client_id}/rotate-secret`, '', { ...json, 'content-length': '0' });
+      expect(rotated.status).toBe(200);
+      expect(rotated.body.client_secret).not.toBe(c.client_secret);
+      const extra = await createApi(s);
+      expect((await raw(s, 'DELETE', `/resource-servers/${extra.id}`, '', { ...json, 'content-length': '0' })).status).toBe(204);
+      expect((await raw(s, 'DELETE', `/clients/${c.client_id}`, '', { ...json, 'content-length': '0' })).status).toBe(204);
     });
 
     it.each([['[]', 'array'], ['"urn:x"', 'string'], ['null', 'null'], ['42', 'integer']])('a JSON %s body → 400 Expected type object', async (payload, type) => {

@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { BadRequest } from '@tessera/core';
+import type { FastifyInstance } from 'fastify';
 
 /**
  * Ajv set up the way Auth0's validator behaves: bodies are validated strictly (no coercion, no silent
@@ -72,9 +73,17 @@ function toBadRequest(e: ErrorObject | undefined, part: { prefix: string; errorC
 }
 
 /**
- * Management bodies are JSON (or form-encoded, as the OAS declares); Fastify's built-in text/plain parser
- * is dropped inside the calling plugin so any other content type is a 415, not a string failing validation.
+ * Management bodies are JSON (or form-encoded, as the OAS declares). Inside the calling plugin:
+ * - Fastify's built-in text/plain parser is dropped, so any other content type is a 415;
+ * - an empty body sent as application/json counts as no body (go-auth0 always sends the header, even on a
+ *   bodiless POST such as rotate-secret); routes that need a body still refuse it through their schema.
  */
-export function managementBodies(app: { removeContentTypeParser(type: string): void }): void {
+export function managementBodies(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') { done(null, undefined); return; }
+    json(req, body as string, done);
+  });
 }
