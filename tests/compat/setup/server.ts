@@ -27,7 +27,9 @@ export async function freePort(): Promise<number> {
  * Starts Tessera exactly as a user does: `node packages/cli/bin/tessera.mjs serve`, configured only through
  * TESSERA_* variables, serving HTTPS with the suite's certificate. Resolves once it prints its banner.
  */
-export async function startServer(opts: { certs: CertFiles; databaseUrl: string; logDir: string; label: string }): Promise<RunningServer> {
+export async function startServer(opts: {
+  certs: CertFiles; databaseUrl: string; logDir: string; label: string; admin?: { clientId: string; clientSecret: string };
+}): Promise<RunningServer> {
   const port = await freePort();
   const baseUrl = `https://127.0.0.1:${port}`;
   const logFile = join(opts.logDir, `server-${opts.label}.log`);
@@ -40,8 +42,8 @@ export async function startServer(opts: { certs: CertFiles; databaseUrl: string;
     TESSERA_DATABASE_URL: opts.databaseUrl,
     TESSERA_TLS_CERT: opts.certs.serverCert,
     TESSERA_TLS_KEY: opts.certs.serverKey,
-    TESSERA_ADMIN_CLIENT_ID: ADMIN_CLIENT_ID,
-    TESSERA_ADMIN_CLIENT_SECRET: ADMIN_CLIENT_SECRET,
+    TESSERA_ADMIN_CLIENT_ID: opts.admin?.clientId ?? ADMIN_CLIENT_ID,
+    TESSERA_ADMIN_CLIENT_SECRET: opts.admin?.clientSecret ?? ADMIN_CLIENT_SECRET,
     TESSERA_MASTER_KEY: randomBytes(32).toString('base64'),
     TESSERA_LOG_LEVEL: 'warn',
   };
