@@ -27,6 +27,7 @@ eachDialect('user tokens: RBAC, user policies, consent, organizations', (dialect
     await createApi(s, 'https://rbac.example/', { enforce_policies: true, token_dialect: 'access_token_authz', skip_consent_for_verifiable_first_party_clients: true });
     await createApi(s, 'https://rbac9068.example/', { enforce_policies: true, token_dialect: 'rfc9068_profile_authz' });
     await createApi(s, 'https://open.example/', { skip_consent_for_verifiable_first_party_clients: true, token_lifetime: 3600, token_lifetime_for_web: 600 });
+    await createApi(s, 'https://consent.example/');
     const role = await s.api('POST', '/roles', { name: 'Order readers' });
     expect(role.status).toBe(200);
     for (const audience of ['https://rbac.example/', 'https://rbac9068.example/']) {
@@ -121,7 +122,6 @@ eachDialect('user tokens: RBAC, user policies, consent, organizations', (dialect
     });
 
     it('is asked when the API does not allow skipping, lists the scopes with descriptions, and is remembered', async () => {
-      await createApi(s, 'https://consent.example/');
       const b = new Browser(s);
       const first = await authorize(s, b, q('https://consent.example/'), { email: 'ada@example.com' });
       expect(first.pages).toEqual(['login', 'consent']);
@@ -148,6 +148,20 @@ eachDialect('user tokens: RBAC, user policies, consent, organizations', (dialect
       expect((await s.api('DELETE', `/grants/${list.body.grants[0].id}`)).body).toEqual({ statusCode: 404, error: 'Not Found', message: 'The grant does not exist.', errorCode: 'inexistent_grant' });
       const again = await authorize(s, b, q('https://consent.example/'));
       expect(again.pages).toEqual(['consent']);
+    });
+
+    it('DELETE /api/v2/grants?user_id= withdraws every grant of a user; the routes need read:grants / delete:grants', async () => {
+      const carol = await createUser(s, 'carol@example.com');
+      await authorize(s, new Browser(s), q('https://consent.example/'), { email: 'carol@example.com' });
+      expect((await s.api('GET', `/grants?user_id=${encodeURIComponent(carol)}`)).body).toHaveLength(1);
+      expect((await s.api('DELETE', `/grants?user_id=${encodeURIComponent(carol)}`)).status).toBe(204);
+      expect((await s.api('GET', `/grants?user_id=${encodeURIComponent(carol)}`)).body).toEqual([]);
+      const m2m = await s.api('POST', '/clients', { name: 'Reader', app_type: 'non_interactive', grant_types: ['client_credentials'] });
+      await s.api('POST', '/client-grants', { client_id: m2m.body.client_id, audience: `${PUBLIC_URL}/api/v2/`, scope: ['read:users'] });
+      const t = await s.token({ grant_type: 'client_credentials', client_id: m2m.body.client_id, client_secret: m2m.body.client_secret, audience: `${PUBLIC_URL}/api/v2/` });
+      const r = await s.api('GET', '/grants', undefined, { token: t.body.access_token });
+      expect(r.status).toBe(403);
+      expect(r.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'Insufficient scope, expected any of: read:grants', errorCode: 'insufficient_scope' });
     });
 
     it('declining redirects with access_denied', async () => {

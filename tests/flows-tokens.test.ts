@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeJwt } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authorize, Browser, CALLBACK, callbackParams, CONNECTION, createApi, createUser, createWebApp, PASSWORD,
@@ -138,6 +138,20 @@ eachDialect('refresh tokens, password grants, implicit/hybrid, userinfo, revoke'
       const r = await password(web, { audience: '', scope: 'openid profile' });
       expect(r.status).toBe(200);
       expect(decodeJwt(r.body.access_token)).toMatchObject({ aud: `${PUBLIC_URL}/userinfo`, scope: 'openid profile' });
+    });
+
+    it('signing_alg applies to user tokens: HS256 with the API secret (no /userinfo audience), PS256 with the tenant key', async () => {
+      const hs = await s.api('POST', '/resource-servers', { identifier: 'https://hs.example/', signing_alg: 'HS256', scopes: [{ value: 'read:orders' }] });
+      const t = await password(web, { audience: 'https://hs.example/', scope: 'openid read:orders' });
+      expect(t.status).toBe(200);
+      const { payload, protectedHeader } = await jwtVerify(t.body.access_token, new TextEncoder().encode(hs.body.signing_secret), { issuer: `${PUBLIC_URL}/`, audience: 'https://hs.example/' });
+      expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT' });
+      expect(payload).toMatchObject({ aud: 'https://hs.example/', sub: ada, scope: 'openid read:orders' });
+      await s.api('POST', '/resource-servers', { identifier: 'https://ps.example/', signing_alg: 'PS256', token_lifetime: 1234, scopes: [{ value: 'read:orders' }] });
+      const ps = await password(web, { audience: 'https://ps.example/', scope: 'read:orders' });
+      const jwks = createLocalJWKSet(JSON.parse((await s.t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).body));
+      const verified = await jwtVerify(ps.body.access_token, jwks, { issuer: `${PUBLIC_URL}/`, audience: 'https://ps.example/', algorithms: ['PS256'] });
+      expect(verified.payload.exp! - verified.payload.iat!).toBe(1234);
     });
 
     it('a client without the grant type gets unauthorized_client', async () => {
