@@ -28,14 +28,27 @@ export class KeyManager {
   private imported = new Map<string, Promise<CryptoKey>>();
   private keyObject?: SigningKeyObject;
   private reloading?: Promise<void>;
+  /** Reload sequence numbers: a slow reload never overwrites what a later one already applied. */
+  private started = 0;
+  private applied = 0;
 
   constructor(private readonly store: Store, changes?: ChangeFeed) {
-    changes?.subscribe(() => void this.reload());
+    changes?.subscribe(() => this.reloadInBackground());
+  }
+
+  /** A change-feed reload must never become an unhandled rejection; a failed one is retried a few times. */
+  private reloadInBackground(attempt = 0): void {
+    this.reload().catch(() => {
+      if (attempt < 5) setTimeout(() => this.reloadInBackground(attempt + 1), 200 * 2 ** attempt).unref();
+    });
   }
 
   async reload(): Promise<void> {
+    const seq = ++this.started;
     const run = (async () => {
       const keys = await this.store.signingKeys.list();
+      if (seq < this.applied) return; // a reload that started later already applied newer keys
+      this.applied = seq;
       const published = keys.filter((k) => k.state === 'current' || k.state === 'next' || k.state === 'previous');
       const jwks = {
         keys: published.map((k) => {
