@@ -115,6 +115,27 @@ eachDialect('authorization code + PKCE through the hosted pages', (dialect) => {
     expect(String(page.headers['set-cookie'])).toMatch(/^tessera_csrf=[A-Za-z0-9_-]{43}; Path=\/u; HttpOnly; SameSite=Lax; Secure$/);
   });
 
+  it('answers malformed page requests with 4xx error pages, never 5xx', async () => {
+    const cases: Array<[string, string, string | undefined, string | undefined]> = [
+      ['GET', '/u/login', undefined, undefined],
+      ['GET', '/u/login?state=garbage', undefined, undefined],
+      ['GET', '/u/consent?state=garbage', undefined, undefined],
+      ['POST', '/u/login', 'application/x-www-form-urlencoded', 'state=x&state=y&username=a'],
+      ['POST', '/u/consent', 'application/json', JSON.stringify({ state: 42, action: 'accept' })],
+      ['GET', '/authorize', undefined, undefined],
+      ['GET', `/authorize?client_id=a&client_id=b`, undefined, undefined],
+      ['GET', `/authorize?client_id=${'x'.repeat(3000)}`, undefined, undefined],
+    ];
+    for (const [method, url, type, payload] of cases) {
+      const r = await s.t.app.inject({ method: method as 'GET', url, headers: type ? { 'content-type': type } : {}, payload });
+      expect(r.statusCode, `${method} ${url}`).toBeGreaterThanOrEqual(400);
+      expect(r.statusCode, `${method} ${url}`).toBeLessThan(500);
+    }
+    const garbage = await s.t.app.inject({ method: 'GET', url: '/u/login?state=garbage' });
+    expect(garbage.statusCode).toBe(400);
+    expect(garbage.body).toContain('The login transaction is invalid or has expired.');
+  });
+
   describe('public clients and code replay', () => {
     it('a public (SPA) client exchanges with PKCE and no secret; without PKCE it is 401', async () => {
       const spa = await createWebApp(s, { name: 'Orders SPA', app_type: 'spa' });
