@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { eachDialect, startTessera, type TestServer } from './helpers/tessera';
+import { createLogger, createTessera, loadConfig, type Tessera } from '@tessera/server';
+import { ADMIN_ID, ADMIN_SECRET, eachDialect, PUBLIC_URL, startTessera, type TestServer } from './helpers/tessera';
 
 let seq = 0;
 
@@ -31,7 +33,8 @@ eachDialect('token endpoint hot path: cached lookups, invalidated by Management 
   let reads: { apis: MockInstance; clients: MockInstance; grants: MockInstance };
   const total = () => reads.apis.mock.calls.length + reads.clients.mock.calls.length + reads.grants.mock.calls.length;
 
-  beforeAll(async () => { s = await startTessera(dialect); });
+  const masterKey = randomBytes(32).toString('base64');
+  beforeAll(async () => { s = await startTessera(dialect, { masterKey }); });
   afterAll(async () => { await s.close(); });
   beforeEach(() => {
     const store = s.t.services.store;
@@ -130,6 +133,37 @@ eachDialect('token endpoint hot path: cached lookups, invalidated by Management 
       expect((await f.token()).status).toBe(403);
       expect((await s.api('DELETE', `/resource-servers/${id}`)).status).toBe(204);
       expect((await f.token()).body).toEqual({ error: 'access_denied', error_description: `Service not enabled within domain: ${f.identifier}` });
+    });
+  });
+
+  describe('a second instance on the same database', () => {
+    let other: Tessera;
+    beforeAll(async () => {
+      other = await createTessera(loadConfig({
+        TESSERA_DATABASE_URL: s.db.url, TESSERA_PUBLIC_URL: PUBLIC_URL, TESSERA_ADMIN_CLIENT_ID: ADMIN_ID,
+        TESSERA_ADMIN_CLIENT_SECRET: ADMIN_SECRET, TESSERA_MASTER_KEY: masterKey, TESSERA_LOG_LEVEL: 'silent',
+      }), { logger: createLogger('silent'), clock: s.clock });
+    });
+    afterAll(async () => { await other?.close(); });
+
+    it('drops its cached grant shortly after the grant changed elsewhere', async () => {
+      const f = await setup(s);
+      const viaOther = async (scope: string) => {
+        const res = await other.app.inject({
+          method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: new URLSearchParams({ grant_type: 'client_credentials', client_id: f.clientId, client_secret: f.secret, audience: f.identifier, scope }).toString(),
+        });
+        return res.statusCode;
+      };
+      expect(await viaOther('write:orders')).toBe(200); // cached in the other instance now
+      expect((await s.api('PATCH', `/client-grants/${f.grantId}`, { scope: ['read:orders'] })).status).toBe(200);
+      let status = 200;
+      for (let i = 0; i < 40 && status === 200; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = await viaOther('write:orders');
+      }
+      expect(status).toBe(403);
+      expect(await viaOther('read:orders')).toBe(200);
     });
   });
 });
