@@ -165,6 +165,8 @@ export class AuthorizeService {
         },
       });
       params.code = code;
+      // housekeeping off the response path: codes past their lifetime are useless (indexed delete)
+      this.deps.store.authorizationCodes.deleteExpired(this.deps.clock.now() - CODE_LIFETIME_MS).catch(() => undefined);
     }
     let accessToken: string | undefined;
     if (types.includes('token')) {
