@@ -128,6 +128,7 @@ eachDialect('token endpoint: client authentication', (dialect) => {
     let key: SigningKey;
     let otherKey: SigningKey;
     let clientId: string;
+    let credentialId: string;
     beforeAll(async () => {
       const pair = await generateKeyPair('RS256', { extractable: true });
       key = pair.privateKey;
@@ -138,6 +139,7 @@ eachDialect('token endpoint: client authentication', (dialect) => {
         client_authentication_methods: { private_key_jwt: { credentials: [{ credential_type: 'public_key', name: 'k1', pem: await exportSPKI(pair.publicKey), alg: 'RS256' }] } },
       });
       expect(patched.status).toBe(200);
+      credentialId = patched.body.client_authentication_methods.private_key_jwt.credentials[0].id;
       expect((await s.api('POST', '/client-grants', { client_id: clientId, audience: f.audience, scope: ['read:orders'] })).status).toBe(201);
     });
 
@@ -154,6 +156,15 @@ eachDialect('token endpoint: client authentication', (dialect) => {
     it('accepts an assertion without iat (optional) sent as JSON', async () => {
       const r = await s.token({ ...grant(), client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(clientId, key, { iat: false }) }, { json: true });
       expect(r.status).toBe(200);
+    });
+
+    it('selects the credential by the kid header (credential id), and refuses an unknown kid with 401', async () => {
+      const signed = (kid: string) => new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid }).setIssuer(clientId).setSubject(clientId)
+        .setAudience(ISSUER).setJti(randomUUID()).setIssuedAt().setExpirationTime('2m').sign(key);
+      expect((await withAssertion(await signed(credentialId))).status).toBe(200);
+      const unknown = await withAssertion(await signed('no-such-kid'));
+      expect(unknown.status).toBe(401);
+      expect(unknown.body).toEqual(UNAUTHORIZED);
     });
 
     it('refuses a second use of the same jti with 401', async () => {
