@@ -64,6 +64,16 @@ eachDialect('management: resource servers CRUD', (dialect) => {
     });
   });
 
+  it('tolerates the headers real clients send (Auth0-Client, User-Agent, X-Auth0-Deploy-Mode, Auth0-Custom-Domain)', async () => {
+    const headers = {
+      'auth0-client': Buffer.from(JSON.stringify({ name: 'node-auth0', version: '7.1.0', env: { node: '20.20.2' } })).toString('base64'),
+      'user-agent': 'deploy-cli/8.44.0 (node.js/20.20.2)', 'x-auth0-deploy-mode': 'dry-run', 'auth0-custom-domain': 'login.example.com',
+    };
+    const created = await s.api('POST', '/resource-servers', { identifier: `urn:headers:${uniq()}` }, { headers });
+    expect(created.status).toBe(201);
+    expect((await s.api('GET', `/resource-servers/${created.body.id}`, undefined, { headers })).body).toEqual(created.body);
+  });
+
   describe('get, patch and delete by id or by URL-encoded identifier', () => {
     it('urn identifier encoded the SDK way (urn%3Atest%3Aapi): 200 / 200 / 204', async () => {
       const identifier = `urn:test:api-${uniq()}`;
