@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eachDialect, startTessera, type TestServer } from './helpers/tessera';
 
@@ -142,5 +143,21 @@ eachDialect('token endpoint: client_credentials errors (contract §7.3)', (diale
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: 'invalid_request', error_description: 'The request body must be application/x-www-form-urlencoded or application/json.' });
     expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('never answers arbitrary input with a 5xx (property)', async () => {
+    const names = ['grant_type', 'client_id', 'client_secret', 'audience', 'scope', 'resource', 'organization', 'client_assertion', 'client_assertion_type'];
+    const value = fc.oneof(fc.string(), fc.constantFrom(ok.params.client_id, ok.params.client_secret, ok.params.audience, 'client_credentials', 'a.b.c', '%', ''));
+    await fc.assert(fc.asyncProperty(
+      fc.dictionary(fc.constantFrom(...names), value),
+      fc.option(fc.oneof(fc.string().map((v) => `Basic ${Buffer.from(v).toString('base64')}`), fc.string()), { nil: undefined }),
+      fc.boolean(),
+      async (params, authorization, json) => {
+        const r = await s.token(params, { json, headers: authorization === undefined ? {} : { authorization } });
+        expect(r.status).toBeLessThan(500);
+        expect(r.headers['cache-control']).toBe('no-store');
+        if (r.status !== 200) expect(Object.keys(r.body).filter((k) => k !== 'error_uri').sort()).toEqual(['error', 'error_description']);
+      },
+    ), { numRuns: 150 });
   });
 });
