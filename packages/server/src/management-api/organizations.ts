@@ -21,6 +21,8 @@ const checkpointWanted = (q: Mixed) => q.from !== undefined || q.take !== undefi
 
 /** /api/v2/organizations: CRUD, members, member roles and the client grants an organization may use. */
 export async function organizationRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  await memberRoutes(app, services);
+  await clientGrantLinkRoutes(app, services);
   const orgs = services.organizations;
 
   app.get('/organizations', {
@@ -61,6 +63,11 @@ export async function organizationRoutes(app: FastifyInstance, { services }: { s
     return reply.code(204).send();
   });
 
+}
+
+/** Members and their organization roles. */
+async function memberRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const orgs = services.organizations;
   app.get('/organizations/:id/members', {
     schema: { summary: 'Get members who belong to an organization', tags, params: OrgIdParam, querystring: MixedPagingQuery, response: { 200: listResponse('members', UserSummaryResponse), ...errorResponses } },
     config: { scopes: ['read:organization_members'] },
@@ -116,6 +123,11 @@ export async function organizationRoutes(app: FastifyInstance, { services }: { s
     return reply.code(204).send();
   });
 
+}
+
+/** Client grants an organization may be used with, seen from both sides. */
+async function clientGrantLinkRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const orgs = services.organizations;
   app.get('/organizations/:id/client-grants', {
     schema: {
       summary: 'Get client grants associated to an organization', tags, params: OrgIdParam,

@@ -33,6 +33,7 @@ export const requireAllOf = (...sets: string[][]) => async (req: FastifyRequest)
 
 /** /api/v2/roles with Auth0's irregular status codes (POST 200, DELETE 200 `{}`, permissions 201/204). */
 export async function roleRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  await roleAccessRoutes(app, services);
   const roles = services.roles;
 
   app.get('/roles', {
@@ -69,6 +70,11 @@ export async function roleRoutes(app: FastifyInstance, { services }: { services:
     return {};
   });
 
+}
+
+/** A role's permissions and users. */
+async function roleAccessRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const roles = services.roles;
   app.get('/roles/:id/permissions', {
     schema: { summary: 'Get permissions granted by role', tags, params: RoleIdParam, querystring: PagingQuery, response: { 200: listResponse('permissions', PermissionResponse), ...errorResponses } },
     config: { scopes: ['read:roles'] },

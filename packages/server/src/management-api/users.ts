@@ -13,7 +13,8 @@ type Id = { id: string };
 
 /** /api/v2/users: database users, their roles and their direct permissions. `{id}` arrives URL-encoded (`auth0%7C…`). */
 export async function userRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { users, roles, permissions } = services;
+  await userAccessRoutes(app, services);
+  const { users } = services;
 
   app.get('/users', {
     schema: { summary: 'List users', tags, querystring: UserListQuery, response: { 200: listResponse('users', UserResponse), ...errorResponses } },
@@ -47,6 +48,11 @@ export async function userRoutes(app: FastifyInstance, { services }: { services:
     return reply.code(204).send();
   });
 
+}
+
+/** A user's roles and direct permissions. */
+async function userAccessRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const { roles, permissions } = services;
   app.get('/users/:id/roles', {
     schema: { summary: "Get a user's roles", tags, params: UserIdParam, querystring: PagingQuery, response: { 200: listResponse('roles', RoleResponse), ...errorResponses } },
     config: { scopes: ['read:users', 'read:roles', 'read:role_members'] },
