@@ -17,11 +17,12 @@ function autocannon(opts) {
 
 /** `request`: {url, method, headers, body, paths?}. Returns the measured row. */
 export async function measure(server, request, { connections, duration }) {
-  const quiet = await waitQuiet();
+  const quiet = await waitQuiet({ timeoutMs: 2000 });
   const w = cpuWindow([server.pid]);
   const { result: r, cpuSec: acCpu } = await autocannon({ ...request, connections, duration });
   const win = w.stop();
   const rss = rssMb(server.workerPids());
+  const primary = rss.some((x) => x.pid === server.pid) ? undefined : rssMb([server.pid])[0]?.mb;
   const total = r.requests.total;
   return {
     connections, duration,
@@ -34,7 +35,8 @@ export async function measure(server, request, { connections, duration }) {
     foreignCores: +Math.max(0, (win.busyCpu - win.ownCpu - acCpu) / win.secs).toFixed(2),
     busyBefore: quiet.busyPct,
     rssMaxMb: Math.max(0, ...rss.map((x) => x.mb)),
-    rssTotalMb: rss.reduce((s, x) => s + x.mb, 0),
+    rssTotalMb: rss.reduce((s, x) => s + x.mb, 0) + (primary ?? 0),
+    rssPrimaryMb: primary,
   };
 }
 
