@@ -70,65 +70,8 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   },
   '0002_rbac': {
     async up(db: Kysely<any>) {
-      await sql`CREATE TABLE users (
-        seq ${t.serial},
-        user_id TEXT NOT NULL UNIQUE,
-        connection TEXT NOT NULL,
-        email TEXT NOT NULL,
-        password_hash TEXT,
-        doc TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL)`.execute(db);
-      await sql`CREATE UNIQUE INDEX users_connection_email ON users (connection, email)`.execute(db);
-      await sql`CREATE TABLE roles (
-        seq ${t.serial},
-        id TEXT NOT NULL UNIQUE,
-        name TEXT NOT NULL UNIQUE,
-        doc TEXT NOT NULL,
-        created_at TEXT NOT NULL)`.execute(db);
-      // Permissions name the API by identifier (immutable), so deleting the API removes them.
-      for (const [table, holder, target] of [['role_permissions', 'role_id', 'roles(id)'], ['user_permissions', 'user_id', 'users(user_id)']] as const) {
-        await sql`CREATE TABLE ${sql.raw(table)} (
-          seq ${t.serial},
-          ${sql.raw(holder)} TEXT NOT NULL REFERENCES ${sql.raw(target)} ON DELETE CASCADE,
-          resource_server_identifier TEXT NOT NULL REFERENCES resource_servers(identifier) ON DELETE CASCADE,
-          permission_name TEXT NOT NULL,
-          UNIQUE (${sql.raw(holder)}, resource_server_identifier, permission_name))`.execute(db);
-        await sql`CREATE INDEX ${sql.raw(`${table}_api`)} ON ${sql.raw(table)} (resource_server_identifier)`.execute(db);
-      }
-      await sql`CREATE TABLE user_roles (
-        seq ${t.serial},
-        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
-        role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
-        UNIQUE (user_id, role_id))`.execute(db);
-      await sql`CREATE INDEX user_roles_role ON user_roles (role_id)`.execute(db);
-      await sql`CREATE TABLE organizations (
-        seq ${t.serial},
-        id TEXT NOT NULL UNIQUE,
-        name TEXT NOT NULL UNIQUE,
-        doc TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL)`.execute(db);
-      await sql`CREATE TABLE organization_members (
-        seq ${t.serial},
-        organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
-        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
-        UNIQUE (organization_id, user_id))`.execute(db);
-      await sql`CREATE INDEX organization_members_user ON organization_members (user_id)`.execute(db);
-      await sql`CREATE TABLE organization_member_roles (
-        seq ${t.serial},
-        organization_id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
-        UNIQUE (organization_id, user_id, role_id),
-        FOREIGN KEY (organization_id, user_id) REFERENCES organization_members (organization_id, user_id) ON DELETE CASCADE)`.execute(db);
-      await sql`CREATE INDEX organization_member_roles_role ON organization_member_roles (role_id)`.execute(db);
-      await sql`CREATE TABLE organization_client_grants (
-        seq ${t.serial},
-        organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
-        grant_id TEXT NOT NULL REFERENCES client_grants(id) ON DELETE CASCADE,
-        UNIQUE (organization_id, grant_id))`.execute(db);
-      await sql`CREATE INDEX organization_client_grants_grant ON organization_client_grants (grant_id)`.execute(db);
+      await rbacTables(db, t);
+      await organizationTables(db, t);
     },
   },
   '0003_user_flows': {
@@ -177,4 +120,71 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     },
   },
 };
+}
+
+/** 0002: users, roles, role and user permissions, user roles. Foreign keys cascade so nothing dangles. */
+async function rbacTables(db: Kysely<any>, t: Types): Promise<void> {
+  await sql`CREATE TABLE users (
+    seq ${t.serial},
+    user_id TEXT NOT NULL UNIQUE,
+    connection TEXT NOT NULL,
+    email TEXT NOT NULL,
+    password_hash TEXT,
+    doc TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL)`.execute(db);
+  await sql`CREATE UNIQUE INDEX users_connection_email ON users (connection, email)`.execute(db);
+  await sql`CREATE TABLE roles (
+    seq ${t.serial},
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,
+    doc TEXT NOT NULL,
+    created_at TEXT NOT NULL)`.execute(db);
+  // Permissions name the API by identifier (immutable), so deleting the API removes them.
+  for (const [table, holder, target] of [['role_permissions', 'role_id', 'roles(id)'], ['user_permissions', 'user_id', 'users(user_id)']] as const) {
+    await sql`CREATE TABLE ${sql.raw(table)} (
+      seq ${t.serial},
+      ${sql.raw(holder)} TEXT NOT NULL REFERENCES ${sql.raw(target)} ON DELETE CASCADE,
+      resource_server_identifier TEXT NOT NULL REFERENCES resource_servers(identifier) ON DELETE CASCADE,
+      permission_name TEXT NOT NULL,
+      UNIQUE (${sql.raw(holder)}, resource_server_identifier, permission_name))`.execute(db);
+    await sql`CREATE INDEX ${sql.raw(`${table}_api`)} ON ${sql.raw(table)} (resource_server_identifier)`.execute(db);
+  }
+  await sql`CREATE TABLE user_roles (
+    seq ${t.serial},
+    user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+    role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    UNIQUE (user_id, role_id))`.execute(db);
+  await sql`CREATE INDEX user_roles_role ON user_roles (role_id)`.execute(db);
+}
+
+/** 0002: organizations, members, member roles and the client grants an organization may use. */
+async function organizationTables(db: Kysely<any>, t: Types): Promise<void> {
+  await sql`CREATE TABLE organizations (
+    seq ${t.serial},
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,
+    doc TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL)`.execute(db);
+  await sql`CREATE TABLE organization_members (
+    seq ${t.serial},
+    organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+    UNIQUE (organization_id, user_id))`.execute(db);
+  await sql`CREATE INDEX organization_members_user ON organization_members (user_id)`.execute(db);
+  await sql`CREATE TABLE organization_member_roles (
+    seq ${t.serial},
+    organization_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    UNIQUE (organization_id, user_id, role_id),
+    FOREIGN KEY (organization_id, user_id) REFERENCES organization_members (organization_id, user_id) ON DELETE CASCADE)`.execute(db);
+  await sql`CREATE INDEX organization_member_roles_role ON organization_member_roles (role_id)`.execute(db);
+  await sql`CREATE TABLE organization_client_grants (
+    seq ${t.serial},
+    organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    grant_id TEXT NOT NULL REFERENCES client_grants(id) ON DELETE CASCADE,
+    UNIQUE (organization_id, grant_id))`.execute(db);
+  await sql`CREATE INDEX organization_client_grants_grant ON organization_client_grants (grant_id)`.execute(db);
 }
