@@ -125,11 +125,18 @@ async function loginThroughForms(target: Target, start: URL, username: string, p
     for (const input of form[2].matchAll(/<input[^>]*>/gi)) {
       const name = /name="([^"]*)"/.exec(input[0])?.[1];
       if (!name) continue;
-      const value = /value="([^"]*)"/.exec(input[0])?.[1] ?? '';
+      const value = unescapeHtml(/value="([^"]*)"/.exec(input[0])?.[1] ?? '');
       fields.set(name, /^(username|email)$/.test(name) ? username : name === 'password' ? password : value);
     }
-    url = new URL(form[1].replace(/&amp;/g, '&'), url).href;
+    // A consent page: press the button that accepts.
+    const accept = /<button[^>]*name="([^"]*)"[^>]*value="(accept)"/i.exec(form[2]);
+    if (accept) fields.set(accept[1], accept[2]);
+    url = new URL(unescapeHtml(form[1]), url).href;
     init = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields };
   }
   throw new Error(`login did not redirect to ${redirectUri}; stopped at ${url} (target ${target.baseUrl})`);
+}
+
+function unescapeHtml(s: string): string {
+  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
