@@ -49,6 +49,9 @@ function connect(target: DatabaseTarget): Db {
     max: 10,
     types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) } as pg.CustomTypesConfig,
   });
+  // an idle connection the server drops (restart, failover, a forced DROP DATABASE) is discarded by the pool and
+  // replaced on the next query; without a listener its 'error' event would crash the process
+  pool.on('error', () => {});
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
