@@ -76,6 +76,11 @@ eachDialect('management: bad input', (dialect) => {
       await refused('POST', '/resource-servers', '{"identifier":"urn:ct"}', { 'content-type': type }, 415, { statusCode: 415, error: 'Unsupported Media Type', message: 'Unsupported Media Type', errorCode: 'unsupported_media_type' });
     });
 
+    it('the same body rules hold on every /api/v2 resource (roles shown)', async () => {
+      await refused('POST', '/roles', '{"name":"r"}', { 'content-type': 'text/plain' }, 415, { statusCode: 415, error: 'Unsupported Media Type', message: 'Unsupported Media Type', errorCode: 'unsupported_media_type' });
+      await refused('POST', '/roles', '{"name":', json, 400, INVALID_JSON);
+    });
+
     it('no body and no content type on POST → 400, nothing created', async () => {
       await refused('POST', '/resource-servers', undefined, {}, 400);
     });

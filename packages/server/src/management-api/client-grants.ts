@@ -3,7 +3,6 @@ import type { ClientGrantCreate, ClientGrantPatch, ClientGrantQuery, SubjectType
 import type { FastifyInstance } from 'fastify';
 import { Empty, errorResponses, Nullable, OffsetPaging, StringEnum } from '../schemas/common';
 import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
-import { managementBodies } from '../http/validation';
 import type { Services } from '../services';
 
 const Scope = Type.Array(Type.String({ minLength: 1, maxLength: 280 }), { description: 'Scopes allowed for this client grant.' });
@@ -52,7 +51,6 @@ const tags = ['client-grants'];
 
 /** /api/v2/client-grants: offset or checkpoint paging (`from`/`take` win when present). */
 export async function clientGrantRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  managementBodies(app);
   const grants = services.clientGrants;
 
   app.get('/client-grants', {

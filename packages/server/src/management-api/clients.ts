@@ -4,7 +4,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ClientCreateBody, ClientPatchBody, ClientResponse } from '../schemas/client';
 import { Empty, errorResponses, OffsetPaging } from '../schemas/common';
 import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
-import { managementBodies } from '../http/validation';
 import type { Services } from '../services';
 import { principalOf } from './plugin';
 
@@ -36,7 +35,6 @@ function projection(q: { fields?: string; include_fields?: boolean }) {
 
 /** /api/v2/clients: what machine-to-machine applications need. */
 export async function clientRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  managementBodies(app);
   const clients = services.clients;
   const Partial = Type.Object({}, { additionalProperties: true });
 

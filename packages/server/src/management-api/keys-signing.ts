@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox';
 import { InsufficientScope } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses } from '../schemas/common';
-import { managementBodies } from '../http/validation';
 import type { Services } from '../services';
 
 const Key = Type.Object({
@@ -17,7 +16,6 @@ const tags = ['keys'];
 
 /** /api/v2/keys/signing: public material only; the response schemas have no room for a private key. */
 export async function keysSigningRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  managementBodies(app);
   const keys = services.signingKeys;
 
   app.get('/keys/signing', {

@@ -1,5 +1,6 @@
 import { InsufficientScope, type ManagementPrincipal } from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { managementBodies } from '../http/validation';
 import type { Services } from '../services';
 import { clientGrantRoutes } from './client-grants';
 import { clientRoutes } from './clients';
@@ -28,6 +29,7 @@ export const principalOf = (req: FastifyRequest): ManagementPrincipal => {
 export async function managementApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   const { services } = opts;
   app.decorateRequest('principal', undefined);
+  managementBodies(app);
   app.addHook('onRequest', async (req) => {
     const required = req.routeOptions.config.scopes;
     if (!required) return; // 404s and the like: rendered without authentication

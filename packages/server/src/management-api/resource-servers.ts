@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { errorResponses, Empty } from '../schemas/common';
 import { ResourceServerCreateBody, ResourceServerListQuery, ResourceServerPatchBody, ResourceServerResponse } from '../schemas/resource-server';
 import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
-import { managementBodies } from '../http/validation';
 import type { Services } from '../services';
 
 const IdParam = Type.Object({ id: Type.String({ minLength: 1, description: 'ID or audience of the resource server.' }) });
@@ -12,7 +11,6 @@ const tags = ['resource-servers'];
 
 /** /api/v2/resource-servers: `{id}` is the id or the URL-encoded identifier. */
 export async function resourceServerRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  managementBodies(app);
   const rs = services.resourceServers;
 
   app.get('/resource-servers', {
