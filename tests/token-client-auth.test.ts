@@ -153,6 +153,22 @@ eachDialect('token endpoint: client authentication', (dialect) => {
       expect(decodeJwt(r.body.access_token)).toMatchObject({ sub: `${clientId}@clients`, azp: clientId });
     });
 
+    it('refuses the client secret of a client registered for private_key_jwt only, and accepts its assertion', async () => {
+      const pair = await generateKeyPair('RS256', { extractable: true });
+      const created = await s.api('POST', '/clients', {
+        name: 'Key only', app_type: 'non_interactive', grant_types: ['client_credentials'],
+        client_authentication_methods: { private_key_jwt: { credentials: [{ credential_type: 'public_key', pem: await exportSPKI(pair.publicKey) }] } },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.token_endpoint_auth_method).toBeUndefined();
+      const id = created.body.client_id;
+      expect((await s.api('POST', '/client-grants', { client_id: id, audience: f.audience, scope: ['read:orders'] })).status).toBe(201);
+      const bySecret = await s.token({ ...grant(), client_id: id, client_secret: created.body.client_secret });
+      expect(bySecret.status).toBe(401);
+      expect(bySecret.body).toEqual({ error: 'access_denied', error_description: 'Unauthorized' });
+      expect((await withAssertion(await assertion(id, pair.privateKey))).status).toBe(200);
+    });
+
     it('accepts an assertion without iat (optional) sent as JSON', async () => {
       const r = await s.token({ ...grant(), client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(clientId, key, { iat: false }) }, { json: true });
       expect(r.status).toBe(200);

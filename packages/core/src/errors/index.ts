@@ -77,7 +77,9 @@ export class BadRequest extends ApiError {
 }
 export class Unauthorized extends ApiError {
   constructor(message: string, errorCode?: string, cause?: unknown) {
-    super(401, message, errorCode, { cause, headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"` } });
+    // RFC 6750 §3.1: no error code when the request carried no credentials at all
+    const challenge = errorCode === 'missing_authentication' ? 'Bearer' : `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"`;
+    super(401, message, errorCode, { cause, headers: { 'www-authenticate': challenge } });
   }
 }
 export class InsufficientScope extends ApiError {

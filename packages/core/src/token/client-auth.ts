@@ -44,6 +44,7 @@ export class ClientAuthenticator {
       }
       throw new InvalidClient('client secret required');
     }
+    if (usesPrivateKeyJwt(cached.client)) throw new InvalidClient('client must authenticate with private_key_jwt');
     if (!cached.secretDigest || !secretMatches(secret, cached.secretDigest)) throw new InvalidClient('wrong client secret');
     ctx.authMethod = basic ? 'client_secret_basic' : 'client_secret_post';
     return this.done(ctx, cached);
@@ -122,4 +123,9 @@ export function parseBasicAuth(header: string | undefined): { clientId: string; 
   } catch {
     return 'malformed';
   }
+}
+
+/** A client registered for private_key_jwt (credentials and no secret method) may not fall back to its secret. */
+function usesPrivateKeyJwt(client: Client): boolean {
+  return (client.credentials?.length ?? 0) > 0 && !client.token_endpoint_auth_method;
 }
