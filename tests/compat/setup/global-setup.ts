@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { createTestDatabase, postgresAvailable, type TestDatabase } from '../../helpers/databases';
+import { PG_ADMIN_URL, createTestDatabase, postgresAvailable, type TestDatabase } from '../../helpers/databases';
 import { makeCerts } from './certs';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, startServer, tail, type RunningServer } from './server';
 import type { Target } from './targets';
@@ -25,9 +25,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   try {
     for (const dialect of ['sqlite', 'postgres'] as const) {
-      if (dialect === 'postgres' && !(await postgresAvailable())) { // throws in CI
-        targets.push({ ...describeTarget(dialect, 'https://127.0.0.1:0'), skipReason: 'PostgreSQL did not answer on 127.0.0.1:5432 (required when CI=true)' });
-        continue;
+      if (dialect === 'postgres') {
+        // Missing PostgreSQL: skipped (with a message) locally; in CI every PostgreSQL scenario fails with the reason.
+        const up = await postgresAvailable().catch((e: Error) => e);
+        if (up !== true) {
+          const reason = up instanceof Error ? up.message : `PostgreSQL did not answer at ${PG_ADMIN_URL} (it is required when CI is set)`;
+          targets.push({ ...describeTarget(dialect, 'https://127.0.0.1:0'), ...(up instanceof Error ? { failReason: reason } : { skipReason: reason }) });
+          continue;
+        }
       }
       const db = dialect === 'sqlite'
         ? { url: `sqlite:${join(dir, 'db', 'tessera.db')}`, drop: async () => undefined }

@@ -46,7 +46,7 @@ export async function mgmt(target: Target, method: string, path: string, body?: 
  * not been built yet, with the reason printed.
  */
 export async function routeServed(target: Target, method: string, path: string): Promise<boolean> {
-  if (target.skipReason) return false;
+  if (target.skipReason || target.failReason) return false;
   const r = await mgmt(target, method, path, method === 'GET' || method === 'DELETE' ? undefined : {});
   return !(r.status === 404 && r.body?.errorCode === 'not_found');
 }
@@ -69,7 +69,7 @@ export async function apiFixture(target: Target, body: Record<string, unknown>):
 
 /** Whether /oauth/token knows a grant type (an unknown one answers 400 `unsupported_grant_type`). */
 export async function grantSupported(target: Target, grantType: string): Promise<boolean> {
-  if (target.skipReason) return false;
+  if (target.skipReason || target.failReason) return false;
   const r = await tokenRequest(target, { grant_type: grantType, client_id: target.adminClientId, client_secret: target.adminClientSecret });
   return r.body?.error !== 'unsupported_grant_type';
 }
