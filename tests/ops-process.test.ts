@@ -46,7 +46,7 @@ describe('tessera serve as a process (SQLite)', () => {
     expect(await (await fetch(`${base}/health/live`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${base}/health/ready`)).json()).toEqual({ status: 'ok' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain('tessera_http_requests_total');
+    expect(metrics).toContain('tessera_http_requests_total{route="/oauth/token",status="200"} 1');
   });
 
   it('never writes secrets to its logs', async () => {

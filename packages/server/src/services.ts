@@ -18,7 +18,8 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const organizationDirectory = new OrganizationDirectory(store, changes);
   const permissions = new PermissionService({ store, changes });
   const roles = new RoleService({ store, changes, permissions });
-  const userFlows = buildUserFlowServices({ store, clock, changes, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys });
+  const users = new UserService({ store, changes, clock });
+  const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys });
   return {
     store, clock, changes, directory, keys, minter, clientAuth, userFlows,
     resourceServers: new ResourceServerService({
@@ -28,7 +29,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     clients: new ClientService({ store, changes, clock }),
     clientGrants: new ClientGrantService({ store, changes }),
     signingKeys: new SigningKeyService({ store, keys, changes, clock, subject: host }),
-    users: new UserService({ store, changes, clock }),
+    users,
     roles, permissions, organizationDirectory,
     organizations: new OrganizationService({ store, changes, roles }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),

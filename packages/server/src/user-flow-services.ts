@@ -1,12 +1,14 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import {
-  AccessTokenMinter, AuthorizationCodeGrant, AuthorizeService, ChangeFeed, createSecretBox, Directory, IdTokenMinter, KeyManager,
+  AccessTokenMinter, AuthorizationCodeGrant, AuthorizeService, createSecretBox, Directory, IdTokenMinter, KeyManager,
   PASSWORD_REALM, PasswordGrant, RefreshTokenGrant, RefreshTokenService, SessionService, UserinfoService, UserService, UserTokenService,
   type Clock, type Store,
 } from '@tessera/core';
 
 export interface UserFlowDeps {
-  store: Store; clock: Clock; changes: ChangeFeed; directory: Directory; keys: KeyManager; minter: AccessTokenMinter;
+  store: Store; clock: Clock; directory: Directory; keys: KeyManager; minter: AccessTokenMinter;
+  /** The users service of the Management API: the login page and password grants check passwords through it. */
+  users: UserService;
   issuer: string; publicUrl: string;
   /** TESSERA_MASTER_KEY list: the transaction and cookie keys are derived from it (first one signs). */
   masterKeys?: Buffer[];
@@ -21,7 +23,7 @@ export function buildUserFlowServices(d: UserFlowDeps) {
   const idTokens = new IdTokenMinter({ keys: d.keys, clock: d.clock, issuer: d.issuer });
   const userTokens = new UserTokenService({ store: d.store, directory: d.directory, minter: d.minter, idTokens, publicUrl: d.publicUrl });
   const refreshTokens = new RefreshTokenService({ store: d.store, clock: d.clock });
-  const passwords = new UserService({ store: d.store, changes: d.changes, clock: d.clock });
+  const passwords = d.users;
   const grantDeps = { store: d.store, clock: d.clock, userTokens, refreshTokens };
   return {
     userTokens, refreshTokens,
