@@ -9,6 +9,7 @@ export * from './crypto/pem';
 export * from './crypto/password';
 export * from './services/changes';
 export * from './services/directory';
+export * from './services/read-cache';
 export * from './services/key-manager';
 export * from './services/signing-keys';
 export * from './services/resource-servers';

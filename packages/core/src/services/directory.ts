@@ -2,6 +2,7 @@ import { secretDigest } from '../crypto/compare';
 import type { Client, ClientGrant, ResourceServer, SubjectType } from '../model';
 import type { Store } from '../ports';
 import type { ChangeFeed } from './changes';
+import { ReadCache } from './read-cache';
 
 export interface CachedClient { client: Client; secretDigest?: Buffer }
 
@@ -11,24 +12,22 @@ export interface CachedClient { client: Client; secretDigest?: Buffer }
  * (writes are rare next to token requests). A load that raced a change is not kept.
  */
 export class Directory {
-  private generation = 0;
-  private clients = new Map<string, Promise<CachedClient | undefined>>();
-  private apis = new Map<string, Promise<ResourceServer | undefined>>();
-  private grants = new Map<string, Promise<ClientGrant | undefined>>();
+  private clients = new ReadCache<CachedClient | undefined>();
+  private apis = new ReadCache<ResourceServer | undefined>();
+  private grants = new ReadCache<ClientGrant | undefined>();
 
   constructor(private readonly store: Store, changes: ChangeFeed) {
     changes.subscribe(() => this.clear());
   }
 
   clear(): void {
-    this.generation++;
     this.clients.clear();
     this.apis.clear();
     this.grants.clear();
   }
 
   client(clientId: string): Promise<CachedClient | undefined> {
-    return this.cached(this.clients, clientId, async () => {
+    return this.clients.get(clientId, async () => {
       const client = await this.store.clients.findById(clientId);
       if (!client) return undefined;
       return { client, secretDigest: client.client_secret ? secretDigest(client.client_secret) : undefined };
@@ -36,29 +35,16 @@ export class Directory {
   }
 
   resourceServer(identifier: string): Promise<ResourceServer | undefined> {
-    return this.cached(this.apis, identifier, () => this.store.resourceServers.findByIdentifier(identifier));
+    return this.apis.get(identifier, () => this.store.resourceServers.findByIdentifier(identifier));
   }
 
   grant(clientId: string, audience: string, subjectType: SubjectType): Promise<ClientGrant | undefined> {
-    return this.cached(this.grants, `${subjectType}\u0000${clientId}\u0000${audience}`,
+    return this.grants.get(`${subjectType}\u0000${clientId}\u0000${audience}`,
       () => this.store.clientGrants.findFor(clientId, audience, subjectType));
   }
 
   defaultGrant(audience: string, subjectType: SubjectType): Promise<ClientGrant | undefined> {
-    return this.cached(this.grants, `${subjectType}\u0000\u0000default\u0000${audience}`,
+    return this.grants.get(`${subjectType}\u0000\u0000default\u0000${audience}`,
       () => this.store.clientGrants.findDefault(audience, subjectType));
-  }
-
-  private cached<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
-    const hit = map.get(key);
-    if (hit) return hit;
-    const gen = this.generation;
-    const p = load();
-    map.set(key, p);
-    p.then(
-      () => { if (gen !== this.generation && map.get(key) === p) map.delete(key); },
-      () => { if (map.get(key) === p) map.delete(key); },
-    );
-    return p;
   }
 }

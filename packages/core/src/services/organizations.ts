@@ -7,6 +7,7 @@ import type { CheckpointPage, OffsetWindow, Page, Repos, Store } from '../ports'
 import type { ChangeFeed } from './changes';
 import { GRANT_NOT_FOUND } from './client-grants';
 import type { RoleService } from './roles';
+import { ReadCache } from './read-cache';
 
 export const ORG_NOT_FOUND = () => new NotFound('No organization found by that id or name', 'inexistent_organization');
 const NOT_A_MEMBER = () => new NotFound('The user is not a member of the organization.', 'inexistent_organization_member');
@@ -169,49 +170,31 @@ function applyPatch(org: Organization, patch: OrganizationPatch): void {
   }
 }
 
-const CACHE_LIMIT = 10_000;
-
 /**
  * Read-through cache for the token endpoint: organizations by id or name and grant associations. Like
  * Directory, entries are shared promises cleared on every store change, so warm requests read no storage.
  */
 export class OrganizationDirectory {
-  private generation = 0;
-  private orgs = new Map<string, Promise<Organization | undefined>>();
-  private links = new Map<string, Promise<boolean>>();
+  private orgs = new ReadCache<Organization | undefined>(10_000);
+  private links = new ReadCache<boolean>(10_000);
 
   constructor(private readonly store: Store, changes: ChangeFeed) {
     changes.subscribe(() => this.clear());
   }
 
   clear(): void {
-    this.generation++;
     this.orgs.clear();
     this.links.clear();
   }
 
   /** By id (`org_…`) or by name, as the `organization` token parameter allows. */
   organization(idOrName: string): Promise<Organization | undefined> {
-    return this.cached(this.orgs, idOrName, async () =>
+    return this.orgs.get(idOrName, async () =>
       (await this.store.organizations.findById(idOrName)) ?? (await this.store.organizations.findByName(idOrName)));
   }
 
   associated(orgId: string, grantId: string): Promise<boolean> {
-    return this.cached(this.links, `${orgId}\u0000${grantId}`, () => this.store.organizations.hasClientGrant(orgId, grantId));
-  }
-
-  private cached<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
-    const hit = map.get(key);
-    if (hit) return hit;
-    if (map.size >= CACHE_LIMIT) map.clear(); // bounded: unknown names must not grow it without limit
-    const gen = this.generation;
-    const p = load();
-    map.set(key, p);
-    p.then(
-      () => { if (gen !== this.generation && map.get(key) === p) map.delete(key); },
-      () => { if (map.get(key) === p) map.delete(key); },
-    );
-    return p;
+    return this.links.get(`${orgId}\u0000${grantId}`, () => this.store.organizations.hasClientGrant(orgId, grantId));
   }
 }
 
