@@ -1,27 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { CLI, freePort } from '../helpers/process';
 
-export const CLI = resolve(import.meta.dirname, '../../packages/cli/bin/tessera.mjs');
+export { CLI };
 export const DEPLOY_ID = 'deploy-admin';
 export const DEPLOY_SECRET = 'deploy-admin-secret-0123456789';
 
 export function tempDir(prefix = 'tessera-deploy-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
 }
 
 export interface Server {

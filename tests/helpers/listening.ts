@@ -1,19 +1,8 @@
-import { createServer } from 'node:net';
+import { freePort } from './process';
 import { ADMIN_ID, ADMIN_SECRET, startTessera, type StartOptions, type TestServer } from './tessera';
 import type { DialectName } from './databases';
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface ListeningServer {
   s: TestServer;

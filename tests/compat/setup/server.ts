@@ -1,27 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../helpers/process';
 import { join, resolve } from 'node:path';
 import type { CertFiles } from './certs';
+
+export { freePort };
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const ADMIN_CLIENT_ID = 'compat-admin';
 export const ADMIN_CLIENT_SECRET = `compat-admin-secret-${randomBytes(12).toString('hex')}`;
 
 export interface RunningServer { port: number; baseUrl: string; logFile: string; stop(): Promise<void> }
-
-/** A free loopback port (the server needs it before start-up: it is part of TESSERA_PUBLIC_URL). */
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
 
 /**
  * Starts Tessera exactly as a user does: `node packages/cli/bin/tessera.mjs serve`, configured only through
