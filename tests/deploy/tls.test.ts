@@ -1,20 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, DEPLOY_ID, DEPLOY_SECRET, manifests, startServer, tempDir, type Server } from './helpers';
+import { makeCerts as makeTestCerts } from '../helpers/certs';
+import { cli, DEPLOY_ID, DEPLOY_SECRET, manifests, startServer, type Server } from './helpers';
 
-/** A throw-away CA and a server certificate for 127.0.0.1 / localhost, made with openssl. */
+/** The shared throw-away CA and server certificate, in the shape startServer takes. */
 function makeCerts(): { ca: string; cert: string; key: string } {
-  const dir = tempDir('tessera-deploy-tls-');
-  const p = (f: string) => join(dir, f);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=deploy test CA', '-keyout', p('ca.key'), '-out', p('ca.crt'),
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', p('server.key'), '-out', p('server.csr'));
-  writeFileSync(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  ssl('x509', '-req', '-in', p('server.csr'), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', p('server.ext'), '-out', p('server.crt'));
-  return { ca: p('ca.crt'), cert: p('server.crt'), key: p('server.key') };
+  const c = makeTestCerts();
+  return { ca: c.caFile, cert: c.certFile, key: c.keyFile };
 }
 
 const API = `apiVersion: tessera/v1
