@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, hasRoles, manifests, startServer, tempDir, type Server } from './helpers';
+import { cli, hasRoles, manifests, startServer, tempDir, workerManifests, type Server } from './helpers';
 
 const TENANT = `apiVersion: tessera/v1
 kind: ResourceServer
@@ -38,25 +38,7 @@ spec:
     - name: sign
       description: Sign documents
 ---
-apiVersion: tessera/v1
-kind: Client
-metadata:
-  name: orders-worker
-spec:
-  name: Orders Worker
-  app_type: non_interactive
-  grant_types: [client_credentials]
-  token_endpoint_auth_method: client_secret_post
----
-apiVersion: tessera/v1
-kind: ClientGrant
-metadata:
-  name: worker-orders
-spec:
-  client: Orders Worker
-  audience: https://orders.example.com
-  scope: [write:orders, read:orders]
-`;
+` + workerManifests(['write:orders', 'read:orders']);
 const ROLE = `---
 apiVersion: tessera/v1
 kind: Role

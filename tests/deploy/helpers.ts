@@ -116,3 +116,28 @@ export function manifests(files: Record<string, string>): string {
 export async function hasRoles(s: Server): Promise<boolean> {
   return (await s.mgmt('GET', '/roles?per_page=1&page=0')).status === 200;
 }
+
+/**
+ * The "Orders Worker" M2M client and its client grant on https://orders.example.com, as manifest documents
+ * (the same two documents several suites deploy).
+ */
+export function workerManifests(scope: string[], opts: { authMethod?: boolean } = {}): string {
+  return `apiVersion: tessera/v1
+kind: Client
+metadata:
+  name: orders-worker
+spec:
+  name: Orders Worker
+  app_type: non_interactive
+  grant_types: [client_credentials]
+${opts.authMethod === false ? '' : '  token_endpoint_auth_method: client_secret_post\n'}---
+apiVersion: tessera/v1
+kind: ClientGrant
+metadata:
+  name: worker-orders
+spec:
+  client: Orders Worker
+  audience: https://orders.example.com
+  scope: [${scope.join(', ')}]
+`;
+}

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, manifests, startServer, type Server } from './helpers';
+import { cli, manifests, startServer, workerManifests, type Server } from './helpers';
 
 const ORDERS = `apiVersion: tessera/v1
 kind: ResourceServer
@@ -27,25 +27,7 @@ spec:
   name: Signer API
   signing_alg: HS256
 `;
-const WORKER = `apiVersion: tessera/v1
-kind: Client
-metadata:
-  name: orders-worker
-spec:
-  name: Orders Worker
-  app_type: non_interactive
-  grant_types: [client_credentials]
-  token_endpoint_auth_method: client_secret_post
----
-apiVersion: tessera/v1
-kind: ClientGrant
-metadata:
-  name: worker-orders
-spec:
-  client: Orders Worker
-  audience: https://orders.example.com
-  scope: [read:orders]
-`;
+const WORKER = workerManifests(['read:orders']);
 
 describe('tessera plan / apply / destroy against a Tessera server', { timeout: 120_000 }, () => {
   let s: Server;

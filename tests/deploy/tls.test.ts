@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts as makeTestCerts } from '../helpers/certs';
-import { cli, DEPLOY_ID, DEPLOY_SECRET, manifests, startServer, type Server } from './helpers';
+import { cli, DEPLOY_ID, DEPLOY_SECRET, manifests, startServer, workerManifests, type Server } from './helpers';
 
 /** The shared throw-away CA and server certificate, in the shape startServer takes. */
 function makeCerts(): { ca: string; cert: string; key: string } {
@@ -19,24 +19,7 @@ spec:
     - value: read:orders
   token_lifetime: 3600
 ---
-apiVersion: tessera/v1
-kind: Client
-metadata:
-  name: orders-worker
-spec:
-  name: Orders Worker
-  app_type: non_interactive
-  grant_types: [client_credentials]
----
-apiVersion: tessera/v1
-kind: ClientGrant
-metadata:
-  name: worker-orders
-spec:
-  client: Orders Worker
-  audience: https://orders.example.com
-  scope: [read:orders]
-`;
+` + workerManifests(['read:orders'], { authMethod: false });
 
 describe('deploying over HTTPS, the Auth0 way (https://{domain}, CA trusted with NODE_EXTRA_CA_CERTS)', { timeout: 120_000 }, () => {
   let s: Server;
