@@ -21,11 +21,14 @@ export interface AppOptions {
   publicUrl: string;
   logger: Logger;
   tls?: { cert: Buffer; key: Buffer };
+  /** Strict-Transport-Security max-age sent on every response (HTTPS deployments); undefined sends none. */
+  hstsMaxAge?: number;
   bodyLimit?: number;
 }
 
 /** The HTTP application: routes, the two error renderers, schemas in and out. No listening here. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const hsts = opts.hstsMaxAge === undefined ? undefined : `max-age=${opts.hstsMaxAge}`;
   const app = Fastify({
     loggerInstance: opts.logger,
     childLoggerFactory: lazyChildLogger as never, // per-request loggers built only when they write
@@ -37,12 +40,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     requestIdHeader: false,
     ajv: { customOptions: { strict: false } },
     // bad percent-encoding and over-long path parameters are rendered by the two renderers too
-    frameworkErrors: errorHandler,
+    // (they bypass the hooks, so Strict-Transport-Security is added here as well)
+    frameworkErrors: (err, req, reply) => { if (hsts) reply.header('strict-transport-security', hsts); return errorHandler(err, req, reply); },
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerFormParser(app);
+  if (hsts) {
+    // onSend runs for every reply, errors and 404s included
+    app.addHook('onSend', async (_req, reply, payload) => { reply.header('strict-transport-security', hsts); return payload; });
+  }
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -13,6 +13,7 @@ export const SETTINGS = [
   { env: 'TESSERA_MASTER_KEY', default: 'generated', doc: '32-byte key (base64 or hex) that encrypts secrets at rest; comma-separated list to rotate (first encrypts). Generated into the data folder (mode 0600) for SQLite if unset' },
   { env: 'TESSERA_TLS_CERT', default: 'off', doc: 'PEM certificate file: serve HTTPS directly' },
   { env: 'TESSERA_TLS_KEY', default: 'off', doc: 'PEM private key file for TESSERA_TLS_CERT' },
+  { env: 'TESSERA_HSTS_MAX_AGE', default: '31536000', doc: 'Strict-Transport-Security max-age (seconds) sent on every response when serving HTTPS or when TESSERA_PUBLIC_URL is https; 0 sends max-age=0 (browsers forget the policy)' },
   { env: 'TESSERA_LOG_LEVEL', default: 'info', doc: 'pino level: fatal, error, warn, info, debug, trace, silent' },
   { env: 'TESSERA_WORKERS', default: '1', doc: 'number of worker processes (node:cluster) sharing the port' },
 ] as const;
@@ -29,6 +30,8 @@ export interface Config {
   masterKeys: Buffer[];
   masterKeyFile?: string;
   tls?: { cert: Buffer; key: Buffer };
+  /** Strict-Transport-Security max-age; undefined when neither TLS nor an https public URL is configured. */
+  hstsMaxAge?: number;
   logLevel: string;
   workers: number;
 }
@@ -84,10 +87,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!env.TESSERA_TLS_KEY) throw new ConfigError('TESSERA_TLS_KEY', 'required when TESSERA_TLS_CERT is set');
     tls = { cert: readPem(env.TESSERA_TLS_CERT, 'TESSERA_TLS_CERT'), key: readPem(env.TESSERA_TLS_KEY, 'TESSERA_TLS_KEY') };
   }
+  const hsts = int(env, 'TESSERA_HSTS_MAX_AGE', 31536000, 0, 2 ** 31 - 1);
+  const hstsMaxAge = tls || publicUrl.startsWith('https:') ? hsts : undefined;
   const { masterKeys, masterKeyFile } = masterKeysFrom(env, databaseUrl);
   return {
     host, port, publicUrl, issuer: `${publicUrl}/`, managementAudience: `${publicUrl}/api/v2/`, databaseUrl,
-    adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, logLevel, workers,
+    adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers,
   };
 }
 
