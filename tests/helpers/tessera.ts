@@ -29,11 +29,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export interface StartOptions { env?: Record<string, string>; clock?: TestClock; masterKey?: string }
+export interface StartOptions {
+  env?: Record<string, string>; clock?: TestClock; masterKey?: string;
+  /** Start on this database (a second instance, or a restart) instead of a fresh one; close() leaves it in place. */
+  database?: TestDatabase;
+}
 
 /** Starts the real app (migrations, bootstrap, every route) on a fresh database of the given dialect. */
 export async function startTessera(dialect: DialectName, opts: StartOptions = {}): Promise<TestServer> {
-  const db = await createTestDatabase(dialect);
+  const db = opts.database ?? await createTestDatabase(dialect);
   const clock = opts.clock ?? new TestClock();
   const config = loadConfig({
     TESSERA_DATABASE_URL: db.url,
@@ -75,7 +79,7 @@ export async function startTessera(dialect: DialectName, opts: StartOptions = {}
     },
     async close() {
       await t.close();
-      await db.drop();
+      if (!opts.database) await db.drop();
     },
   };
   return server;

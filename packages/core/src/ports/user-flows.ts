@@ -36,6 +36,8 @@ export interface AuthorizationCodeRepo {
   /** Marks the code used; false when it was already used (single use, race-free). */
   consume(codeHash: string, at: number): Promise<boolean>;
   setFamily(codeHash: string, familyId: string): Promise<void>;
+  /** Deletes the user's codes not exchanged yet (their credentials changed or they were blocked). */
+  deleteUnusedForUser(userId: string): Promise<void>;
   deleteExpired(before: number): Promise<void>;
 }
 
@@ -75,6 +77,8 @@ export interface RefreshTokenRepo {
   revokeFamily(familyId: string, at: number): Promise<void>;
   /** Revokes every family of a user and client (used when remembered consent is withdrawn). */
   revokeFor(userId: string, clientId: string, audience: string | undefined, at: number): Promise<void>;
+  /** Revokes every refresh token of a user, for every client (password changed, user blocked). */
+  revokeForUser(userId: string, at: number): Promise<void>;
 }
 
 export interface SessionRecord {
@@ -89,6 +93,8 @@ export interface SessionRepo {
   insert(s: SessionRecord): Promise<void>;
   find(idHash: string): Promise<SessionRecord | undefined>;
   delete(idHash: string): Promise<void>;
+  /** Ends every login session of a user. */
+  deleteForUser(userId: string): Promise<void>;
 }
 
 /** Remembered consent, as Auth0's Management API lists it under /api/v2/grants. */

@@ -3,7 +3,7 @@ import { BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
 import { randomHex } from '../crypto/random';
 import { hashPassword, verifyPasswordHash } from '../crypto/password';
 import { DATABASE_CONNECTION, type Metadata, type User, type UserCreate, type UserPatch } from '../model';
-import type { Clock, OffsetWindow, Page, Store } from '../ports';
+import type { Clock, OffsetWindow, Page, Repos, Store } from '../ports';
 import type { ChangeFeed } from './changes';
 
 export const USER_NOT_FOUND = () => new NotFound('The user does not exist.', 'inexistent_user');
@@ -86,8 +86,12 @@ export class UserService {
     if (patch.user_metadata !== undefined) next.user_metadata = mergeMetadata(current.user_metadata, patch.user_metadata);
     next.updated_at = new Date(this.deps.clock.now()).toISOString();
     stripUndefined(next);
+    const endSessions = patch.password !== undefined || patch.blocked === true;
     try {
-      await this.deps.store.write((tx) => tx.users.replace(next));
+      await this.deps.store.write(async (tx) => {
+        await tx.users.replace(next);
+        if (endSessions) await endUserSessions(tx, userId, this.deps.clock.now());
+      });
     } catch (e) {
       if (e instanceof UniqueViolation) throw new Conflict('The specified new email already exists', 'auth0_idp_error', e);
       throw e;
@@ -116,6 +120,17 @@ export class UserService {
     }
     return (await verifyPasswordHash(password, user.password_hash)) ? user : undefined;
   }
+}
+
+/**
+ * A new password or a block ends what the user already holds: login sessions, refresh tokens (revoked, so
+ * unblocking does not bring them back) and authorization codes not exchanged yet. Deleting a user removes
+ * the same rows by cascade.
+ */
+async function endUserSessions(tx: Repos, userId: string, now: number): Promise<void> {
+  await tx.sessions.deleteForUser(userId);
+  await tx.refreshTokens.revokeForUser(userId, now);
+  await tx.authorizationCodes.deleteUnusedForUser(userId);
 }
 
 function checkEmail(raw: string): string {

@@ -32,6 +32,10 @@ export class SqlAuthorizationCodeRepo implements AuthorizationCodeRepo {
     await this.db.updateTable('authorization_codes').set({ family_id: familyId }).where('code_hash', '=', codeHash).execute();
   }
 
+  async deleteUnusedForUser(userId: string): Promise<void> {
+    await this.db.deleteFrom('authorization_codes').where('user_id', '=', userId).where('consumed_at', 'is', null).execute();
+  }
+
   async deleteExpired(before: number): Promise<void> {
     await this.db.deleteFrom('authorization_codes').where('expires_at', '<', before).execute();
   }

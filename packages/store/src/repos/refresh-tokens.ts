@@ -50,4 +50,8 @@ export class SqlRefreshTokenRepo implements RefreshTokenRepo {
     q = audience === undefined ? q.where('audience', 'is', null) : q.where('audience', '=', audience);
     await q.execute();
   }
+
+  async revokeForUser(userId: string, at: number): Promise<void> {
+    await this.db.updateTable('refresh_tokens').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  }
 }
