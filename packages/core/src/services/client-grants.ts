@@ -1,7 +1,7 @@
 import { BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
 import { ids } from '../crypto/random';
 import type { ClientGrant, ClientGrantCreate, ClientGrantPatch, ResourceServer } from '../model';
-import type { CheckpointPage, ClientGrantQuery, OffsetWindow, Page, Store } from '../ports';
+import type { CheckpointPage, ClientGrantQuery, OffsetWindow, Page, Repos, Store } from '../ports';
 import type { ChangeFeed } from './changes';
 
 export const GRANT_NOT_FOUND = () => new NotFound('The client grant does not exist.', 'inexistent_client_grant');
@@ -90,4 +90,20 @@ function checkScopes(g: ClientGrant, api: ResourceServer | undefined): void {
   if (unknown.length > 0) {
     throw new BadRequest(`Payload validation error: 'Scopes not defined on the resource server ${api.identifier}: ${unknown.join(', ')}' on property scope.`);
   }
+}
+
+/**
+ * Drops from every grant on `audience` the scopes the API no longer defines (run in the transaction that
+ * changes the API's scopes), so a scope that is later defined again is not silently granted back.
+ */
+export async function pruneGrantScopes(tx: Repos, audience: string, keep: string[]): Promise<void> {
+  const defined = new Set(keep);
+  const stale: ClientGrant[] = [];
+  let from: string | undefined;
+  do {
+    const page = await tx.clientGrants.listFrom({ audience, from, take: 500 });
+    for (const g of page.items) if (g.scope?.some((s) => !defined.has(s))) stale.push(g);
+    from = page.next;
+  } while (from !== undefined);
+  for (const g of stale) await tx.clientGrants.replace({ ...g, scope: g.scope!.filter((s) => defined.has(s)) });
 }

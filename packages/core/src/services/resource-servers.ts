@@ -4,6 +4,7 @@ import { jwkThumbprint, parsePublicPem } from '../crypto/pem';
 import type { ResourceServer, ResourceServerCreate, ResourceServerPatch, ScopeDef, TokenEncryption, EncryptionKeyInput } from '../model';
 import type { Page, ResourceServerQuery, Store } from '../ports';
 import type { ChangeFeed } from './changes';
+import { pruneGrantScopes } from './client-grants';
 
 export const RS_NOT_FOUND = () => new NotFound('The resource server does not exist', 'inexistent_resource_server');
 
@@ -74,8 +75,12 @@ export class ResourceServerService {
     finish(next, patch);
     await this.deps.store.write(async (tx) => {
       await tx.resourceServers.replace(next);
-      // role and user permissions for scopes the API no longer defines go with them
-      if (patch.scopes) await tx.permissions.pruneScopes(next.identifier, (next.scopes ?? []).map((s) => s.value));
+      // role and user permissions and client-grant scopes the API no longer defines go with them
+      if (patch.scopes) {
+        const keep = (next.scopes ?? []).map((s) => s.value);
+        await tx.permissions.pruneScopes(next.identifier, keep);
+        await pruneGrantScopes(tx, next.identifier, keep);
+      }
     });
     this.deps.changes.notify();
     return next;
