@@ -5,6 +5,7 @@ import { InvalidClient, InvalidRequest } from '../errors';
 import type { Client, ClientCredential } from '../model';
 import type { Clock } from '../ports';
 import type { Directory } from '../services/directory';
+import { issuedInTheFuture } from './time-claims';
 import type { TokenContext } from './types';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -83,6 +84,7 @@ export class ClientAuthenticator {
           algorithms: cred.alg ? [cred.alg] : ['RS256', 'RS384', 'PS256'],
           currentDate: new Date(now), requiredClaims: ['exp', 'jti'], clockTolerance: CLOCK_TOLERANCE_S,
         });
+        if (issuedInTheFuture(payload, now, CLOCK_TOLERANCE_S)) throw new InvalidClient('assertion issued in the future');
         const expMs = (payload.exp as number) * 1000;
         if (expMs - now > (MAX_ASSERTION_LIFETIME_S + CLOCK_TOLERANCE_S) * 1000) throw new InvalidClient('assertion lives longer than 5 minutes');
         this.checkReplay(`${clientId}\u0000${String(payload.jti)}`, expMs + CLOCK_TOLERANCE_S * 1000, now);
