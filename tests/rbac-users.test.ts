@@ -202,13 +202,13 @@ eachDialect('users', (dialect) => {
   });
 
   describe('scopes', () => {
-    it('needs read:users to read, create:users to create, update:users to patch and delete:users to delete', async () => {
+    it('needs read:users to read, create:users to create, update:users (or update:users_app_metadata) to patch and delete:users to delete', async () => {
       const u = await createUser(s);
       const reader = await managementToken(s, ['read:users']);
       expect((await s.api('GET', `/users/${enc(u.user_id)}`, undefined, { token: reader })).status).toBe(200);
       const cases: Array<[string, string, unknown, string]> = [
         ['POST', '/users', { connection: DB, email: `z-${uniq()}@example.com`, password: PASSWORD }, 'create:users'],
-        ['PATCH', `/users/${enc(u.user_id)}`, { name: 'x' }, 'update:users'],
+        ['PATCH', `/users/${enc(u.user_id)}`, { name: 'x' }, 'update:users,update:users_app_metadata'],
         ['DELETE', `/users/${enc(u.user_id)}`, undefined, 'delete:users'],
       ];
       for (const [method, path, body, scope] of cases) {

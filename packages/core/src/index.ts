@@ -17,6 +17,7 @@ export * from './services/clients';
 export * from './services/client-grants';
 export * from './services/users';
 export * from './services/permissions';
+export * from './services/scope-rules';
 export * from './services/roles';
 export * from './services/organizations';
 export * from './services/management-auth';

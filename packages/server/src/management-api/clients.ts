@@ -17,16 +17,47 @@ const ListQuery = Type.Object({
 const tags = ['clients'];
 const READ = ['read:clients', 'read:client_keys', 'read:client_credentials', 'read:client_summary'];
 const UPDATE = ['update:clients', 'update:client_keys', 'update:client_credentials', 'update:client_token_vault_privileged_access'];
+/** A new private_key_jwt public key given inline in a client body. */
+const NEW_CREDENTIAL = 'client_authentication_methods.private_key_jwt.credentials.*.pem';
 
-/** The wire view: the secret only for callers holding read:client_keys (or on create/rotate), never the key PEMs. */
-function view(c: Client, withSecret: boolean, fields?: { names: Set<string>; include: boolean }): Record<string, unknown> {
+/**
+ * Auth0's field rules: secrets and keys need update:client_keys, credentials update:client_credentials (and
+ * create:client_credentials for a new key), everything else update:clients. Tessera has no token-vault
+ * fields, so update:client_token_vault_privileged_access changes nothing.
+ */
+const PATCH_FIELDS = {
+  default: ['update:clients'],
+  fields: {
+    client_secret: ['update:client_keys'], 'jwt_configuration.secret': ['update:client_keys'], encryption_key: ['update:client_keys'],
+    client_authentication_methods: ['update:client_credentials'], [NEW_CREDENTIAL]: ['create:client_credentials'],
+  },
+};
+const CREATE_FIELDS = { default: ['create:clients'], fields: { client_authentication_methods: ['create:client_credentials'] } };
+
+/** What any read scope shows (Auth0's client summary). */
+const SUMMARY = ['client_id', 'app_type', 'name', 'description'];
+
+/**
+ * The wire view by the caller's read scopes: read:clients or read:client_keys the whole client (the secret
+ * only with read:client_keys), read:client_credentials the summary and client_authentication_methods,
+ * read:client_summary the summary alone. Never the key PEMs.
+ */
+function view(c: Client, scopes: ReadonlySet<string> | 'all', fields?: { names: Set<string>; include: boolean }): Record<string, unknown> {
   const { credentials: _c, client_secret, ...rest } = c;
-  let out: Record<string, unknown> = withSecret && client_secret ? { ...rest, client_secret } : { ...rest };
+  const has = (s: string) => scopes === 'all' || scopes.has(s);
+  let out: Record<string, unknown>;
+  if (has('read:clients') || has('read:client_keys')) out = has('read:client_keys') && client_secret ? { ...rest, client_secret } : { ...rest };
+  else {
+    const allowed = has('read:client_credentials') ? [...SUMMARY, 'client_authentication_methods'] : SUMMARY;
+    out = Object.fromEntries(Object.entries(rest).filter(([k]) => allowed.includes(k)));
+  }
   if (fields) out = Object.fromEntries(Object.entries(out).filter(([k]) => fields.names.has(k) === fields.include));
   return out;
 }
 
-const canReadSecret = (req: FastifyRequest) => principalOf(req).scopes.has('read:client_keys');
+const readScopes = (req: FastifyRequest) => principalOf(req).scopes;
+/** Writes answer with the whole client; the secret only to callers holding read:client_keys. */
+const writeScopes = (req: FastifyRequest) => new Set(['read:clients', ...(readScopes(req).has('read:client_keys') ? ['read:client_keys'] : [])]);
 
 function projection(q: { fields?: string; include_fields?: boolean }) {
   if (!q.fields) return undefined;
@@ -45,30 +76,30 @@ export async function clientRoutes(app: FastifyInstance, { services }: { service
     const q = req.query as OffsetQuery & { is_global?: boolean; is_first_party?: boolean; app_type?: string; fields?: string; include_fields?: boolean };
     const w = offsetWindow(q);
     const page = await clients.list({ ...w, isGlobal: q.is_global, isFirstParty: q.is_first_party, appTypes: q.app_type?.split(',').filter(Boolean) });
-    const secret = canReadSecret(req);
+    const scopes = readScopes(req);
     const fields = projection(q);
-    return offsetBody('clients', q, w, page, (c) => view(c, secret, fields));
+    return offsetBody('clients', q, w, page, (c) => view(c, scopes, fields));
   });
 
   app.post('/clients', {
     schema: { summary: 'Create a client', tags, body: ClientCreateBody, response: { 201: ClientResponse, ...errorResponses } },
-    config: { scopes: ['create:clients'] },
-  }, async (req, reply) => reply.code(201).send(view(await clients.create(req.body as ClientInput & { name: string }), true)));
+    config: { scopes: ['create:clients'], bodyScopes: CREATE_FIELDS },
+  }, async (req, reply) => reply.code(201).send(view(await clients.create(req.body as ClientInput & { name: string }), 'all')));
 
   app.get('/clients/:id', {
     schema: { summary: 'Get a client', tags, params: IdParam, querystring: Type.Object({ fields: Type.Optional(Type.String()), include_fields: Type.Optional(Type.Boolean()) }), response: { 200: Partial, ...errorResponses } },
     config: { scopes: READ },
-  }, async (req) => view(await clients.get((req.params as { id: string }).id), canReadSecret(req), projection(req.query as { fields?: string })));
+  }, async (req) => view(await clients.get((req.params as { id: string }).id), readScopes(req), projection(req.query as { fields?: string })));
 
   app.patch('/clients/:id', {
     schema: { summary: 'Update a client', tags, params: IdParam, body: ClientPatchBody, response: { 200: ClientResponse, ...errorResponses } },
-    config: { scopes: UPDATE },
-  }, async (req) => view(await clients.update((req.params as { id: string }).id, (req.body ?? {}) as ClientInput), canReadSecret(req)));
+    config: { scopes: UPDATE, bodyScopes: PATCH_FIELDS },
+  }, async (req) => view(await clients.update((req.params as { id: string }).id, (req.body ?? {}) as ClientInput), writeScopes(req)));
 
   app.post('/clients/:id/rotate-secret', {
     schema: { summary: 'Rotate a client secret', tags, params: IdParam, response: { 200: ClientResponse, ...errorResponses } },
     config: { scopes: ['update:client_keys'] },
-  }, async (req) => view(await clients.rotateSecret((req.params as { id: string }).id), true));
+  }, async (req) => view(await clients.rotateSecret((req.params as { id: string }).id), 'all'));
 
   app.delete('/clients/:id', {
     schema: { summary: 'Delete a client', tags, params: IdParam, response: { 204: Empty, ...errorResponses } },

@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import { InsufficientScope } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses } from '../schemas/common';
 import type { Services } from '../services';
@@ -30,14 +29,8 @@ export async function keysSigningRoutes(app: FastifyInstance, { services }: { se
 
   app.post('/keys/signing/rotate', {
     schema: { summary: 'Rotate the application signing key', tags, response: { 201: CertKid, ...errorResponses } },
-    config: { scopes: ['create:signing_keys', 'update:signing_keys'] },
-  }, async (req, reply) => {
-    const scopes = req.principal?.scopes;
-    if (!scopes?.has('create:signing_keys') || !scopes.has('update:signing_keys')) {
-      throw new InsufficientScope('Insufficient scope, expected all of: create:signing_keys,update:signing_keys');
-    }
-    return reply.code(201).send(await keys.rotate());
-  });
+    config: { scopes: [['create:signing_keys', 'update:signing_keys']] },
+  }, async (_req, reply) => reply.code(201).send(await keys.rotate()));
 
   app.put('/keys/signing/:kid/revoke', {
     schema: { summary: 'Revoke an application signing key by its key id', tags, params: KidParam, response: { 200: CertKid, ...errorResponses } },

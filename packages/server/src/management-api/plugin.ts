@@ -1,4 +1,7 @@
-import { InsufficientScope, type ManagementPrincipal } from '@tessera/core';
+import {
+  bodyScopeMessage, InsufficientScope, missingBodyScopes, requirementMessage, satisfies,
+  type BodyScopeRule, type ManagementPrincipal, type ScopeRequirement,
+} from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { managementBodies } from '../http/validation';
 import type { Services } from '../services';
@@ -12,7 +15,12 @@ import { roleRoutes } from './roles';
 import { userRoutes } from './users';
 
 declare module 'fastify' {
-  interface FastifyContextConfig { scopes?: readonly string[] }
+  interface FastifyContextConfig {
+    /** Any one of these; an array entry needs all of its scopes. */
+    scopes?: ScopeRequirement;
+    /** Which scopes may send which body fields (checked once the body is parsed, before it is validated). */
+    bodyScopes?: BodyScopeRule;
+  }
   interface FastifyRequest { principal?: ManagementPrincipal }
 }
 
@@ -23,8 +31,9 @@ export const principalOf = (req: FastifyRequest): ManagementPrincipal => {
 };
 
 /**
- * /api/v2: every route declares the scopes it needs (any of) next to its definition; the Bearer token is
- * verified before the body is even parsed.
+ * /api/v2: every route declares the scopes it needs next to its definition (`scopes`, and `bodyScopes` for
+ * field-level rules); the Bearer token is verified before the body is even parsed, and a body with a field
+ * the caller may not change is refused whole before anything runs.
  */
 export async function managementApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   const { services } = opts;
@@ -34,8 +43,14 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
     const required = req.routeOptions.config.scopes;
     if (!required) return; // 404s and the like: rendered without authentication
     const principal = await services.managementAuth.verify(req.headers.authorization);
-    if (!required.some((s) => principal.scopes.has(s))) throw new InsufficientScope(`Insufficient scope, expected any of: ${required.join(',')}`);
+    if (!satisfies(principal.scopes, required)) throw new InsufficientScope(requirementMessage(required));
     req.principal = principal;
+  });
+  app.addHook('preValidation', async (req) => {
+    const rule = req.routeOptions.config.bodyScopes;
+    if (!rule || !req.principal) return;
+    const missing = missingBodyScopes(req.body, rule, req.principal.scopes);
+    if (missing.length > 0) throw new InsufficientScope(bodyScopeMessage(missing));
   });
   await app.register(resourceServerRoutes, { services });
   await app.register(clientRoutes, { services });

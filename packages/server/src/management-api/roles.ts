@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { InsufficientScope, userSummary, type CheckpointPage, type PermissionRef, type RoleCreate, type RolePatch } from '@tessera/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { userSummary, type CheckpointPage, type PermissionRef, type RoleCreate, type RolePatch } from '@tessera/core';
+import type { FastifyInstance } from 'fastify';
 import { Empty, errorResponses } from '../schemas/common';
 import {
   MixedPagingQuery, PagingQuery, PermissionResponse, PermissionsBody, RoleCreateBody, RoleIdParam, RoleListQuery, RolePatchBody, RoleResponse, UserIdsBody,
@@ -8,7 +8,6 @@ import {
 import { UserSummaryResponse } from '../schemas/user';
 import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
 import type { Services } from '../services';
-import { principalOf } from './plugin';
 
 const tags = ['roles'];
 type Id = { id: string };
@@ -24,12 +23,6 @@ export const listResponse = (collection: string, item: TSchema) => Type.Union([
 export function checkpointBody<T, R>(collection: string, page: CheckpointPage<T>, view: (t: T) => R): Record<string, unknown> {
   return { [collection]: page.items.map(view), ...(page.next && { next: page.next }) };
 }
-
-/** Routes whose scope rule is "all of" a set (or another set): Auth0's `read:users + read:roles (or read:role_members)`. */
-export const requireAllOf = (...sets: string[][]) => async (req: FastifyRequest) => {
-  const { scopes } = principalOf(req);
-  if (!sets.some((set) => set.every((s) => scopes.has(s)))) throw new InsufficientScope(`Insufficient scope, expected all of: ${sets[0].join(',')}`);
-};
 
 /** /api/v2/roles with Auth0's irregular status codes (POST 200, DELETE 200 `{}`, permissions 201/204). */
 export async function roleRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
@@ -102,8 +95,7 @@ async function roleAccessRoutes(app: FastifyInstance, services: Services): Promi
 
   app.get('/roles/:id/users', {
     schema: { summary: "Get a role's users", tags, params: RoleIdParam, querystring: MixedPagingQuery, response: { 200: listResponse('users', UserSummaryResponse), ...errorResponses } },
-    config: { scopes: ['read:users', 'read:roles', 'read:role_members'] },
-    preHandler: requireAllOf(['read:users', 'read:roles'], ['read:role_members']),
+    config: { scopes: [['read:users', 'read:roles'], 'read:role_members'] },
   }, async (req) => {
     const { id } = req.params as Id;
     const q = req.query as Mixed;

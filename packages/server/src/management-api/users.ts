@@ -6,7 +6,7 @@ import { PagingQuery, PermissionsBody, RoleIdsBody, RoleResponse, UserPermission
 import { UserCreateBody, UserIdParam, UserListQuery, UserPatchBody, UserResponse } from '../schemas/user';
 import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
 import type { Services } from '../services';
-import { listResponse, requireAllOf } from './roles';
+import { listResponse } from './roles';
 
 const tags = ['users'];
 type Id = { id: string };
@@ -37,7 +37,8 @@ export async function userRoutes(app: FastifyInstance, { services }: { services:
 
   app.patch('/users/:id', {
     schema: { summary: 'Update a user', tags, params: UserIdParam, body: UserPatchBody, response: { 200: UserResponse, ...errorResponses } },
-    config: { scopes: ['update:users'] },
+    // Auth0: update:users_app_metadata may change app_metadata and nothing else
+    config: { scopes: ['update:users', 'update:users_app_metadata'], bodyScopes: { default: ['update:users'], fields: { app_metadata: ['update:users', 'update:users_app_metadata'] } } },
   }, async (req) => userView(await users.update((req.params as Id).id, (req.body ?? {}) as UserPatch)));
 
   app.delete('/users/:id', {
@@ -55,8 +56,7 @@ async function userAccessRoutes(app: FastifyInstance, services: Services): Promi
   const { roles, permissions } = services;
   app.get('/users/:id/roles', {
     schema: { summary: "Get a user's roles", tags, params: UserIdParam, querystring: PagingQuery, response: { 200: listResponse('roles', RoleResponse), ...errorResponses } },
-    config: { scopes: ['read:users', 'read:roles', 'read:role_members'] },
-    preHandler: requireAllOf(['read:users', 'read:roles'], ['read:role_members']),
+    config: { scopes: [['read:users', 'read:roles'], 'read:role_members'] },
   }, async (req) => {
     const q = req.query as OffsetQuery;
     const w = offsetWindow(q);
