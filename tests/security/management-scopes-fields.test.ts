@@ -91,6 +91,28 @@ eachDialect('Management API field-level scopes', (dialect) => {
     });
   });
 
+  describe('PATCH /clients/{id}: nested and referenced fields', () => {
+    it('a nested object is split by field: jwt_configuration {alg, secret} needs update:clients and update:client_keys', async () => {
+      const c = await victim();
+      const before = await read(c.client_id);
+      const body = { jwt_configuration: { alg: 'RS256', secret: 'shared-secret' } };
+      const r = await s.api('PATCH', `/clients/${c.client_id}`, body, { token: await tokens.get(['update:client_keys']) });
+      expect(r.body).toEqual(anyOf(['update:clients']));
+      expect(await read(c.client_id)).toEqual(before);
+      expect((await s.api('PATCH', `/clients/${c.client_id}`, body, { token: await tokens.get(['update:clients', 'update:client_keys']) })).status).toBe(200);
+    });
+
+    it('keeping an existing credential by id needs update:client_credentials only', async () => {
+      const c = await victim();
+      const added = await s.api('PATCH', `/clients/${c.client_id}`, newKey());
+      const ids = added.body.client_authentication_methods.private_key_jwt.credentials as Array<{ id: string }>;
+      const body = { client_authentication_methods: { private_key_jwt: { credentials: ids } } };
+      const r = await s.api('PATCH', `/clients/${c.client_id}`, body, { token: await tokens.get(['update:client_credentials']) });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.client_authentication_methods.private_key_jwt.credentials).toEqual(ids);
+    });
+  });
+
   describe('POST /clients', () => {
     it('a client with a private_key_jwt credential needs create:client_credentials as well; none is created without it', async () => {
       const name = `pkjwt-${uniq()}`;
