@@ -10,6 +10,7 @@ import { revokeRoutes } from './auth-api/revoke';
 import { userinfoRoutes } from './auth-api/userinfo';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { registerFormParser } from './http/form';
+import { registerHostileInputChecks } from './http/hostile-input';
 import { lazyChildLogger } from './logger';
 import { validatorCompiler } from './http/validation';
 import { managementApi } from './management-api/plugin';
@@ -51,6 +52,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // onSend runs for every reply, errors and 404s included
     app.addHook('onSend', async (_req, reply, payload) => { reply.header('strict-transport-security', hsts); return payload; });
   }
+  registerHostileInputChecks(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

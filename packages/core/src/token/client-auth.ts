@@ -121,7 +121,11 @@ export function parseBasicAuth(header: string | undefined): { clientId: string; 
   if (i < 0) return 'malformed';
   try {
     const dec = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-    return { clientId: dec(decoded.slice(0, i)), clientSecret: dec(decoded.slice(i + 1)) };
+    const clientId = dec(decoded.slice(0, i));
+    const clientSecret = dec(decoded.slice(i + 1));
+    // RFC 7617 §2: user-id and password exclude control characters
+    if (/[\u0000-\u001f]/.test(clientId + clientSecret)) return 'malformed';
+    return { clientId, clientSecret };
   } catch {
     return 'malformed';
   }

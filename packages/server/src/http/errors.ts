@@ -13,6 +13,8 @@ function fromFramework(err: FastifyError, management: boolean): TesseraError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return management ? new BadRequest('Invalid request payload JSON format', 'invalid_body') : new OAuthError('invalid_request', 400, 'Invalid request payload JSON format');
+    case 'TESSERA_JSON_TOO_DEEP':
+      return management ? new BadRequest(`Payload validation error: '${err.message}'.`, 'invalid_body') : new OAuthError('invalid_request', 400, `Invalid request payload: ${err.message}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return management ? new PayloadTooLarge() : new OAuthError('invalid_request', 413, 'Request entity too large');
     case 'FST_ERR_BAD_URL':

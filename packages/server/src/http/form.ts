@@ -6,11 +6,13 @@ import type { FastifyInstance } from 'fastify';
  */
 export function registerFormParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    const out: Record<string, string | string[]> = {};
+    // no prototype: `constructor=x` is a parameter like any other, `__proto__` cannot reach Object.prototype
+    const out = Object.create(null) as Record<string, string | string[]>;
     for (const [k, v] of new URLSearchParams(body as string)) {
       const prev = out[k];
       if (prev === undefined) out[k] = v;
-      else out[k] = Array.isArray(prev) ? [...prev, v] : [prev, v];
+      else if (Array.isArray(prev)) prev.push(v); // in place: a body of many repeats stays linear
+      else out[k] = [prev, v];
     }
     done(null, out);
   });

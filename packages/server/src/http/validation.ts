@@ -1,6 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { BadRequest } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
+import { boundedJsonParser } from './hostile-input';
 
 /**
  * Ajv set up the way Auth0's validator behaves: bodies are validated strictly (no coercion, no silent
@@ -80,10 +81,10 @@ function toBadRequest(e: ErrorObject | undefined, part: { prefix: string; errorC
  */
 export function managementBodies(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
-  const json = app.getDefaultJsonParser('error', 'error');
+  const json = boundedJsonParser(app);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '') { done(null, undefined); return; }
-    json(req, body as string, done);
+    json(req, body as string, done as never);
   });
 }
