@@ -117,7 +117,7 @@ eachDialect('security: browser flow attacks', (dialect) => {
     it('a code issued for an S256 challenge is refused when the challenge itself is sent as a plain verifier', async () => {
       const { challenge } = pkce();
       const code = await victimCode({ code_challenge: challenge, code_challenge_method: 'S256' });
-      for (const extra of [{ code_verifier: challenge }, { code_verifier: challenge, code_challenge_method: 'plain' }]) {
+      for (const extra of [{ code_verifier: challenge }, { code_verifier: challenge, code_challenge_method: 'plain' }] as Array<Record<string, string>>) {
         const r = await redeem(code, extra);
         expect(r.status).toBe(403);
         expect(r.body).toEqual(BAD_VERIFIER);
@@ -190,7 +190,8 @@ eachDialect('security: browser flow attacks', (dialect) => {
     async function loginForm(b = new Browser(s)) {
       const start = await b.get(`/authorize?${new URLSearchParams(query())}`);
       const page = await b.get(start.location as string);
-      return { b, fields: { ...hiddenFields(page.body), username: 'victim@example.com', password: 'Correct-Horse-9' } };
+      const fields: Record<string, string> = { ...hiddenFields(page.body), username: 'victim@example.com', password: 'Correct-Horse-9' };
+      return { b, fields };
     }
     const refusedLogin = (r: Res) => {
       isErrorPage(r, 403, CSRF_REFUSED);
@@ -237,7 +238,8 @@ eachDialect('security: browser flow attacks', (dialect) => {
       expect(afterLogin.location).toMatch(/^\/u\/consent\?/);
       const page = await b.get(afterLogin.location as string);
       expect(page.status).toBe(200);
-      return { b, fields: { ...hiddenFields(page.body), action: 'accept' } };
+      const fields: Record<string, string> = { ...hiddenFields(page.body), action: 'accept' };
+      return { b, fields };
     }
     async function refusedConsent(r: Res): Promise<void> {
       isErrorPage(r, 403, CSRF_REFUSED);
