@@ -1,5 +1,5 @@
 export { buildApp } from './app';
-export { bootstrap, MANAGEMENT_API_NAME } from './bootstrap';
+export { bootstrap, resetAdminCredentials, ResetRefused, MANAGEMENT_API_NAME, type ResetResult } from './bootstrap';
 export { loadConfig, ConfigError, SETTINGS, decodeMasterKey, type Config } from './config';
 export { createLogger } from './logger';
 export { buildServices, type Services } from './services';

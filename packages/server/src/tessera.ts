@@ -29,7 +29,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
     if (opts.migrate !== false) await store.migrate();
     const services = buildServices(store, opts.clock ?? systemClock, config);
     await services.changes.start();
-    const boot = await bootstrap(services, config);
+    const boot = await bootstrap(services, config, logger);
     const app = await buildApp({ services, publicUrl: config.publicUrl, logger, tls: config.tls, hstsMaxAge: config.hstsMaxAge });
     let closed = false;
     return {

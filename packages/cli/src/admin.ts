@@ -1,0 +1,41 @@
+import { Command } from 'commander';
+import { createLogger, createTessera, resetAdminCredentials, ResetRefused } from '@tessera/server';
+import { configOrExit } from './env';
+
+/**
+ * `tessera admin reset-credentials`: operator recovery of the bootstrap admin client, with local access to the
+ * database (TESSERA_DATABASE_URL) and the master key. Prints `{ client_id, client_secret }` once on stdout;
+ * the warning it logs goes to stderr.
+ */
+export function adminCommand(): Command {
+  const admin = new Command('admin').description('the bootstrap admin client');
+  admin.command('reset-credentials')
+    .description('recreate or reset the bootstrap admin client: a new secret and a grant for every Management API scope')
+    .option('--client-id <id>', 'make this client the admin (default: the recorded admin client)')
+    .option('--use-env-secret', 'set TESSERA_ADMIN_CLIENT_SECRET instead of generating a secret')
+    .action(async (opts: { clientId?: string; useEnvSecret?: boolean }) => {
+      const config = configOrExit();
+      if (opts.useEnvSecret && !config.adminClientSecret) fail('--use-env-secret needs TESSERA_ADMIN_CLIENT_SECRET');
+      const logger = createLogger('warn', 2);
+      const t = await createTessera(config, { logger });
+      try {
+        const result = await resetAdminCredentials(t.services, {
+          managementAudience: config.managementAudience, clientId: opts.clientId, configuredClientId: config.adminClientId,
+          secret: opts.useEnvSecret ? config.adminClientSecret : undefined,
+        }, logger);
+        process.stdout.write(JSON.stringify({ client_id: result.client_id, ...(result.client_secret && { client_secret: result.client_secret }) }, null, 2) + '\n');
+        if (result.client_secret) process.stderr.write('tessera: the new client_secret is shown once: store it now\n');
+      } catch (e) {
+        if (e instanceof ResetRefused) fail(e.message);
+        throw e;
+      } finally {
+        await t.close();
+      }
+    });
+  return admin;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`tessera: ${message}\n`);
+  process.exit(1);
+}
