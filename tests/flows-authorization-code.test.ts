@@ -32,7 +32,8 @@ eachDialect('authorization code + PKCE through the hosted pages', (dialect) => {
     expect(pages).toEqual(['login']);
     expect(res.status).toBe(302);
     const cb = callbackParams(res.location);
-    expect(Object.keys(cb).sort()).toEqual(['code', 'state']);
+    expect(Object.keys(cb).sort()).toEqual(['code', 'iss', 'state']);
+    expect(cb.iss).toBe(`${PUBLIC_URL}/`); // RFC 9207
     expect(cb.state).toBe('st-1');
     expect(res.location?.startsWith(`${CALLBACK}?`)).toBe(true);
     const t = await exchange(s, { client_id: app.clientId, client_secret: app.secret, code: cb.code, code_verifier: verifier });
@@ -57,7 +58,7 @@ eachDialect('authorization code + PKCE through the hosted pages', (dialect) => {
     expect(setCookie).toMatch(/^tessera_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=604800; Secure$/);
     const second = await b.get(`/authorize?${new URLSearchParams(query({ state: 'again' }))}`);
     expect(second.status).toBe(302);
-    expect(callbackParams(second.location)).toEqual({ code: expect.any(String), state: 'again' });
+    expect(callbackParams(second.location)).toEqual({ code: expect.any(String), state: 'again', iss: `${PUBLIC_URL}/` });
   });
 
   it('prompt=login asks for the password again even with a session', async () => {
@@ -71,7 +72,7 @@ eachDialect('authorization code + PKCE through the hosted pages', (dialect) => {
   it('prompt=none without a session redirects with login_required', async () => {
     const r = await new Browser(s).get(`/authorize?${new URLSearchParams(query({ prompt: 'none' }))}`);
     expect(r.status).toBe(302);
-    expect(callbackParams(r.location)).toEqual({ error: 'login_required', error_description: 'Login required', state: 'st-1' });
+    expect(callbackParams(r.location)).toEqual({ error: 'login_required', error_description: 'Login required', state: 'st-1', iss: `${PUBLIC_URL}/` });
   });
 
   it('re-renders the login page with 401 "Wrong email or password." for a wrong password and for an unknown user alike', async () => {

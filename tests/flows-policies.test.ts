@@ -167,7 +167,7 @@ eachDialect('user tokens: RBAC, user policies, consent, organizations', (dialect
     it('declining redirects with access_denied', async () => {
       const b = new Browser(s);
       const r = await authorize(s, b, q('https://consent.example/', { scope: 'openid admin:orders' }), { email: 'bob@example.com', consent: 'deny' });
-      expect(callbackParams(r.res.location)).toEqual({ error: 'access_denied', error_description: 'User did not authorize the request', state: 's' });
+      expect(callbackParams(r.res.location)).toEqual({ error: 'access_denied', error_description: 'User did not authorize the request', state: 's', iss: `${PUBLIC_URL}/` });
     });
 
     it('is skipped for a first-party client only when the redirect_uri is not localhost', async () => {
@@ -182,7 +182,7 @@ eachDialect('user tokens: RBAC, user policies, consent, organizations', (dialect
       const b = new Browser(s);
       await authorize(s, b, q('https://open.example/'), { email: 'ada@example.com' });
       const r = await b.get(`/authorize?${new URLSearchParams(q('https://consent.example/', { prompt: 'none', scope: 'openid write:orders admin:orders' }))}`);
-      expect(callbackParams(r.location)).toEqual({ error: 'consent_required', error_description: 'Consent required', state: 's' });
+      expect(callbackParams(r.location)).toEqual({ error: 'consent_required', error_description: 'Consent required', state: 's', iss: `${PUBLIC_URL}/` });
     });
 
     it('is always asked of third-party clients', async () => {
@@ -200,7 +200,7 @@ eachDialect('user tokens: RBAC, user policies, consent, organizations', (dialect
       const b = new Browser(s);
       const r = await authorize(s, b, { response_type: 'code', client_id: web.clientId, redirect_uri: CALLBACK, audience: 'https://nope.example/', state: 'x' }, { email: 'ada@example.com' });
       expect(r.pages).toEqual([]);
-      expect(callbackParams(r.res.location)).toEqual({ error: 'access_denied', error_description: 'Service not found: https://nope.example/', state: 'x' });
+      expect(callbackParams(r.res.location)).toEqual({ error: 'access_denied', error_description: 'Service not found: https://nope.example/', state: 'x', iss: `${PUBLIC_URL}/` });
     });
 
     it('the code carries the RBAC result into the token', async () => {
@@ -250,13 +250,13 @@ eachDialect('user tokens: RBAC, user policies, consent, organizations', (dialect
 
     it('a non-member is refused with access_denied', async () => {
       const r = await authorize(s, new Browser(s), q(orgId), { email: 'ada@example.com' });
-      expect(callbackParams(r.res.location)).toEqual({ error: 'access_denied', error_description: `user ${ada} is not part of the ${orgId} organization`, state: 'o' });
+      expect(callbackParams(r.res.location)).toEqual({ error: 'access_denied', error_description: `user ${ada} is not part of the ${orgId} organization`, state: 'o', iss: `${PUBLIC_URL}/` });
     });
 
     it('a client with organization_usage deny cannot pass organization', async () => {
       const other = await createWebApp(s, { name: 'No orgs' });
       const r = await new Browser(s).get(`/authorize?${new URLSearchParams({ ...q('acme'), client_id: other.clientId })}`);
-      expect(callbackParams(r.location)).toEqual({ error: 'invalid_request', error_description: 'parameter organization is not allowed for this client', state: 'o' });
+      expect(callbackParams(r.location)).toEqual({ error: 'invalid_request', error_description: 'parameter organization is not allowed for this client', state: 'o', iss: `${PUBLIC_URL}/` });
     });
   });
 });

@@ -171,7 +171,7 @@ eachDialect('refresh tokens, password grants, implicit/hybrid, userinfo, revoke'
       const r = await authorize(s, new Browser(s), q('token id_token'), { email: 'ada@example.com' });
       expect(r.res.location?.startsWith(`${CALLBACK}#`)).toBe(true);
       const p = callbackParams(r.res.location);
-      expect(Object.keys(p).sort()).toEqual(['access_token', 'expires_in', 'id_token', 'scope', 'state', 'token_type']);
+      expect(Object.keys(p).sort()).toEqual(['access_token', 'expires_in', 'id_token', 'iss', 'scope', 'state', 'token_type']);
       expect(p).toMatchObject({ token_type: 'Bearer', expires_in: '900', scope: 'openid read:orders', state: 'st' });
       const at = decodeJwt(p.access_token);
       expect(at.exp! - at.iat!).toBe(900);
@@ -191,25 +191,25 @@ eachDialect('refresh tokens, password grants, implicit/hybrid, userinfo, revoke'
       const r = await authorize(s, new Browser(s), q('code', { response_mode: 'form_post' }), { email: 'ada@example.com' });
       expect(r.res.status).toBe(200);
       expect(r.res.body).toContain(`<form method="post" action="${CALLBACK}">`);
-      expect(r.res.body).toMatch(/<input type="hidden" name="code" value="[A-Za-z0-9_-]{43}"><input type="hidden" name="state" value="st">/);
+      expect(r.res.body).toMatch(/<input type="hidden" name="code" value="[A-Za-z0-9_-]{43}"><input type="hidden" name="state" value="st"><input type="hidden" name="iss" value="https:\/\/tessera\.test\/">/);
       expect(r.res.headers['content-security-policy']).toMatch(/script-src 'sha256-[^']+'.*form-action 'self' https:\/\/app\.example/);
     });
 
     it('an id_token response needs a nonce; query mode is refused for tokens; unknown response types are refused', async () => {
       const b = new Browser(s);
       const noNonce = await b.get(`/authorize?${new URLSearchParams(q('id_token', { nonce: '' }))}`);
-      expect(callbackParams(noNonce.location)).toEqual({ error: 'invalid_request', error_description: 'Missing required parameter: nonce', state: 'st' });
+      expect(callbackParams(noNonce.location)).toEqual({ error: 'invalid_request', error_description: 'Missing required parameter: nonce', state: 'st', iss: `${PUBLIC_URL}/` });
       const query = await b.get(`/authorize?${new URLSearchParams(q('token', { response_mode: 'query' }))}`);
-      expect(callbackParams(query.location)).toEqual({ error: 'invalid_request', error_description: 'response_mode query is not allowed with response_type token', state: 'st' });
+      expect(callbackParams(query.location)).toEqual({ error: 'invalid_request', error_description: 'response_mode query is not allowed with response_type token', state: 'st', iss: `${PUBLIC_URL}/` });
       const weird = await b.get(`/authorize?${new URLSearchParams(q('code banana'))}`);
       expect(weird.location?.startsWith(`${CALLBACK}?`)).toBe(true);
-      expect(callbackParams(weird.location)).toEqual({ error: 'unsupported_response_type', error_description: 'Unsupported response type: code banana', state: 'st' });
+      expect(callbackParams(weird.location)).toEqual({ error: 'unsupported_response_type', error_description: 'Unsupported response type: code banana', state: 'st', iss: `${PUBLIC_URL}/` });
     });
 
     it('implicit needs the implicit grant type on the client', async () => {
       const c = await createWebApp(s, { name: 'Code only', grant_types: ['authorization_code'] });
       const r = await new Browser(s).get(`/authorize?${new URLSearchParams({ ...q('token'), client_id: c.clientId })}`);
-      expect(callbackParams(r.location)).toEqual({ error: 'unauthorized_client', error_description: "Grant type 'implicit' not allowed for the client.", state: 'st' });
+      expect(callbackParams(r.location)).toEqual({ error: 'unauthorized_client', error_description: "Grant type 'implicit' not allowed for the client.", state: 'st', iss: `${PUBLIC_URL}/` });
     });
 
     it('an unknown client or an unregistered redirect_uri renders an error page instead of redirecting', async () => {
@@ -225,7 +225,7 @@ eachDialect('refresh tokens, password grants, implicit/hybrid, userinfo, revoke'
     it('PKCE plain is refused unless the client allows it', async () => {
       const plain = { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' };
       const refused = await new Browser(s).get(`/authorize?${new URLSearchParams(q('code', plain))}`);
-      expect(callbackParams(refused.location)).toEqual({ error: 'invalid_request', error_description: 'code_challenge_method plain is not allowed for this client; use S256', state: 'st' });
+      expect(callbackParams(refused.location)).toEqual({ error: 'invalid_request', error_description: 'code_challenge_method plain is not allowed for this client; use S256', state: 'st', iss: `${PUBLIC_URL}/` });
       const allowed = await createWebApp(s, { name: 'Plain PKCE', client_metadata: { tessera_allow_pkce_plain: 'true' } });
       const r = await authorize(s, new Browser(s), { ...q('code', plain), client_id: allowed.clientId }, { email: 'ada@example.com' });
       const t = await s.token({ grant_type: 'authorization_code', client_id: allowed.clientId, client_secret: allowed.secret, code: callbackParams(r.res.location).code, redirect_uri: CALLBACK, code_verifier: 'a'.repeat(43) });

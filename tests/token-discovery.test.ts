@@ -2,29 +2,31 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_ID, ADMIN_SECRET, eachDialect, startTessera, type TestServer } from './helpers/tessera';
 
-/** The document a real tenant serves (contract §7.11), with {domain} replaced by `base`. */
+/**
+ * The document a real tenant serves (contract §7.11), with {domain} replaced by `base`, less what Tessera does
+ * not implement (device flow, MFA API, dynamic registration, HS256/PS256 ID tokens, Auth0's legacy per-claim
+ * scopes and the claims no token carries), plus RFC 9207's `authorization_response_iss_parameter_supported`.
+ */
 function auth0Document(base: string) {
   return {
     issuer: `${base}/`,
     authorization_endpoint: `${base}/authorize`,
     token_endpoint: `${base}/oauth/token`,
-    device_authorization_endpoint: `${base}/oauth/device/code`,
     userinfo_endpoint: `${base}/userinfo`,
-    mfa_challenge_endpoint: `${base}/mfa/challenge`,
     jwks_uri: `${base}/.well-known/jwks.json`,
-    registration_endpoint: `${base}/oidc/register`,
     revocation_endpoint: `${base}/oauth/revoke`,
-    scopes_supported: ['openid', 'profile', 'offline_access', 'name', 'given_name', 'family_name', 'nickname', 'email', 'email_verified', 'picture', 'created_at', 'identities', 'phone', 'address'],
+    scopes_supported: ['openid', 'profile', 'offline_access', 'email'],
     response_types_supported: ['code', 'token', 'id_token', 'code token', 'code id_token', 'token id_token', 'code token id_token'],
     code_challenge_methods_supported: ['S256', 'plain'],
     response_modes_supported: ['query', 'fragment', 'form_post'],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['HS256', 'RS256', 'PS256'],
+    id_token_signing_alg_values_supported: ['RS256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-    claims_supported: ['aud', 'auth_time', 'created_at', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'identities', 'iss', 'name', 'nickname', 'phone_number', 'picture', 'sub'],
+    claims_supported: ['aud', 'auth_time', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'iss', 'name', 'nickname', 'picture', 'sub', 'updated_at'],
     request_uri_parameter_supported: false,
     request_parameter_supported: false,
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
+    authorization_response_iss_parameter_supported: true,
   };
 }
 

@@ -28,7 +28,7 @@ export function buildUserFlowServices(d: UserFlowDeps) {
   return {
     userTokens, refreshTokens,
     authorize: new AuthorizeService({
-      store: d.store, directory: d.directory, clock: d.clock, userTokens,
+      store: d.store, directory: d.directory, clock: d.clock, userTokens, issuer: d.issuer,
       box: createSecretBox(masters.map((k) => derive(k, 'authorize-transaction'))),
     }),
     sessions: new SessionService({ store: d.store, clock: d.clock }),

@@ -39,6 +39,8 @@ const isLocalhost = (uri: string): boolean => {
 export class AuthorizeService {
   constructor(private readonly deps: {
     store: Store; directory: Directory; clock: Clock; box: SecretBox; userTokens: UserTokenService;
+    /** Sent as `iss` with every authorization response (RFC 9207). */
+    issuer: string;
   }) {}
 
   /** Validates a raw /authorize query. Throws AuthorizePageError (render) or `{error, response}` for redirects. */
@@ -108,6 +110,7 @@ export class AuthorizeService {
   errorResponse(req: Pick<AuthorizeRequest, 'redirectUri' | 'responseMode' | 'state'>, e: OAuthError): AuthorizeResponse {
     const params: Record<string, string> = { error: e.code, error_description: e.message };
     if (req.state !== undefined) params.state = req.state;
+    params.iss = this.deps.issuer;
     return { redirectUri: req.redirectUri, mode: req.responseMode, params };
   }
 
@@ -181,6 +184,7 @@ export class AuthorizeService {
       });
     }
     if (req.state !== undefined) params.state = req.state;
+    params.iss = this.deps.issuer; // RFC 9207 §2
     return { redirectUri: req.redirectUri, mode: req.responseMode, params };
   }
 }

@@ -1,30 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services';
 
-/** OpenID Provider metadata in Auth0's shape (contract §7.11), derived from TESSERA_PUBLIC_URL. */
+/**
+ * OpenID Provider metadata in Auth0's shape (contract §7.11), derived from TESSERA_PUBLIC_URL, listing only
+ * what Tessera implements (no device flow, MFA API or dynamic registration; ID tokens are RS256; the
+ * scopes and claims that produce something) and RFC 9207's `iss` on authorization responses.
+ */
 export function discoveryDocument(publicUrl: string): Record<string, unknown> {
   const u = (p: string) => `${publicUrl}${p}`;
   return {
     issuer: u('/'),
     authorization_endpoint: u('/authorize'),
     token_endpoint: u('/oauth/token'),
-    device_authorization_endpoint: u('/oauth/device/code'),
     userinfo_endpoint: u('/userinfo'),
-    mfa_challenge_endpoint: u('/mfa/challenge'),
     jwks_uri: u('/.well-known/jwks.json'),
-    registration_endpoint: u('/oidc/register'),
     revocation_endpoint: u('/oauth/revoke'),
-    scopes_supported: ['openid', 'profile', 'offline_access', 'name', 'given_name', 'family_name', 'nickname', 'email', 'email_verified', 'picture', 'created_at', 'identities', 'phone', 'address'],
+    scopes_supported: ['openid', 'profile', 'offline_access', 'email'],
     response_types_supported: ['code', 'token', 'id_token', 'code token', 'code id_token', 'token id_token', 'code token id_token'],
     code_challenge_methods_supported: ['S256', 'plain'],
     response_modes_supported: ['query', 'fragment', 'form_post'],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['HS256', 'RS256', 'PS256'],
+    id_token_signing_alg_values_supported: ['RS256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-    claims_supported: ['aud', 'auth_time', 'created_at', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'identities', 'iss', 'name', 'nickname', 'phone_number', 'picture', 'sub'],
+    claims_supported: ['aud', 'auth_time', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'iss', 'name', 'nickname', 'picture', 'sub', 'updated_at'],
     request_uri_parameter_supported: false,
     request_parameter_supported: false,
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
+    authorization_response_iss_parameter_supported: true,
   };
 }
 
