@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authorize, Browser, CALLBACK, callbackParams, createApi, createUser, createWebApp, exchange, hiddenFields, pkce, type Res,
 } from '../helpers/flows';
-import { eachDialect, startTessera, type TestServer } from '../helpers/tessera';
+import { eachDialect, PUBLIC_URL, startTessera, type TestServer } from '../helpers/tessera';
 
 /**
  * Attacks on the browser flows: redirect_uri manipulation at /authorize and at the code exchange, PKCE
@@ -147,7 +147,7 @@ eachDialect('security: browser flow attacks', (dialect) => {
       const r = await new Browser(s).get(`/authorize?${new URLSearchParams(query({ code_challenge: pkce().challenge, code_challenge_method: method }))}`);
       expect(r.status).toBe(302);
       expect(r.location?.startsWith(`${CALLBACK}?`)).toBe(true);
-      expect(callbackParams(r.location)).toEqual({ error: 'invalid_request', error_description: description, state: 'st' });
+      expect(callbackParams(r.location)).toEqual({ error: 'invalid_request', error_description: description, state: 'st', iss: `${PUBLIC_URL}/` });
     });
 
     it('a public client cannot redeem a code obtained without PKCE', async () => {
@@ -269,7 +269,7 @@ eachDialect('security: browser flow attacks', (dialect) => {
       const { b, fields } = await consentForm();
       const r = await b.post('/u/consent', fields);
       expect(r.status).toBe(302);
-      expect(callbackParams(r.location)).toEqual({ code: expect.any(String), state: 'st' });
+      expect(callbackParams(r.location)).toEqual({ code: expect.any(String), state: 'st', iss: `${PUBLIC_URL}/` });
       const grants = await s.api('GET', `/grants?user_id=${encodeURIComponent(userId)}`);
       expect(grants.body.filter((g: { audience: string }) => g.audience === API)).toHaveLength(1);
       expect((await s.api('DELETE', `/grants?user_id=${encodeURIComponent(userId)}`)).status).toBe(204);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authorize, Browser, CALLBACK, callbackParams, CONNECTION, createApi, createUser, createWebApp, hiddenFields, PASSWORD,
 } from '../helpers/flows';
-import { eachDialect, startTessera, type TestServer } from '../helpers/tessera';
+import { eachDialect, PUBLIC_URL, startTessera, type TestServer } from '../helpers/tessera';
 
 /**
  * A password change, a block or a deletion through the Management API ends what the user already holds:
@@ -60,7 +60,7 @@ eachDialect('sessions and refresh tokens follow the user', (dialect) => {
     const res = await copyJar(browser, on).get(`/authorize?${new URLSearchParams(codeQuery({ state: 'again' }))}`);
     expect(res.status).toBe(302);
     if (res.location?.startsWith('/u/login?')) return false;
-    expect(callbackParams(res.location)).toEqual({ code: expect.any(String), state: 'again' });
+    expect(callbackParams(res.location)).toEqual({ code: expect.any(String), state: 'again', iss: `${PUBLIC_URL}/` });
     return true;
   }
 
@@ -101,7 +101,7 @@ eachDialect('sessions and refresh tokens follow the user', (dialect) => {
     });
 
     it('prompt=none answers login_required with the old cookie', async () => {
-      expect(await promptNone(b, held.browser)).toEqual({ error: 'login_required', error_description: 'Login required', state: 'silent' });
+      expect(await promptNone(b, held.browser)).toEqual({ error: 'login_required', error_description: 'Login required', state: 'silent', iss: `${PUBLIC_URL}/` });
     });
 
     it('revokes the refresh token on the other instance', async () => {
@@ -147,7 +147,7 @@ eachDialect('sessions and refresh tokens follow the user', (dialect) => {
 
     it('ends the session on the other instance', async () => {
       expect(await sessionLogsIn(b, held.browser)).toBe(false);
-      expect(await promptNone(b, held.browser)).toEqual({ error: 'login_required', error_description: 'Login required', state: 'silent' });
+      expect(await promptNone(b, held.browser)).toEqual({ error: 'login_required', error_description: 'Login required', state: 'silent', iss: `${PUBLIC_URL}/` });
     });
 
     it('revokes the refresh token on the other instance', async () => {
