@@ -119,6 +119,13 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         UNIQUE (user_id, client_id, audience))`.execute(db);
     },
   },
+  '0004_user_session_indexes': {
+    async up(db: Kysely<any>) {
+      // a password change or block ends every session and pending code of one user; deleting a user cascades
+      await sql`CREATE INDEX sessions_user ON sessions (user_id)`.execute(db);
+      await sql`CREATE INDEX authorization_codes_user ON authorization_codes (user_id)`.execute(db);
+    },
+  },
 };
 }
 
