@@ -207,6 +207,26 @@ eachDialect('sessions and refresh tokens follow the user', (dialect) => {
     });
   });
 
+  describe('a consent page open during the change', () => {
+    it('the consent form submitted after a password change goes back to the login page, with no code', async () => {
+      const consentApi = 'https://consent.sessions.test/';
+      await createApi(a, consentApi); // no consent skipping: the consent page is shown
+      const email = mail('consent');
+      const userId = await createUser(a, email);
+      const browser = new Browser(b);
+      const start = await browser.get(`/authorize?${new URLSearchParams(codeQuery({ audience: consentApi, scope: 'openid read:orders' }))}`);
+      const login = await browser.get(start.location as string);
+      const toConsent = await browser.post('/u/login', { ...hiddenFields(login.body), username: email, password: PASSWORD });
+      expect(toConsent.location).toMatch(/^\/u\/consent\?state=/);
+      const consent = await browser.get(toConsent.location as string);
+      expect(consent.status).toBe(200);
+      expect((await a.api('PATCH', `/users/${enc(userId)}`, { password: NEW_PASSWORD })).status).toBe(200);
+      const r = await browser.post('/u/consent', { ...hiddenFields(consent.body), action: 'accept' });
+      expect(r.status).toBe(302);
+      expect(r.location).toMatch(/^\/u\/login\?state=/);
+    });
+  });
+
   describe('other changes', () => {
     it('changing user_metadata, name or email_verified keeps the session and the refresh token', async () => {
       const email = mail('keep');
