@@ -106,6 +106,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect((await store.clientGrants.list({ offset: 0, clientId: 'c1' })).total).toBe(0);
     });
 
+    it('records a used client assertion once until it expires, then lets the key be taken again', async () => {
+      const { usedAssertions } = store;
+      expect(await usedAssertions.claim('k1', 2_000, 1_000)).toBe(true);
+      expect(await usedAssertions.claim('k1', 3_000, 1_500)).toBe(false);
+      expect(await usedAssertions.claim('k2', 2_000, 1_500)).toBe(true);
+      expect(await usedAssertions.claim('k1', 4_000, 2_500)).toBe(true);
+      expect(await usedAssertions.claim('k1', 5_000, 3_000)).toBe(false);
+      await usedAssertions.deleteExpired(4_500);
+      expect(await usedAssertions.claim('k2', 6_000, 4_500)).toBe(true);
+    });
+
     it('keeps meta values and signing keys', async () => {
       await store.write((tx) => tx.meta.set('k', 'v1'));
       await store.write((tx) => tx.meta.set('k', 'v2'));

@@ -13,7 +13,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const directory = new Directory(store, changes);
   const keys = new KeyManager(store, changes);
   const minter = new AccessTokenMinter({ keys, clock, issuer: cfg.issuer });
-  const clientAuth = new ClientAuthenticator({ directory, clock, audiences: [cfg.issuer, `${cfg.publicUrl}/oauth/token`] });
+  const clientAuth = new ClientAuthenticator({ directory, clock, audiences: [cfg.issuer, `${cfg.publicUrl}/oauth/token`], usedAssertions: store.usedAssertions });
   const host = new URL(cfg.publicUrl).host;
   const organizationDirectory = new OrganizationDirectory(store, changes);
   const permissions = new PermissionService({ store, changes });

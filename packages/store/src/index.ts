@@ -7,6 +7,7 @@ import type { Repos, SecretBox, Store } from '@tessera/core';
 import type { Database, Db, Dialect } from './db';
 import { migrationsFor } from './migrations';
 import { SqlAuthorizationCodeRepo } from './repos/authorization-codes';
+import { SqlUsedAssertionRepo } from './repos/used-assertions';
 import { SqlConsentRepo } from './repos/consents';
 import { SqlRefreshTokenRepo } from './repos/refresh-tokens';
 import { SqlSessionRepo } from './repos/sessions';
@@ -74,6 +75,7 @@ function repos(db: Db, box: SecretBox): Repos {
     permissions: new SqlPermissionRepo(db),
     organizations: new SqlOrganizationRepo(db),
     authorizationCodes: new SqlAuthorizationCodeRepo(db),
+    usedAssertions: new SqlUsedAssertionRepo(db),
     refreshTokens: new SqlRefreshTokenRepo(db),
     sessions: new SqlSessionRepo(db),
     consents: new SqlConsentRepo(db),

@@ -118,8 +118,19 @@ export interface ConsentRepo {
   deleteForUser(userId: string): Promise<number>;
 }
 
+/**
+ * Identifiers of client assertions already accepted (RFC 7523 §3 item 7), in the database so that every
+ * instance and worker sees the same set. Keys are SHA-256 hashes of client id and `jti`; times in ms.
+ */
+export interface UsedAssertionRepo {
+  /** Records `key` until `expiresAt`; false when it is recorded already and has not expired at `now`. */
+  claim(key: string, expiresAt: number, now: number): Promise<boolean>;
+  deleteExpired(before: number): Promise<void>;
+}
+
 export interface UserFlowRepos {
   authorizationCodes: AuthorizationCodeRepo;
+  usedAssertions: UsedAssertionRepo;
   refreshTokens: RefreshTokenRepo;
   sessions: SessionRepo;
   consents: ConsentRepo;

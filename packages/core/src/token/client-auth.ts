@@ -3,8 +3,9 @@ import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { secretMatches } from '../crypto/compare';
 import { InvalidClient, InvalidRequest } from '../errors';
 import type { Client, ClientCredential } from '../model';
-import type { Clock } from '../ports';
+import type { Clock, UsedAssertionRepo } from '../ports';
 import type { Directory } from '../services/directory';
+import { hashSecret } from './refresh-tokens';
 import { issuedInTheFuture } from './time-claims';
 import type { TokenContext } from './types';
 
@@ -20,9 +21,9 @@ const CLOCK_TOLERANCE_S = 30;
  */
 export class ClientAuthenticator {
   private assertionKeys = new WeakMap<ClientCredential, KeyObject>();
-  private seenJti = new Map<string, number>();
+  private claims = 0;
 
-  constructor(private readonly deps: { directory: Directory; clock: Clock; audiences: string[] }) {}
+  constructor(private readonly deps: { directory: Directory; clock: Clock; audiences: string[]; usedAssertions: UsedAssertionRepo }) {}
 
   async authenticate(ctx: TokenContext, allowPublic: boolean): Promise<Client> {
     const { params, basic } = ctx.request;
@@ -87,7 +88,7 @@ export class ClientAuthenticator {
         if (issuedInTheFuture(payload, now, CLOCK_TOLERANCE_S)) throw new InvalidClient('assertion issued in the future');
         const expMs = (payload.exp as number) * 1000;
         if (expMs - now > (MAX_ASSERTION_LIFETIME_S + CLOCK_TOLERANCE_S) * 1000) throw new InvalidClient('assertion lives longer than 5 minutes');
-        this.checkReplay(`${clientId}\u0000${String(payload.jti)}`, expMs + CLOCK_TOLERANCE_S * 1000, now);
+        await this.checkReplay(`${clientId}\u0000${String(payload.jti)}`, expMs + CLOCK_TOLERANCE_S * 1000, now);
         ctx.authMethod = 'private_key_jwt';
         return this.done(ctx, cached);
       } catch (e) {
@@ -103,12 +104,14 @@ export class ClientAuthenticator {
     return k;
   }
 
-  /** A client assertion may be used once (RFC 7523 §3 item 7). Per process; see docs/compatibility.md. */
-  private checkReplay(jti: string, expMs: number, now: number): void {
-    if (this.seenJti.size > 10_000) for (const [j, exp] of this.seenJti) if (exp < now) this.seenJti.delete(j);
-    const seen = this.seenJti.get(jti);
-    if (seen !== undefined && seen >= now) throw new InvalidClient('assertion replayed');
-    this.seenJti.set(jti, expMs);
+  /**
+   * A client assertion may be used once (RFC 7523 §3 item 7): its (client, jti) is recorded in the database
+   * until it expires, so a replay to another instance or worker is refused too.
+   */
+  private async checkReplay(jti: string, expMs: number, now: number): Promise<void> {
+    const { usedAssertions } = this.deps;
+    if (++this.claims % 500 === 0) usedAssertions.deleteExpired(now).catch(() => undefined);
+    if (!(await usedAssertions.claim(hashSecret(jti), expMs, now))) throw new InvalidClient('assertion replayed');
   }
 }
 

@@ -126,6 +126,15 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       await sql`CREATE INDEX authorization_codes_user ON authorization_codes (user_id)`.execute(db);
     },
   },
+  '0005_used_client_assertions': {
+    async up(db: Kysely<any>) {
+      // private_key_jwt replay protection shared by every instance: hash of (client_id, jti) until the assertion expires
+      await sql`CREATE TABLE used_client_assertions (
+        key_hash TEXT PRIMARY KEY,
+        expires_at ${t.bigint} NOT NULL)`.execute(db);
+      await sql`CREATE INDEX used_client_assertions_expires ON used_client_assertions (expires_at)`.execute(db);
+    },
+  },
 };
 }
 

@@ -8,6 +8,7 @@ export interface RefreshTokenRow {
   created_at: number; expires_at: number | null; idle_expires_at: number | null; used_at: number | null; revoked_at: number | null;
 }
 export interface SessionRow { id_hash: string; user_id: string; auth_time: number; created_at: number; expires_at: number }
+export interface UsedAssertionRow { key_hash: string; expires_at: number }
 export interface ConsentRow { seq: Generated<number>; id: string; user_id: string; client_id: string; audience: string; scopes: string; created_at: string; updated_at: string }
 
 export interface FlowDatabase {
@@ -15,6 +16,7 @@ export interface FlowDatabase {
   refresh_tokens: RefreshTokenRow;
   sessions: SessionRow;
   user_consents: ConsentRow;
+  used_client_assertions: UsedAssertionRow;
 }
 
 export type FlowDb = Kysely<FlowDatabase>;
