@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniq } from '../helpers/management';
-import { eachDialect, MGMT_AUDIENCE, PUBLIC_URL, startTessera, type TestServer } from '../helpers/tessera';
+import { createLogger, createTessera, loadConfig } from '@tessera/server';
+import { ADMIN_ID, ADMIN_SECRET, eachDialect, MGMT_AUDIENCE, PUBLIC_URL, startTessera, type TestServer } from '../helpers/tessera';
 import { attackerKey, jws } from './forge';
 
 /**
@@ -35,8 +36,9 @@ eachDialect('security: private_key_jwt client assertion attacks', (dialect) => {
     return { id, secret: created.body.client_secret as string, credentialId, key };
   }
 
+  const masterKey = randomBytes(32).toString('base64');
   beforeAll(async () => {
-    s = await startTessera(dialect);
+    s = await startTessera(dialect, { masterKey });
     expect((await s.api('POST', '/resource-servers', { identifier: API, scopes: [{ value: 'read:ledger' }] })).status).toBe(201);
     client = await keyHolder();
     bystander = (await keyHolder()).id;
@@ -70,6 +72,23 @@ eachDialect('security: private_key_jwt client assertion attacks', (dialect) => {
       const a = signed();
       expect((await present(a)).status).toBe(200);
       await refused(a);
+    });
+
+    it('the same assertion replayed to a second instance on the same database is refused', async () => {
+      const b = await createTessera(loadConfig({
+        TESSERA_DATABASE_URL: s.db.url, TESSERA_PUBLIC_URL: PUBLIC_URL, TESSERA_PORT: '0', TESSERA_ADMIN_CLIENT_ID: ADMIN_ID,
+        TESSERA_ADMIN_CLIENT_SECRET: ADMIN_SECRET, TESSERA_MASTER_KEY: masterKey, TESSERA_LOG_LEVEL: 'silent',
+      }), { clock: s.clock, logger: createLogger('silent') });
+      try {
+        const a = signed();
+        expect((await present(a)).status).toBe(200);
+        const res = await b.app.inject({
+          method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: new URLSearchParams({ grant_type: 'client_credentials', audience: API, client_assertion_type: ASSERTION_TYPE, client_assertion: a }).toString(),
+        });
+        expect(res.statusCode).toBe(401);
+        expect(JSON.parse(res.body)).toEqual(UNAUTHORIZED);
+      } finally { await b.close(); }
     });
 
     it('a new assertion reusing a spent jti is refused', async () => {
