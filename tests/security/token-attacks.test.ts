@@ -228,6 +228,13 @@ eachDialect('security: forged and misused access tokens', (dialect) => {
       await userinfoRefuses(idToken);
     });
 
+    it('a client cannot choose its client_id (an ID token for it would carry the Management API audience)', async () => {
+      const r = await s.api('POST', '/clients', { name: 'audience squatter', client_id: MGMT_AUDIENCE });
+      expect(r.status).toBe(400);
+      expect(r.body).toMatchObject({ statusCode: 400, error: 'Bad Request', errorCode: 'invalid_body' });
+      expect((await s.api('GET', '/clients')).body.some((c: { client_id: string }) => c.client_id === MGMT_AUDIENCE)).toBe(false);
+    });
+
     it('an RS256 token for a custom API is refused by the Management API and by /userinfo', async () => {
       const c = await createM2mClient(s);
       expect((await s.api('POST', '/client-grants', { client_id: c.client_id, audience: API, scope: ['read:orders'] })).status).toBe(201);
