@@ -35,6 +35,7 @@ export * from './token/grants/authorization-code';
 export * from './token/grants/refresh-token';
 export * from './token/grants/password';
 export * from './authorize/request';
+export * from './authorize/url-schemes';
 export * from './authorize/service';
 export * from './authorize/sessions';
 export * from './authorize/userinfo';

@@ -1,4 +1,4 @@
-import { parsePublicPem } from '@tessera/core';
+import { clientUrlProblems, parsePublicPem } from '@tessera/core';
 import { loadManifests } from './manifest';
 import { MANAGEMENT_API_NAME, type Issue, type Resource, type ResourceServerRes } from './types';
 
@@ -38,7 +38,11 @@ export function semanticIssues(resources: Resource[]): Issue[] {
         if (!apis.has(r.spec.identifier)) apis.set(r.spec.identifier, r);
         resourceServerRules(r, (sev, path, msg) => issue(r, sev, path, msg));
         break;
-      case 'Client': once(r, `client/${r.spec.name}`, 'spec.name', `a client named ${r.spec.name}`); break;
+      case 'Client':
+        once(r, `client/${r.spec.name}`, 'spec.name', `a client named ${r.spec.name}`);
+        // the server refuses javascript:, data: and vbscript: URLs; say so before apply does
+        for (const p of clientUrlProblems(r.spec as Record<string, unknown>)) issue(r, 'error', `spec.${p.property}`, p.message);
+        break;
       case 'ClientGrant': once(r, `grant/${r.spec.client}/${r.spec.audience}/${r.spec.subject_type ?? 'client'}`, 'spec', `a grant of ${r.spec.audience} to ${r.spec.client} (subject_type ${r.spec.subject_type ?? 'client'})`); break;
       case 'Role': once(r, `role/${r.spec.name}`, 'spec.name', `a role named ${r.spec.name}`); break;
     }

@@ -1,6 +1,7 @@
 import { OAuthError, TesseraError, UnauthorizedClient } from '../errors';
 import type { Client } from '../model';
 import { splitScope } from '../services/user-tokens';
+import { hasDangerousScheme } from './url-schemes';
 
 export type ResponseMode = 'query' | 'fragment' | 'form_post';
 
@@ -48,12 +49,22 @@ export function checkClientAndRedirect(p: Record<string, string | undefined>, cl
   const callbacks = client.callbacks ?? [];
   if (p.redirect_uri === undefined) {
     if (callbacks.length === 0) throw new AuthorizePageError('invalid_request', 'Missing required parameter: redirect_uri');
-    return { redirectUri: callbacks[0], given: false };
+    return { redirectUri: usableRedirect(callbacks[0]), given: false };
   }
   if (!callbacks.includes(p.redirect_uri)) {
     throw new AuthorizePageError('invalid_request', `Callback URL mismatch. ${p.redirect_uri} is not in the list of allowed callback URLs`);
   }
-  return { redirectUri: p.redirect_uri, given: true };
+  return { redirectUri: usableRedirect(p.redirect_uri), given: true };
+}
+
+/**
+ * A registered callback is still checked before the browser is sent there: callbacks stored before script
+ * schemes were refused at registration, or that are not absolute URLs, are rendered as an error page.
+ */
+function usableRedirect(uri: string): string {
+  if (hasDangerousScheme(uri)) throw new AuthorizePageError('invalid_request', 'The callback URL uses a scheme that is not allowed (javascript:, data:, vbscript:).');
+  if (!URL.canParse(uri)) throw new AuthorizePageError('invalid_request', 'The callback URL is not an absolute URL.');
+  return uri;
 }
 
 /** The response mode to use for an error when the request's own mode is unusable. */

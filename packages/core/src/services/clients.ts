@@ -4,6 +4,7 @@ import { jwkThumbprint, parsePublicPem } from '../crypto/pem';
 import { DEFAULT_GRANT_TYPES, type Client, type ClientCredential } from '../model';
 import type { Clock, ClientQuery, Page, Store } from '../ports';
 import type { ChangeFeed } from './changes';
+import { checkClientUrls } from '../authorize/url-schemes';
 
 export const CLIENT_NOT_FOUND = () => new NotFound('The client does not exist', 'inexistent_client');
 
@@ -88,6 +89,7 @@ export class ClientService {
   }
 
   private async apply(c: Client, patch: ClientInput): Promise<void> {
+    checkClientUrls(patch as Record<string, unknown>);
     const target = c as unknown as Record<string, unknown>;
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined) continue;
