@@ -5,7 +5,8 @@ import { ADMIN_ID, ADMIN_SECRET, eachDialect, startTessera, type TestServer } fr
 /**
  * The document a real tenant serves (contract §7.11), with {domain} replaced by `base`, less what Tessera does
  * not implement (device flow, MFA API, dynamic registration, HS256/PS256 ID tokens, Auth0's legacy per-claim
- * scopes and the claims no token carries), plus RFC 9207's `authorization_response_iss_parameter_supported`.
+ * scopes and the claims no token carries), plus RFC 9207's `authorization_response_iss_parameter_supported` and
+ * RFC 9449's `dpop_signing_alg_values_supported` (the algorithms Tessera accepts in DPoP proofs).
  */
 function auth0Document(base: string) {
   return {
@@ -27,6 +28,7 @@ function auth0Document(base: string) {
     request_parameter_supported: false,
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
     authorization_response_iss_parameter_supported: true,
+    dpop_signing_alg_values_supported: ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'],
   };
 }
 

@@ -15,6 +15,7 @@ export const SETTINGS = [
   { env: 'TESSERA_TLS_KEY', default: 'off', doc: 'PEM private key file for TESSERA_TLS_CERT' },
   { env: 'TESSERA_HSTS_MAX_AGE', default: '31536000', doc: 'Strict-Transport-Security max-age (seconds) sent on every response when serving HTTPS or when TESSERA_PUBLIC_URL is https; 0 sends max-age=0 (browsers forget the policy)' },
   { env: 'TESSERA_LOG_LEVEL', default: 'info', doc: 'pino level: fatal, error, warn, info, debug, trace, silent' },
+  { env: 'TESSERA_DPOP_NONCE', default: 'public_clients', doc: 'which clients must put a server nonce (DPoP-Nonce) in their DPoP proofs at /oauth/token: public_clients, all_clients or off' },
   { env: 'TESSERA_WORKERS', default: '1', doc: 'number of worker processes (node:cluster) sharing the port' },
 ] as const;
 
@@ -34,6 +35,8 @@ export interface Config {
   hstsMaxAge?: number;
   logLevel: string;
   workers: number;
+  /** RFC 9449 §8: which clients get the use_dpop_nonce challenge at the token endpoint. */
+  dpopNonce: 'public_clients' | 'all_clients' | 'off';
 }
 
 export class ConfigError extends Error {
@@ -90,9 +93,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const hsts = int(env, 'TESSERA_HSTS_MAX_AGE', 31536000, 0, 2 ** 31 - 1);
   const hstsMaxAge = tls || publicUrl.startsWith('https:') ? hsts : undefined;
   const { masterKeys, masterKeyFile } = masterKeysFrom(env, databaseUrl);
+  const dpopNonce = env.TESSERA_DPOP_NONCE || 'public_clients';
+  if (dpopNonce !== 'public_clients' && dpopNonce !== 'all_clients' && dpopNonce !== 'off') {
+    throw new ConfigError('TESSERA_DPOP_NONCE', `expected public_clients, all_clients or off, got "${dpopNonce}"`);
+  }
   return {
     host, port, publicUrl, issuer: `${publicUrl}/`, managementAudience: `${publicUrl}/api/v2/`, databaseUrl,
-    adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers,
+    adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce,
   };
 }
 

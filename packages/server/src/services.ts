@@ -1,11 +1,16 @@
 import {
   AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
   KeyManager, ManagementTokenVerifier, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
-  SigningKeyService, TokenEndpoint, UserService, type Clock, type Store,
+  SigningKeyService, TokenEndpoint, UserService, type Clock, type DpopNoncePolicy, type Store,
 } from '@tessera/core';
+import { buildDpopVerifier } from './dpop-services';
 import { buildUserFlowServices } from './user-flow-services';
 
-export interface ServiceConfig { issuer: string; publicUrl: string; managementAudience: string; masterKeys?: Buffer[] }
+export interface ServiceConfig {
+  issuer: string; publicUrl: string; managementAudience: string; masterKeys?: Buffer[];
+  /** Which clients must use DPoP server nonces (default public_clients). */
+  dpopNonce?: DpopNoncePolicy;
+}
 
 /** The composition root: every service wired from one store, one clock and the public URLs. No singletons. */
 export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
@@ -19,9 +24,10 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const permissions = new PermissionService({ store, changes });
   const roles = new RoleService({ store, changes, permissions });
   const users = new UserService({ store, changes, clock });
-  const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys });
+  const dpop = buildDpopVerifier(store, clock, cfg.masterKeys);
+  const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, dpop });
   return {
-    store, clock, changes, directory, keys, minter, clientAuth, userFlows,
+    store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop,
     resourceServers: new ResourceServerService({
       store, changes,
       reservedIdentifiers: [cfg.managementAudience, `${cfg.publicUrl}/userinfo`, `${cfg.publicUrl}/mfa/`, `${cfg.publicUrl}/me/`],
@@ -33,7 +39,9 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     roles, permissions, organizationDirectory,
     organizations: new OrganizationService({ store, changes, roles }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),
-    tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory }), ...userFlows.userGrants]),
+    tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory }), ...userFlows.userGrants], {
+      verifier: dpop, htu: `${cfg.publicUrl}/oauth/token`, nonces: cfg.dpopNonce ?? 'public_clients',
+    }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import {
   AccessTokenMinter, AuthorizationCodeGrant, AuthorizeService, createSecretBox, Directory, IdTokenMinter, KeyManager,
-  PASSWORD_REALM, PasswordGrant, RefreshTokenGrant, RefreshTokenService, SessionService, UserinfoService, UserService, UserTokenService,
+  PASSWORD_REALM, PasswordGrant, type DpopVerifier, RefreshTokenGrant, RefreshTokenService, SessionService, UserinfoService, UserService, UserTokenService,
   type Clock, type Store,
 } from '@tessera/core';
 
@@ -12,6 +12,8 @@ export interface UserFlowDeps {
   issuer: string; publicUrl: string;
   /** TESSERA_MASTER_KEY list: the transaction and cookie keys are derived from it (first one signs). */
   masterKeys?: Buffer[];
+  /** DPoP proof checks (RFC 9449 §7 at /userinfo). */
+  dpop: DpopVerifier;
 }
 
 /** Derives a purpose-bound 32-byte key from a master key (HKDF-SHA256). */
@@ -33,7 +35,7 @@ export function buildUserFlowServices(d: UserFlowDeps) {
     }),
     sessions: new SessionService({ store: d.store, clock: d.clock }),
     passwords,
-    userinfo: new UserinfoService({ keys: d.keys, clock: d.clock, issuer: d.issuer, audience: userTokens.userinfoAudience, store: d.store }),
+    userinfo: new UserinfoService({ keys: d.keys, clock: d.clock, issuer: d.issuer, audience: userTokens.userinfoAudience, store: d.store, dpop: d.dpop, htu: `${d.publicUrl}/userinfo` }),
     /** HMAC keys for CSRF tokens, newest first. */
     csrfKeys: masters.map((k) => derive(k, 'csrf')),
     /** Secure cookies when the public URL is https. */

@@ -10,6 +10,7 @@ import { SqlAuthorizationCodeRepo } from './repos/authorization-codes';
 import { SqlUsedAssertionRepo } from './repos/used-assertions';
 import { SqlConsentRepo } from './repos/consents';
 import { SqlRefreshTokenRepo } from './repos/refresh-tokens';
+import { SqlDpopProofRepo } from './repos/dpop-proofs';
 import { SqlSessionRepo } from './repos/sessions';
 import { SqlClientGrantRepo } from './repos/client-grants';
 import { SqlClientRepo } from './repos/clients';
@@ -79,6 +80,7 @@ function repos(db: Db, box: SecretBox): Repos {
     refreshTokens: new SqlRefreshTokenRepo(db),
     sessions: new SqlSessionRepo(db),
     consents: new SqlConsentRepo(db),
+    dpopProofs: new SqlDpopProofRepo(db),
   };
 }
 

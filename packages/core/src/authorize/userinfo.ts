@@ -1,40 +1,74 @@
-import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { Unauthorized } from '../errors';
+import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { OAuthError, Unauthorized } from '../errors';
 import type { Clock, Store } from '../ports';
 import type { AsymmetricAlg, KeyManager } from '../services/key-manager';
+import type { DpopVerifier } from '../token/dpop';
 import { profileClaims } from '../token/id-token';
 import { accessTokenTimeOptions, issuedInTheFuture } from '../token/time-claims';
 
 const ALGS: readonly string[] = ['RS256', 'RS512', 'PS256'];
 const invalid = (cause?: unknown) => new Unauthorized('Unauthorized', 'invalid_token', cause);
+const invalidProof = (cause?: unknown) => new Unauthorized('Unauthorized', 'invalid_dpop_proof', cause);
+
+/** What /userinfo reads from the request. */
+export interface UserinfoRequest {
+  authorization?: string;
+  /** Every value of the DPoP header fields. */
+  dpop: readonly string[];
+  method: string;
+}
 
 /**
  * GET /userinfo (OIDC Core §5.3): a Bearer access token signed by a tenant key, from this issuer, whose `aud`
  * includes `${PUBLIC_URL}/userinfo` (so `openid` was granted), with `exp` and `iat` (RFC 9068 §2.2), unexpired and
- * not issued in the future (60 s leeway), for a user that still exists.
- * Claims follow the token's scopes: `sub` always, then profile and email claims.
+ * not issued in the future (60 s leeway), for a user that still exists. A DPoP-bound token (`cnf.jkt`) comes
+ * as `Authorization: DPoP <token>` with a proof from the same key carrying `ath` (RFC 9449 §7); sent as Bearer it is
+ * refused. Claims follow the token's scopes: `sub` always, then profile and email claims.
  */
 export class UserinfoService {
-  constructor(private readonly deps: { keys: KeyManager; clock: Clock; issuer: string; audience: string; store: Store }) {}
+  constructor(private readonly deps: { keys: KeyManager; clock: Clock; issuer: string; audience: string; store: Store; dpop: DpopVerifier; htu: string }) {}
 
-  async claims(authorization: string | undefined): Promise<Record<string, unknown>> {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  async claims(req: UserinfoRequest): Promise<Record<string, unknown>> {
+    const m = /^(Bearer|DPoP)\s+(\S+)\s*$/i.exec(req.authorization ?? '');
     if (!m) throw invalid('missing bearer token');
+    const token = m[2];
+    const payload = await this.verifyToken(token);
+    const jkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt;
+    if (m[1].toLowerCase() === 'dpop') {
+      if (typeof jkt !== 'string') throw invalid('DPoP scheme with a token that is not DPoP-bound');
+      await this.checkProof(req, token, jkt);
+    } else if (payload.cnf !== undefined) {
+      throw new Unauthorized('Unauthorized', 'use_dpop', 'DPoP-bound token presented as Bearer');
+    }
+    const user = typeof payload.sub === 'string' ? await this.deps.store.users.findById(payload.sub) : undefined;
+    if (!user || user.blocked) throw invalid('user gone');
+    const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+    return { sub: user.user_id, ...profileClaims(user, scopes) };
+  }
+
+  private async verifyToken(token: string): Promise<JWTPayload> {
     let header;
-    try { header = decodeProtectedHeader(m[1]); } catch (e) { throw invalid(e); }
+    try { header = decodeProtectedHeader(token); } catch (e) { throw invalid(e); }
     if (!header.kid || !header.alg || !ALGS.includes(header.alg)) throw invalid('unsupported token');
     const key = await this.deps.keys.verifier(header.kid, header.alg as AsymmetricAlg);
     if (!key) throw invalid('unknown kid');
     let payload;
     try {
-      ({ payload } = await jwtVerify(m[1], key, {
+      ({ payload } = await jwtVerify(token, key, {
         algorithms: [header.alg], issuer: this.deps.issuer, audience: this.deps.audience, ...accessTokenTimeOptions(this.deps.clock.now()),
       }));
     } catch (e) { throw invalid(e); }
     if (issuedInTheFuture(payload, this.deps.clock.now())) throw invalid('iat in the future');
-    const user = typeof payload.sub === 'string' ? await this.deps.store.users.findById(payload.sub) : undefined;
-    if (!user || user.blocked) throw invalid('user gone');
-    const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-    return { sub: user.user_id, ...profileClaims(user, scopes) };
+    return payload;
+  }
+
+  private async checkProof(req: UserinfoRequest, token: string, jkt: string): Promise<void> {
+    try {
+      const proof = await this.deps.dpop.verify({ proofs: req.dpop, htm: req.method, htu: this.deps.htu, nonceRequired: false, accessToken: token });
+      if (proof.jkt !== jkt) throw invalidProof('proof key is not the key the token is bound to');
+      await proof.fresh;
+    } catch (e) {
+      throw e instanceof OAuthError ? invalidProof(e.message) : e;
+    }
   }
 }

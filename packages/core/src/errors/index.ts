@@ -54,6 +54,16 @@ export class InvalidScope extends OAuthError {
 export class AccessDenied extends OAuthError {
   constructor(description: string, status = 403, cause?: unknown) { super('access_denied', status, description, { cause }); }
 }
+/** RFC 9449 §5: a DPoP proof that fails a check (the description names the check). */
+export class InvalidDpopProof extends OAuthError {
+  constructor(description: string, cause?: unknown) { super('invalid_dpop_proof', 400, description, { cause }); }
+}
+/** RFC 9449 §8: the proof lacks a current server nonce; the fresh one travels in the DPoP-Nonce header. */
+export class UseDpopNonce extends OAuthError {
+  constructor(nonce: string, cause?: unknown) {
+    super('use_dpop_nonce', 400, 'Authorization server requires nonce in DPoP proof', { cause, headers: { 'dpop-nonce': nonce } });
+  }
+}
 export class ServerError extends OAuthError {
   constructor(cause?: unknown) { super('server_error', 500, 'Internal error', { cause }); }
 }

@@ -2,6 +2,7 @@ import type {
   Client, ClientGrant, Organization, PermissionRef, PermissionView, ResourceServer, Role, SigningKey, SubjectType, User,
 } from '../model';
 import type { UserFlowRepos } from './user-flows';
+import type { DpopReplayRepo } from '../token/dpop-replay';
 
 export interface Page<T> { items: T[]; total: number }
 export interface CheckpointPage<T> { items: T[]; next?: string }
@@ -133,6 +134,8 @@ export interface Repos extends UserFlowRepos {
   roles: RoleRepo;
   permissions: PermissionRepo;
   organizations: OrganizationRepo;
+  /** RFC 9449 proof `jti`s seen by any instance (the shared replay cache). */
+  dpopProofs: DpopReplayRepo;
 }
 
 /**

@@ -65,6 +65,8 @@ export interface RefreshTokenRecord {
   idleExpiresAt?: number;
   /** When it was exchanged under rotation. */
   usedAt?: number;
+  /** RFC 9449 §5: thumbprint of the DPoP key a public client's refresh token is bound to. */
+  jkt?: string;
   revokedAt?: number;
 }
 

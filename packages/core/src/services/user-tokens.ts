@@ -46,6 +46,8 @@ export interface UserTokenInput {
   decision: ScopeDecision;
   flow: Flow;
   orgId?: string;
+  /** RFC 9449 §6: the DPoP key the token is bound to. */
+  cnf?: { jkt: string };
 }
 
 const notAuthorized = (client: Client, api: ResourceServer, reason: string) =>
@@ -112,6 +114,7 @@ export class UserTokenService {
       permissions: i.decision.permissions ?? [],
       extraAudience: withUserinfo ? this.userinfoAudience : undefined,
       orgId: i.orgId,
+      extra: i.cnf && { cnf: i.cnf },
     }, lifetime);
     return { token, expiresIn };
   }

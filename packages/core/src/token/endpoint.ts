@@ -1,7 +1,18 @@
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors';
 import type { Client } from '../model';
 import type { ClientAuthenticator } from './client-auth';
+import type { DpopVerifier } from './dpop';
 import type { GrantHandler, TokenContext, TokenRequest, TokenResponse } from './types';
+
+/** Which clients must put a server nonce in their DPoP proofs at the token endpoint. */
+export type DpopNoncePolicy = 'public_clients' | 'all_clients' | 'off';
+
+export interface DpopSettings {
+  verifier: DpopVerifier;
+  /** The token endpoint's public URL (`htu`). */
+  htu: string;
+  nonces: DpopNoncePolicy;
+}
 
 /**
  * POST /oauth/token as a pipeline of small named checks (RFC 6749 §3.2); each grant type is a plug-in.
@@ -9,7 +20,7 @@ import type { GrantHandler, TokenContext, TokenRequest, TokenResponse } from './
 export class TokenEndpoint {
   private handlers = new Map<string, GrantHandler>();
 
-  constructor(private readonly auth: ClientAuthenticator, handlers: GrantHandler[]) {
+  constructor(private readonly auth: ClientAuthenticator, handlers: GrantHandler[], private readonly dpop?: DpopSettings) {
     for (const h of handlers) this.handlers.set(h.grantType, h);
   }
 
@@ -22,7 +33,22 @@ export class TokenEndpoint {
     const client = await this.auth.authenticate(ctx, handler.allowsPublicClients);
     checkGrantTypeAllowed(client, grantType);
     checkRequiredParameters(request, handler);
-    return handler.handle({ ...ctx, client });
+    await this.checkDpopProof(ctx);
+    const res = await handler.handle({ ...ctx, client });
+    if (ctx.dpop && this.dpop) {
+      await ctx.dpop.fresh; // the shared replay cache's verdict, awaited in parallel with the grant
+      res.dpopNonce = this.dpop.verifier.currentNonce();
+    }
+    return res;
+  }
+
+  /** RFC 9449 §5: a DPoP header, when sent, must hold exactly one valid proof; what it binds is decided later (binding.ts). */
+  private async checkDpopProof(ctx: TokenContext): Promise<void> {
+    const proofs = ctx.request.dpop ?? [];
+    if (proofs.length === 0 || !this.dpop) return;
+    const publicClient = ctx.authMethod === 'none';
+    const nonceRequired = this.dpop.nonces === 'all_clients' || (this.dpop.nonces === 'public_clients' && publicClient);
+    ctx.dpop = await this.dpop.verifier.verify({ proofs, htm: 'POST', htu: this.dpop.htu, nonceRequired });
   }
 }
 

@@ -1,11 +1,14 @@
 import type { Client } from '../model';
 import type { CachedClient } from '../services/directory';
+import type { DpopProof } from './dpop';
 
 /** A parsed token request: single-valued parameters plus what the transport saw. */
 export interface TokenRequest {
   params: Readonly<Record<string, string>>;
   /** Client credentials from an HTTP Basic header, already URL-decoded. */
   basic?: { clientId: string; clientSecret: string };
+  /** Every value of the DPoP header fields (RFC 9449); absent or empty when none was sent. */
+  dpop?: readonly string[];
 }
 
 export interface TokenResponse {
@@ -15,6 +18,8 @@ export interface TokenResponse {
   scope?: string;
   expires_in: number;
   token_type: 'Bearer' | 'DPoP';
+  /** Not part of the body: a fresh server nonce for the DPoP-Nonce response header. */
+  dpopNonce?: string;
 }
 
 export interface TokenContext {
@@ -25,6 +30,8 @@ export interface TokenContext {
   cached?: CachedClient;
   /** How the client authenticated. */
   authMethod?: 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'none';
+  /** Set by the DPoP check when the request carried a valid proof. */
+  dpop?: DpopProof;
 }
 
 /** One grant type as a plug-in: the parameters it needs and how it turns a request into tokens. */

@@ -1,5 +1,6 @@
 import type { Client, User } from '../model';
 import type { UserTokenService, ScopeDecision, Flow } from '../services/user-tokens';
+import { bindingFor, type BindingInput } from './binding';
 import type { RefreshTokenService } from './refresh-tokens';
 import type { TokenResponse } from './types';
 
@@ -15,6 +16,8 @@ export interface UserResponseInput {
   origin: string;
   /** A refresh token to hand back instead of minting one (rotation's successor), or false for none. */
   refreshToken?: string | false;
+  /** Client, client type and DPoP key: what the access token and a new refresh token are bound to. */
+  pop: BindingInput;
 }
 
 /**
@@ -24,15 +27,16 @@ export interface UserResponseInput {
 export async function userTokenResponse(
   deps: { userTokens: UserTokenService; refreshTokens: RefreshTokenService }, i: UserResponseInput,
 ): Promise<TokenResponse & { familyId?: string }> {
-  const access = await deps.userTokens.accessToken({ client: i.client, user: i.user, decision: i.decision, flow: i.flow, orgId: i.orgId });
-  const res: TokenResponse & { familyId?: string } = { access_token: access.token, expires_in: access.expiresIn, token_type: 'Bearer' };
+  const binding = bindingFor(i.pop, i.decision.userinfoOnly ? 'userinfo' : i.decision.api);
+  const access = await deps.userTokens.accessToken({ client: i.client, user: i.user, decision: i.decision, flow: i.flow, orgId: i.orgId, cnf: binding.cnf });
+  const res: TokenResponse & { familyId?: string } = { access_token: access.token, expires_in: access.expiresIn, token_type: binding.tokenType };
   const { scopes } = i.decision;
   if (i.refreshToken) res.refresh_token = i.refreshToken;
   else if (i.refreshToken === undefined && i.decision.offline) {
     const { token, familyId } = await deps.refreshTokens.issue(i.client, {
       clientId: i.client.client_id, userId: i.user.user_id, audience: i.decision.userinfoOnly ? undefined : i.decision.api.identifier,
       scopes, authTime: i.authTime, orgId: i.orgId, origin: i.origin,
-    });
+    }, undefined, i.pop.publicClient ? i.pop.jkt : undefined);
     res.refresh_token = token;
     res.familyId = familyId;
   }

@@ -1,3 +1,4 @@
+import { DPOP_ALGS } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services';
 
@@ -27,6 +28,7 @@ export function discoveryDocument(publicUrl: string): Record<string, unknown> {
     request_parameter_supported: false,
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
     authorization_response_iss_parameter_supported: true,
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
   };
 }
 

@@ -1,5 +1,6 @@
 import { InvalidClient, InvalidRequest, parseBasicAuth, type TokenRequest, type TokenResponse as TokenBody } from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { dpopHeaders } from '../http/dpop-header';
 import type { Services } from '../services';
 
 const TokenResponse = {
@@ -28,7 +29,7 @@ export function tokenRequestFrom(req: FastifyRequest): TokenRequest {
   const basic = parseBasicAuth(req.headers.authorization);
   // an undecodable Basic header is a failed client authentication (RFC 6749 §5.2), not a syntax error
   if (basic === 'malformed') throw new InvalidClient('malformed Basic header');
-  return { params, basic };
+  return { params, basic, dpop: dpopHeaders(req) };
 }
 
 /** Exactly the declared fields, in the order Auth0 sends them: access_token, [refresh_token], [id_token], [scope], expires_in, token_type. */
@@ -49,6 +50,7 @@ export async function tokenRoutes(app: FastifyInstance, { services }: { services
     logLevel: 'warn',
   }, async (req, reply) => {
     const res = await services.tokenEndpoint.handle(tokenRequestFrom(req));
+    if (res.dpopNonce) reply.header('dpop-nonce', res.dpopNonce);
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
       .type('application/json; charset=utf-8').serializer(JSON.stringify).send(inWireOrder(res));
   });

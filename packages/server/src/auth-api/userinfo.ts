@@ -1,17 +1,26 @@
-import { Unauthorized } from '@tessera/core';
+import { DPOP_ALGS, Unauthorized } from '@tessera/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { dpopHeaders } from '../http/dpop-header';
 import type { Services } from '../services';
 
-/** GET/POST /userinfo (OIDC Core §5.3): claims by scope; any failure is 401 with a Bearer challenge. */
+/** RFC 6750 §3 / RFC 9449 §7.1: the challenge names the scheme the token needs and the proof algorithms. */
+function challenge(e: Unauthorized, authorization: string | undefined): string {
+  const algs = `algs="${DPOP_ALGS.join(' ')}"`;
+  if (e.errorCode === 'invalid_dpop_proof') return `DPoP error="invalid_dpop_proof", ${algs}`;
+  if (e.errorCode === 'use_dpop' || /^dpop\s/i.test(authorization ?? '')) return `DPoP error="invalid_token", ${algs}`;
+  return 'Bearer error="invalid_token"';
+}
+
+/** GET/POST /userinfo (OIDC Core §5.3): claims by scope; any failure is 401 with a Bearer or DPoP challenge. */
 export async function userinfoRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     try {
-      const claims = await services.userFlows.userinfo.claims(req.headers.authorization);
+      const claims = await services.userFlows.userinfo.claims({ authorization: req.headers.authorization, dpop: dpopHeaders(req), method: req.method });
       return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').serializer(JSON.stringify).send(claims);
     } catch (e) {
       if (!(e instanceof Unauthorized)) throw e;
       req.log.debug({ cause: String(e.privateCause) }, 'userinfo refused');
-      return reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').header('cache-control', 'no-store')
+      return reply.code(401).header('www-authenticate', challenge(e, req.headers.authorization)).header('cache-control', 'no-store')
         .type('text/plain; charset=utf-8').send('Unauthorized');
     }
   };

@@ -135,6 +135,17 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       await sql`CREATE INDEX used_client_assertions_expires ON used_client_assertions (expires_at)`.execute(db);
     },
   },
+  '0006_dpop': {
+    async up(db: Kysely<any>) {
+      // RFC 9449: proof jtis (SHA-256 of key thumbprint and jti) seen by any instance, until they could no longer pass
+      await sql`CREATE TABLE dpop_proofs (
+        key TEXT PRIMARY KEY,
+        expires_at ${t.bigint} NOT NULL)`.execute(db);
+      await sql`CREATE INDEX dpop_proofs_expires ON dpop_proofs (expires_at)`.execute(db);
+      // the DPoP key a public client's refresh token is bound to (RFC 7638 thumbprint)
+      await sql`ALTER TABLE refresh_tokens ADD COLUMN dpop_jkt TEXT`.execute(db);
+    },
+  },
 };
 }
 

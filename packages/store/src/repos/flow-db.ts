@@ -6,7 +6,9 @@ export interface AuthorizationCodeRow { code_hash: string; client_id: string; us
 export interface RefreshTokenRow {
   id: string; token_hash: string; family_id: string; client_id: string; user_id: string; audience: string | null; data: string;
   created_at: number; expires_at: number | null; idle_expires_at: number | null; used_at: number | null; revoked_at: number | null;
+  dpop_jkt: string | null;
 }
+export interface DpopProofRow { key: string; expires_at: number }
 export interface SessionRow { id_hash: string; user_id: string; auth_time: number; created_at: number; expires_at: number }
 export interface UsedAssertionRow { key_hash: string; expires_at: number }
 export interface ConsentRow { seq: Generated<number>; id: string; user_id: string; client_id: string; audience: string; scopes: string; created_at: string; updated_at: string }
@@ -17,6 +19,7 @@ export interface FlowDatabase {
   sessions: SessionRow;
   user_consents: ConsentRow;
   used_client_assertions: UsedAssertionRow;
+  dpop_proofs: DpopProofRow;
 }
 
 export type FlowDb = Kysely<FlowDatabase>;

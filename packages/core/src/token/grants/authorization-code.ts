@@ -6,6 +6,7 @@ import type { UserTokenService } from '../../services/user-tokens';
 import { hashSecret, type RefreshTokenService } from '../refresh-tokens';
 import type { GrantHandler, TokenContext, TokenResponse } from '../types';
 import { userTokenResponse } from '../user-response';
+import { popOf } from '../binding';
 
 const invalidCode = (cause: string) => new InvalidGrant('Invalid authorization code', cause);
 const badVerifier = () => new InvalidGrant('Failed to verify code verifier');
@@ -55,7 +56,7 @@ export class AuthorizationCodeGrant implements GrantHandler {
       unknownAudience: () => invalidCode('API deleted'),
     });
     const { familyId, ...res } = await userTokenResponse(this.deps, {
-      client: ctx.client, user, decision, flow: 'code', authTime: g.authTime, nonce: g.nonce, orgId: g.orgId, origin: this.grantType,
+      client: ctx.client, user, decision, flow: 'code', authTime: g.authTime, nonce: g.nonce, orgId: g.orgId, origin: this.grantType, pop: popOf(ctx),
     });
     if (familyId) await store.authorizationCodes.setFamily(codeHash, familyId);
     return res;

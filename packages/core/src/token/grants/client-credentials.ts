@@ -2,6 +2,7 @@ import { AccessDenied } from '../../errors';
 import { effective, type Client, type ClientGrant, type ResourceServer } from '../../model';
 import type { Directory } from '../../services/directory';
 import { clientCredentialsOrganization, type OrganizationDirectory } from '../../services/organizations';
+import { bindingFor, popOf } from '../binding';
 import type { AccessTokenMinter } from '../mint';
 import type { GrantHandler, TokenContext, TokenResponse } from '../types';
 
@@ -23,10 +24,12 @@ export class ClientCredentialsGrant implements GrantHandler {
     const grant = await this.findGrant(ctx.client, api);
     const scopes = resolveScopes(ctx.request.params.scope, grant, api);
     const orgId = await clientCredentialsOrganization(this.deps.organizations, ctx.request.params.organization, grant, ctx.client);
+    const binding = bindingFor(popOf(ctx), api);
     const { token, expiresIn } = await this.deps.minter.mint(api, {
       sub: `${ctx.client.client_id}@clients`, clientId: ctx.client.client_id, scopes, gty: 'client-credentials', orgId,
+      extra: binding.cnf && { cnf: binding.cnf },
     });
-    const res: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: 'Bearer' };
+    const res: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: binding.tokenType };
     if (scopes.length > 0) res.scope = scopes.join(' ');
     return res;
   }

@@ -6,6 +6,7 @@ import { splitScope, type UserTokenService } from '../../services/user-tokens';
 import type { RefreshTokenService } from '../refresh-tokens';
 import type { GrantHandler, TokenContext, TokenResponse } from '../types';
 import { userTokenResponse } from '../user-response';
+import { popOf } from '../binding';
 
 export const PASSWORD_REALM = 'http://auth0.com/oauth/grant-type/password-realm';
 
@@ -36,7 +37,7 @@ export class PasswordGrant implements GrantHandler {
       unknownAudience: (aud) => new AccessDenied(`Service not enabled within domain: ${aud}`),
     });
     const { familyId: _f, ...res } = await userTokenResponse(this.deps, {
-      client: ctx.client, user, decision, flow: 'password', authTime: this.deps.clock.now(), origin: this.grantType,
+      client: ctx.client, user, decision, flow: 'password', authTime: this.deps.clock.now(), origin: this.grantType, pop: popOf(ctx),
     });
     return res;
   }

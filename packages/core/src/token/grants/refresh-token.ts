@@ -1,10 +1,11 @@
-import { InvalidScope } from '../../errors';
+import { InvalidDpopProof, InvalidRequest, InvalidScope } from '../../errors';
 import type { Client } from '../../model';
 import type { Store } from '../../ports';
 import { splitScope, type UserTokenService } from '../../services/user-tokens';
 import { invalidRefreshToken, type RefreshTokenService } from '../refresh-tokens';
 import type { GrantHandler, TokenContext, TokenResponse } from '../types';
 import { userTokenResponse } from '../user-response';
+import { popOf } from '../binding';
 
 /**
  * RFC 6749 §6 Refreshing an Access Token. `scope` may narrow the original grant (omitted: the original
@@ -20,7 +21,8 @@ export class RefreshTokenGrant implements GrantHandler {
 
   async handle(ctx: TokenContext & { client: Client }): Promise<TokenResponse> {
     const requested = splitScope(ctx.request.params.scope);
-    const { grant, next } = await this.deps.refreshTokens.exchange(ctx.client, ctx.request.params.refresh_token, (g) => {
+    const { grant, next } = await this.deps.refreshTokens.exchange(ctx.client, ctx.request.params.refresh_token, (g, jkt) => {
+      checkKeyBinding(jkt, ctx.dpop?.jkt);
       const extra = (requested ?? []).filter((s) => !g.scopes.includes(s));
       if (extra.length > 0) throw new InvalidScope(`The requested scope exceeds the scope granted by the resource owner: ${extra.join(' ')}`);
     });
@@ -33,8 +35,15 @@ export class RefreshTokenGrant implements GrantHandler {
     });
     const { familyId: _f, ...res } = await userTokenResponse(this.deps, {
       client: ctx.client, user, decision, flow: 'refresh', authTime: grant.authTime, orgId: grant.orgId, origin: grant.origin,
-      refreshToken: next ?? false,
+      refreshToken: next ?? false, pop: popOf(ctx),
     });
     return res;
   }
+}
+
+/** RFC 9449 §5: a refresh token bound to a DPoP key is only exchanged with a proof from that key. */
+function checkKeyBinding(bound: string | undefined, presented: string | undefined): void {
+  if (bound === undefined) return;
+  if (presented === undefined) throw new InvalidRequest('DPoP proof required: the refresh token is bound to a DPoP key');
+  if (presented !== bound) throw new InvalidDpopProof('Invalid DPoP proof: the key is not the one the refresh token is bound to');
 }

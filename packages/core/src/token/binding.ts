@@ -1,0 +1,64 @@
+import { InvalidRequest } from '../errors';
+import type { Client, ResourceServer } from '../model';
+
+/** What the token endpoint knows about sender constraint for one request. */
+export interface BindingInput {
+  client: Client;
+  /** True for a public client (no client authentication). */
+  publicClient: boolean;
+  /** Thumbprint of the checked DPoP proof's key, when a proof was sent. */
+  jkt?: string;
+}
+
+/** The decision for one access token: bound to a DPoP key (`cnf.jkt`, token_type DPoP) or Bearer. */
+export interface Binding {
+  tokenType: 'Bearer' | 'DPoP';
+  cnf?: { jkt: string };
+}
+
+export const BEARER: Binding = { tokenType: 'Bearer' };
+
+type Policy = 'none' | 'allowed' | 'required';
+
+/**
+ * The API's DPoP policy for this client: `proof_of_possession` with mechanism dpop is "allowed", or "required"
+ * (for every client, or only public ones with `required_for: public_clients`). An mTLS policy is not a DPoP
+ * policy. The built-in /userinfo audience allows DPoP (RFC 9449 §7 at /userinfo); see docs/compatibility.md.
+ */
+function policyOf(api: ResourceServer | 'userinfo', publicClient: boolean): Policy {
+  if (api === 'userinfo') return 'allowed';
+  const pop = api.proof_of_possession;
+  if (!pop || pop.mechanism !== 'dpop') return 'none';
+  if (!pop.required) return 'allowed';
+  return pop.required_for === 'public_clients' && !publicClient ? 'allowed' : 'required';
+}
+
+/**
+ * Contract §7.9's issuance matrix: client `require_proof_of_possession` × proof sent × API policy.
+ *
+ * | client requires | proof | none     | allowed | required |
+ * |-----------------|-------|----------|---------|----------|
+ * | no              | no    | Bearer   | Bearer  | refused  |
+ * | no              | yes   | Bearer   | bound   | bound    |
+ * | yes             | no    | refused  | refused | refused  |
+ * | yes             | yes   | refused  | bound   | bound    |
+ */
+export function bindingFor(input: BindingInput, api: ResourceServer | 'userinfo'): Binding {
+  const policy = policyOf(api, input.publicClient);
+  const clientRequires = input.client.require_proof_of_possession === true;
+  const audience = api === 'userinfo' ? 'userinfo' : api.identifier;
+  if (input.jkt === undefined) {
+    if (clientRequires) throw new InvalidRequest('DPoP proof required: the client requires proof of possession (require_proof_of_possession)');
+    if (policy === 'required') throw new InvalidRequest(`DPoP proof required: the API "${audience}" requires proof of possession`);
+    return BEARER;
+  }
+  if (policy === 'none') {
+    if (clientRequires) throw new InvalidRequest(`The client requires proof of possession but the API "${audience}" does not accept DPoP-bound tokens`);
+    return BEARER;
+  }
+  return { tokenType: 'DPoP', cnf: { jkt: input.jkt } };
+}
+
+/** The binding input of a token request after client authentication and the DPoP check. */
+export const popOf = (ctx: { client: Client; authMethod?: string; dpop?: { jkt: string } }): BindingInput =>
+  ({ client: ctx.client, publicClient: ctx.authMethod === 'none', jkt: ctx.dpop?.jkt });

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
+import { InvalidDpopProof, UseDpopNonce } from '../errors';
+import type { Clock } from '../ports';
+import type { DpopNonces } from './dpop-nonce';
+import type { DpopReplayCache } from './dpop-replay';
+
+/** The proof algorithms Tessera accepts and advertises (`dpop_signing_alg_values_supported`). */
+export const DPOP_ALGS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as const;
+
+/** How far a proof's `iat` may lie in the past and in the future (seconds); see docs/compatibility.md. */
+export const DPOP_IAT_PAST_S = 60;
+export const DPOP_IAT_FUTURE_S = 30;
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/** A checked proof: the key's RFC 7638 thumbprint, and (shared cache) the pending verdict on its `jti`. */
+export interface DpopProof {
+  jkt: string;
+  /** Resolves when every instance agrees the `jti` is new; rejects with invalid_dpop_proof otherwise. */
+  fresh: Promise<void>;
+}
+
+export interface ProofCheck {
+  /** Every value of the request's DPoP header fields. */
+  proofs: readonly string[];
+  htm: string;
+  /** The endpoint's public URL, without query or fragment. */
+  htu: string;
+  /** Whether this request must carry a current server nonce. */
+  nonceRequired: boolean;
+  /** Resource requests (RFC 9449 §7): the access token the proof must hash into `ath`. */
+  accessToken?: string;
+}
+
+const invalid = (rule: string, cause?: unknown) => new InvalidDpopProof(`Invalid DPoP proof: ${rule}`, cause);
+const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
+
+/** RFC 9449 §4.3: the checks a DPoP proof must pass, in order; each refusal names its rule. */
+export class DpopVerifier {
+  constructor(private readonly deps: { clock: Clock; nonces: DpopNonces; replay: DpopReplayCache }) {}
+
+  currentNonce(): string { return this.deps.nonces.current(); }
+
+  async verify(c: ProofCheck): Promise<DpopProof> {
+    if (c.proofs.length !== 1) throw invalid('exactly one DPoP header is allowed');
+    const proof = c.proofs[0];
+    const jwk = checkHeader(proof);
+    const now = this.deps.clock.now();
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [...DPOP_ALGS], currentDate: new Date(now) }));
+    } catch (e) { throw invalid('signature does not verify with the embedded jwk', e); }
+    const { jti, htm, htu, iat, nonce, ath } = payload as Record<string, unknown>;
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw invalid('jti must be a string of 1 to 256 characters');
+    if (htm !== c.htm) throw invalid(`htm must be ${c.htm}`);
+    if (typeof htu !== 'string' || stripUrl(htu) !== c.htu) throw invalid(`htu must be ${c.htu}`);
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid('iat is required');
+    if (iat * 1000 < now - DPOP_IAT_PAST_S * 1000) throw invalid('iat is too old');
+    if (iat * 1000 > now + DPOP_IAT_FUTURE_S * 1000) throw invalid('iat is in the future');
+    if (c.accessToken !== undefined && ath !== sha256(c.accessToken)) throw invalid('ath must be the hash of the access token');
+    if (nonce !== undefined && (typeof nonce !== 'string' || !this.deps.nonces.valid(nonce))) throw new UseDpopNonce(this.deps.nonces.current(), 'stale nonce');
+    if (nonce === undefined && c.nonceRequired) throw new UseDpopNonce(this.deps.nonces.current(), 'nonce missing');
+    const jkt = await calculateJwkThumbprint(jwk, 'sha256');
+    const claimed = this.deps.replay.claim({ key: sha256(`${jkt}.${jti}`), expiresAt: now + (DPOP_IAT_PAST_S + DPOP_IAT_FUTURE_S) * 1000 });
+    if (claimed === false) throw invalid('jti was already used');
+    const fresh = claimed === true ? Promise.resolve() : claimed.then((ok) => { if (!ok) throw invalid('jti was already used'); });
+    fresh.catch(() => undefined); // awaited by the caller; never an unhandled rejection when the request fails first
+    return { jkt, fresh };
+  }
+}
+
+/** Header checks jose leaves to the caller, with messages naming the rule. */
+function checkHeader(proof: string): JWK {
+  let header;
+  try { header = decodeProtectedHeader(proof); } catch (e) { throw invalid('not a JWS', e); }
+  if (header.typ !== 'dpop+jwt') throw invalid('typ must be dpop+jwt');
+  if (typeof header.alg !== 'string' || !(DPOP_ALGS as readonly string[]).includes(header.alg)) {
+    throw invalid(`alg must be one of ${DPOP_ALGS.join(', ')}`);
+  }
+  const jwk = header.jwk;
+  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw invalid('jwk is required');
+  if (jwk.kty === 'oct' || PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalid('jwk must be a public key');
+  return jwk;
+}
+
+/** The URL without query and fragment, normalised by the WHATWG parser (RFC 9449 §4.3 step 9). */
+function stripUrl(u: string): string | undefined {
+  try {
+    const url = new URL(u);
+    return `${url.origin}${url.pathname}`;
+  } catch { return undefined; }
+}
