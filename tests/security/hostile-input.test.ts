@@ -171,8 +171,17 @@ eachDialect('security: hostile input', (dialect) => {
       await refused({ method: 'POST', url: '/api/v2/users', headers: json, payload: JSON.stringify({ email: big }) }, 413,
         { statusCode: 413, error: 'Payload Too Large', message: 'Request entity too large', errorCode: 'payload_too_large' });
     });
-    it.each(['/oauth/token', '/oauth/revoke', '/u/login'])('over 1 MiB on %s → 413 OAuth body', async (url) => {
+    it.each(['/oauth/token', '/oauth/revoke'])('over 1 MiB on %s → 413 OAuth body', async (url) => {
       await refused({ method: 'POST', url, headers: form, payload: `a=${big}` }, 413, OAUTH('Request entity too large'));
+    });
+    it.each(['/u/login', '/u/consent', '/authorize'])('over 1 MiB on %s → the 413 error page', async (url) => {
+      const r = await refused({ method: 'POST', url, headers: form, payload: `a=${big}` }, 413);
+      expect(r.headers['content-type']).toMatch(/^text\/html/);
+      expect(r.body).toContain('<strong>invalid_request</strong>: Request entity too large');
+    });
+    it('a JSON body nested too deep on a hosted page → the 400 error page', async () => {
+      const r = await refused({ method: 'POST', url: '/u/login', headers: json, payload: nested(1000) }, 400);
+      expect(r.body).toContain('<strong>invalid_request</strong>: Invalid request payload: JSON nested deeper than 32 levels');
     });
     it('a 10,000-item array under the limit → refused (unknown API), quickly', async () => {
       const started = Date.now();

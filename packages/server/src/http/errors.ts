@@ -1,9 +1,16 @@
 import { ApiError, BadRequest, OAuthError, PayloadTooLarge, ServerError, TesseraError, UnsupportedMediaType } from '@tessera/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { errorPage } from '../auth-api/pages/pages';
 
 /** Where a path belongs: Management API paths get Auth0's Management envelope, the rest OAuth errors. */
 export const isManagementPath = (url: string) => url === '/api/v2' || url.startsWith('/api/v2/') || url.startsWith('/api/v2?');
+
+/** The browser-facing pages (/authorize and the hosted /u/* pages) answer client errors with an HTML error page. */
+export const isPagePath = (url: string) => {
+  const path = url.split('?')[0];
+  return path === '/authorize' || path === '/authorize/' || path.startsWith('/u/');
+};
 
 /** Framework errors (bad JSON, body too large, unknown content type, …) as members of the closed set. */
 function fromFramework(err: FastifyError, management: boolean): TesseraError {
@@ -56,7 +63,9 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   const e = fromFramework(err, management) as ApiError | OAuthError;
   if (e.status >= 500) request.log.error({ err: e.privateCause ?? err }, 'request failed');
   else if (e.privateCause) request.log.debug({ cause: String(e.privateCause) }, e.message);
-  return management ? renderManagement(reply, e) : renderOAuth(reply, e);
+  if (management) return renderManagement(reply, e);
+  if (e.status < 500 && isPagePath(request.url)) return errorPage(reply, e.status, e instanceof OAuthError ? e.code : 'invalid_request', e.message);
+  return renderOAuth(reply, e);
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -1,6 +1,5 @@
 import { BadRequest, InvalidRequest } from '@tessera/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorPage } from '../auth-api/pages/pages';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isManagementPath } from './errors';
 
 /**
@@ -49,12 +48,6 @@ const MANAGEMENT: Record<Part, { prefix: string; errorCode: string }> = {
 };
 const OAUTH_PART: Record<Part, string> = { params: 'path', querystring: 'query string', body: 'request body' };
 
-/** The hosted pages render their own errors; everything outside /api/v2 else speaks OAuth. */
-const isPage = (req: FastifyRequest) => {
-  const url = req.routeOptions.url ?? '';
-  return url === '/authorize' || url.startsWith('/u/');
-};
-
 function firstFinding(req: FastifyRequest): { part: Part; finding: Finding } | undefined {
   const parts: Array<[Part, unknown, RegExp]> = [
     ['params', req.params, ANY_CONTROL], ['querystring', req.query, ANY_CONTROL], ['body', req.body, CONTROL_EXCEPT_WHITESPACE],
@@ -66,18 +59,17 @@ function firstFinding(req: FastifyRequest): { part: Part; finding: Finding } | u
   return undefined;
 }
 
-async function refuseHostileInput(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+/** Outside /api/v2 an OAuth error, which the error handler renders as the error page on /authorize and /u/*. */
+async function refuseHostileInput(req: FastifyRequest): Promise<void> {
   const found = firstFinding(req);
-  if (!found) return undefined;
+  if (!found) return;
   const { part, finding } = found;
   if (isManagementPath(req.url)) {
     const m = MANAGEMENT[part];
     throw new BadRequest(`${m.prefix}: '${finding.reason}'${finding.path ? ` on property ${finding.path}` : ''}.`, m.errorCode);
   }
   const where = finding.path ? `parameter ${finding.path}` : `the ${OAUTH_PART[part]}`;
-  const description = `${finding.reason} (${where}).`;
-  if (isPage(req)) return errorPage(reply, 400, 'invalid_request', description);
-  throw new InvalidRequest(description);
+  throw new InvalidRequest(`${finding.reason} (${where}).`);
 }
 
 /** True when a JSON text opens more than `limit` nested arrays/objects; a linear scan that skips strings. */
