@@ -169,6 +169,35 @@ eachDialect('security: private_key_jwt client assertion attacks', (dialect) => {
       await refused(own());
     });
 
+    it('an assertion signed by an expired credential is refused', async () => {
+      const key = attackerKey();
+      const pem = key.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+      const created = await s.api('POST', '/clients', {
+        name: `expiring-${uniq()}`, app_type: 'non_interactive', grant_types: ['client_credentials'],
+        client_authentication_methods: { private_key_jwt: { credentials: [{ credential_type: 'public_key', pem, expires_at: new Date(s.clock.now() + 3_600_000).toISOString() }] } },
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.client_id as string;
+      expect((await s.api('POST', '/client-grants', { client_id: id, audience: API, scope: ['read:ledger'] })).status).toBe(201);
+      const own = () => jws({ alg: 'RS256', typ: 'JWT' }, { iss: id, sub: id, aud: ISSUER, jti: randomUUID(), iat: nowS(), exp: nowS() + 120 }, key.privateKey);
+      expect((await present(own())).status).toBe(200);
+      s.clock.advance(7200);
+      try { await refused(own()); } finally { s.clock.advance(-7200); }
+    });
+
+    it('a credential whose expires_at is not a date is refused at registration (it could never expire)', async () => {
+      const pem = attackerKey().publicKey.export({ type: 'spki', format: 'pem' }) as string;
+      const r = await s.api('POST', '/clients', {
+        name: `never-expiring-${uniq()}`, app_type: 'non_interactive',
+        client_authentication_methods: { private_key_jwt: { credentials: [{ credential_type: 'public_key', pem, expires_at: 'never' }] } },
+      });
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual({
+        statusCode: 400, error: 'Bad Request', errorCode: 'invalid_body',
+        message: "Payload validation error: 'Object didn't pass validation for format date-time: never' on property client_authentication_methods.private_key_jwt.credentials[0].expires_at.",
+      });
+    });
+
     it.each(['none', 'None', 'NONE'])('alg "%s" is refused', async (alg) => {
       await refused(jws({ alg, typ: 'JWT' }, claims()));
       await refused(jws({ alg, typ: 'JWT', kid: client.credentialId }, claims()));

@@ -114,6 +114,9 @@ export class ClientService {
       const input = item as CredentialInput;
       const key = parsePublicPem(input.pem);
       if (!key || key.asymmetricKeyType !== 'rsa') throw new BadRequest(`Payload validation error: 'Invalid PEM: expected an RSA public key or certificate' on property client_authentication_methods.private_key_jwt.credentials[${i}].pem.`);
+      if (input.expires_at !== undefined && Number.isNaN(Date.parse(input.expires_at))) {
+        throw new BadRequest(`Payload validation error: 'Object didn't pass validation for format date-time: ${input.expires_at}' on property client_authentication_methods.private_key_jwt.credentials[${i}].expires_at.`);
+      }
       const thumbprint = await jwkThumbprint(key);
       kept.push({
         id: ids.credential(), credential_type: 'public_key', pem: input.pem, kid: input.kid ?? thumbprint, thumbprint_sha256: thumbprint,

@@ -78,7 +78,7 @@ export class ClientAuthenticator {
     const candidates = kid ? creds.filter((c) => c.kid === kid || c.id === kid) : creds;
     const now = this.deps.clock.now();
     for (const cred of candidates) {
-      if (cred.expires_at && Date.parse(cred.expires_at) < now) continue;
+      if (cred.expires_at !== undefined && !(Date.parse(cred.expires_at) >= now)) continue; // expired or unreadable: fail closed
       try {
         const { payload } = await jwtVerify(assertion, this.keyOf(cred), {
           issuer: clientId, subject: clientId, audience: this.deps.audiences,
