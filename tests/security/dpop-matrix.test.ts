@@ -1,0 +1,117 @@
+import { calculateJwkThumbprint } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eachDialect, startTessera, type TestServer } from '../helpers/tessera';
+import { claimsOf, dpopApi, m2m, passwordParams, proof, proofKey, publicClient, type ProofKey } from './dpop';
+
+/**
+ * Contract §7.9's issuance matrix, row by row: client `require_proof_of_possession` × proof sent × the API's
+ * policy (none, allowed, required, and required only for public clients). Confidential rows use
+ * client_credentials; the public rows use the password grant (with the server nonce public clients need).
+ */
+type Policy = 'none' | 'allowed' | 'required' | 'required_for_public';
+type Outcome = 'bearer' | 'bound' | 'client_requires' | 'api_requires' | 'api_refuses_dpop';
+
+const POLICIES: Record<Policy, Record<string, unknown> | undefined> = {
+  none: undefined,
+  allowed: { mechanism: 'dpop', required: false },
+  required: { mechanism: 'dpop', required: true },
+  required_for_public: { mechanism: 'dpop', required: true, required_for: 'public_clients' },
+};
+
+//                  client requires, proof,  policy,                 outcome
+const CONFIDENTIAL: Array<[boolean, boolean, Policy, Outcome]> = [
+  [false, false, 'none', 'bearer'],
+  [false, false, 'allowed', 'bearer'],
+  [false, false, 'required', 'api_requires'],
+  [false, false, 'required_for_public', 'bearer'],
+  [false, true, 'none', 'bearer'],
+  [false, true, 'allowed', 'bound'],
+  [false, true, 'required', 'bound'],
+  [false, true, 'required_for_public', 'bound'],
+  [true, false, 'none', 'client_requires'],
+  [true, false, 'allowed', 'client_requires'],
+  [true, false, 'required', 'client_requires'],
+  [true, false, 'required_for_public', 'client_requires'],
+  [true, true, 'none', 'api_refuses_dpop'],
+  [true, true, 'allowed', 'bound'],
+  [true, true, 'required', 'bound'],
+  [true, true, 'required_for_public', 'bound'],
+];
+const PUBLIC: Array<[boolean, boolean, Policy, Outcome]> = [
+  [false, false, 'none', 'bearer'],
+  [false, false, 'allowed', 'bearer'],
+  [false, false, 'required', 'api_requires'],
+  [false, false, 'required_for_public', 'api_requires'],
+  [false, true, 'none', 'bearer'],
+  [false, true, 'allowed', 'bound'],
+  [false, true, 'required_for_public', 'bound'],
+  [true, false, 'allowed', 'client_requires'],
+  [true, true, 'none', 'api_refuses_dpop'],
+  [true, true, 'required', 'bound'],
+];
+
+const label = ([req, sent, policy, outcome]: [boolean, boolean, Policy, Outcome]) =>
+  `client requires PoP: ${req ? 'yes' : 'no'}, proof: ${sent ? 'yes' : 'no'}, API policy: ${policy} → ${outcome}`;
+
+eachDialect('security: DPoP issuance matrix (contract §7.9)', (dialect) => {
+  let s: TestServer;
+  let key: ProofKey;
+  let jkt: string;
+  const apis = {} as Record<Policy, string>;
+  beforeAll(async () => {
+    s = await startTessera(dialect);
+    key = await proofKey();
+    jkt = await calculateJwkThumbprint(key.jwk, 'sha256');
+    for (const p of Object.keys(POLICIES) as Policy[]) apis[p] = await dpopApi(s, POLICIES[p]);
+  });
+  afterAll(async () => { await s.close(); });
+
+  const post = async (params: Record<string, string>, nonce?: string, sendProof = true) => {
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (sendProof) headers.dpop = await proof(key, { now: s.clock.now(), nonce });
+    const r = await s.t.app.inject({ method: 'POST', url: '/oauth/token', headers, payload: new URLSearchParams(params).toString() });
+    return { status: r.statusCode, body: JSON.parse(r.body), headers: r.headers };
+  };
+
+  function expectOutcome(r: { status: number; body: any }, outcome: Outcome, audience: string): void {
+    const refusal = (description: string) => { expect(r.status).toBe(400); expect(r.body).toEqual({ error: 'invalid_request', error_description: description }); };
+    switch (outcome) {
+      case 'bearer':
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        expect(r.body.token_type).toBe('Bearer');
+        expect(claimsOf(r.body.access_token).cnf).toBeUndefined();
+        return;
+      case 'bound':
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        expect(r.body.token_type).toBe('DPoP');
+        expect(claimsOf(r.body.access_token).cnf).toEqual({ jkt });
+        return;
+      case 'client_requires': return refusal('DPoP proof required: the client requires proof of possession (require_proof_of_possession)');
+      case 'api_requires': return refusal(`DPoP proof required: the API "${audience}" requires proof of possession`);
+      case 'api_refuses_dpop': return refusal(`The client requires proof of possession but the API "${audience}" does not accept DPoP-bound tokens`);
+    }
+  }
+
+  describe('confidential client (client_credentials)', () => {
+    it.each(CONFIDENTIAL.map((row) => [label(row), row] as const))('%s', async (_l, [requires, sent, policy, outcome]) => {
+      const audience = apis[policy];
+      const c = await m2m(s, audience, requires ? { require_proof_of_possession: true } : {});
+      const r = await post({ grant_type: 'client_credentials', ...c, audience }, undefined, sent);
+      expectOutcome(r, outcome, audience);
+    });
+  });
+
+  describe('public client (password grant, with the server nonce)', () => {
+    it.each(PUBLIC.map((row) => [label(row), row] as const))('%s', async (_l, [requires, sent, policy, outcome]) => {
+      const audience = apis[policy];
+      const c = await publicClient(s, requires ? { require_proof_of_possession: true } : {});
+      let r = await post(passwordParams(c, audience), undefined, sent);
+      if (sent) {
+        expect(r.status).toBe(400);
+        expect(r.body.error).toBe('use_dpop_nonce');
+        r = await post(passwordParams(c, audience), r.headers['dpop-nonce'] as string, true);
+      }
+      expectOutcome(r, outcome, audience);
+    });
+  });
+});
