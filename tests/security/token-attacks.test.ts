@@ -104,6 +104,11 @@ eachDialect('security: forged and misused access tokens', (dialect) => {
       await userinfoRefuses(flipSignatureBit((await genuineUserTokens()).access_token));
     });
 
+    it('a crit header naming an extension Tessera does not understand (b64: false) is refused', async () => {
+      await mgmtRefuses(tenantSigned(mgmtClaims(), { crit: ['b64'], b64: false }));
+      await userinfoRefuses(tenantSigned(userClaims(), { crit: ['x-unknown'], 'x-unknown': true }));
+    });
+
     it('a genuine token with its payload swapped for a more privileged one is refused', async () => {
       const [h, , sig] = (await s.adminToken()).split('.');
       await mgmtRefuses(`${h}.${b64(mgmtClaims({ scope: 'delete:clients' }))}.${sig}`);
