@@ -7,7 +7,7 @@ import { envelopeProblem, stateDigest, type Operation } from './surface';
 const NASTY = [
   '\u0000', 'a\u0000b', '\u0001\u001f', '\t', '\r\n', '\u001b[31m', "' OR '1'='1", "'; DROP TABLE clients; --", '" OR ""="', '%', '_', '\\',
   '%00', '%%', '__proto__', 'constructor', 'prototype', 'toString', '\u202e', '\ud800', '\udfff', '😀', 'ä', '\uffff', '../../etc/passwd',
-  '1e309', '-1', '0', '99999999999999999999999', 'NaN', 'Infinity', 'true', 'null', '[]', '{}', '<script>alert(1)</script>', 'x'.repeat(3000),
+  `e30.${Buffer.from(JSON.stringify({ sub: 'a\u0000b', iss: 'a\u0000b' })).toString('base64url')}.c2ln`, '1e309', '-1', '0', '99999999999999999999999', 'NaN', 'Infinity', 'true', 'null', '[]', '{}', '<script>alert(1)</script>', 'x'.repeat(3000),
 ];
 export const hostileString = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...NASTY) },

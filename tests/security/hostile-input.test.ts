@@ -71,6 +71,11 @@ eachDialect('security: hostile input', (dialect) => {
       const basic = `Basic ${Buffer.from(`${ADMIN_ID}%00:${ADMIN_SECRET}`).toString('base64')}`;
       await refused({ method: 'POST', url: '/oauth/token', headers: { ...form, authorization: basic }, payload: 'grant_type=client_credentials' }, 401);
     });
+    it('in the unverified sub of a client_assertion → 401, before any lookup', async () => {
+      const assertion = `e30.${Buffer.from(JSON.stringify({ sub: 'a\u0000b', iss: 'a\u0000b' })).toString('base64url')}.c2ln`;
+      await refused({ method: 'POST', url: '/oauth/token', headers: form, payload: new URLSearchParams({ grant_type: 'client_credentials', audience: 'urn:x',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString() }, 401);
+    });
     it('in /oauth/revoke → 400 invalid_request', async () => {
       await refused({ method: 'POST', url: '/oauth/revoke', headers: form, payload: `client_id=${web.clientId}&client_secret=${web.secret}&token=a%00` }, 400,
         OAUTH('Control characters are not allowed (parameter token).'));

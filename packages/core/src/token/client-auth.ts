@@ -65,7 +65,8 @@ export class ClientAuthenticator {
     let clientId: string | undefined;
     try {
       const payload = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
-      clientId = typeof payload.sub === 'string' ? payload.sub : undefined;
+      // an unverified claim about to reach the store: a string without control characters (PostgreSQL refuses NUL)
+      clientId = typeof payload.sub === 'string' && !/[\u0000-\u001f]/.test(payload.sub) ? payload.sub : undefined;
     } catch { /* handled below */ }
     if (!clientId) throw new InvalidClient('assertion without sub');
     const bodyClientId = ctx.request.params.client_id;
