@@ -4,9 +4,9 @@ import { ADMIN_ID, ADMIN_SECRET, eachDialect, startTessera, type TestServer } fr
 
 /**
  * The document a real tenant serves (contract §7.11), with {domain} replaced by `base`, less what Tessera does
- * not implement (device flow, MFA API, dynamic registration, HS256/PS256 ID tokens, Auth0's legacy per-claim
- * scopes and the claims no token carries), plus RFC 9207's `authorization_response_iss_parameter_supported` and
- * RFC 9449's `dpop_signing_alg_values_supported` (the algorithms Tessera accepts in DPoP proofs).
+ * not implement (device flow, MFA API, dynamic registration, Auth0's legacy per-claim scopes and the claims no
+ * token carries), plus RFC 9207's `authorization_response_iss_parameter_supported` and RFC 9449's
+ * `dpop_signing_alg_values_supported` (the algorithms Tessera accepts in DPoP proofs).
  */
 function auth0Document(base: string) {
   return {
@@ -21,7 +21,7 @@ function auth0Document(base: string) {
     code_challenge_methods_supported: ['S256', 'plain'],
     response_modes_supported: ['query', 'fragment', 'form_post'],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['RS256'],
+    id_token_signing_alg_values_supported: ['HS256', 'RS256', 'PS256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     claims_supported: ['aud', 'auth_time', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'iss', 'name', 'nickname', 'picture', 'sub', 'updated_at'],
     request_uri_parameter_supported: false,

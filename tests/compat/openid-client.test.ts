@@ -30,7 +30,7 @@ forEachTarget('openid-client v6', (target) => {
       expect(meta.issuer).toBe(target.issuer);
       expect(meta.token_endpoint).toBe(`${target.baseUrl}/oauth/token`);
       expect(meta.jwks_uri).toBe(`${target.baseUrl}/.well-known/jwks.json`);
-      expect(meta.id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256'])); // Tessera signs ID tokens with RS256 only
+      expect(meta.id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256', 'PS256', 'HS256']));
       expect(meta.authorization_response_iss_parameter_supported).toBe(true); // RFC 9207
     });
 

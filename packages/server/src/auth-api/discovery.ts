@@ -4,8 +4,8 @@ import type { Services } from '../services';
 
 /**
  * OpenID Provider metadata in Auth0's shape (contract §7.11), derived from TESSERA_PUBLIC_URL, listing only
- * what Tessera implements (no device flow, MFA API or dynamic registration; ID tokens are RS256; the
- * scopes and claims that produce something) and RFC 9207's `iss` on authorization responses.
+ * what Tessera implements (no device flow, MFA API or dynamic registration; the scopes and claims that
+ * produce something) and RFC 9207's `iss` on authorization responses.
  */
 export function discoveryDocument(publicUrl: string): Record<string, unknown> {
   const u = (p: string) => `${publicUrl}${p}`;
@@ -21,7 +21,8 @@ export function discoveryDocument(publicUrl: string): Record<string, unknown> {
     code_challenge_methods_supported: ['S256', 'plain'],
     response_modes_supported: ['query', 'fragment', 'form_post'],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['RS256'],
+    // Auth0's list; express-oauth2-jwt-bearer checks access-token algorithms against it (ID tokens are RS256)
+    id_token_signing_alg_values_supported: ['HS256', 'RS256', 'PS256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     claims_supported: ['aud', 'auth_time', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'iss', 'name', 'nickname', 'picture', 'sub', 'updated_at'],
     request_uri_parameter_supported: false,
