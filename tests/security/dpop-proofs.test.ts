@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eachDialect, startTessera, PUBLIC_URL, type TestServer } from '../helpers/tessera';
 import { claimsOf, dpopApi, m2m, proof, proofKey, TOKEN_URL, type ProofKey, type ProofOptions } from './dpop';
@@ -14,8 +14,9 @@ eachDialect('security: DPoP proof checks at /oauth/token', (dialect) => {
   let audience: string;
   let client: { client_id: string; client_secret: string };
   let key: ProofKey;
+  const masterKey = randomBytes(32).toString('base64');
   beforeAll(async () => {
-    s = await startTessera(dialect);
+    s = await startTessera(dialect, { masterKey });
     audience = await dpopApi(s, { mechanism: 'dpop', required: false });
     client = await m2m(s, audience);
     key = await proofKey();
@@ -23,7 +24,8 @@ eachDialect('security: DPoP proof checks at /oauth/token', (dialect) => {
   afterAll(async () => { await s.close(); });
 
   const params = () => ({ grant_type: 'client_credentials', ...client, audience });
-  const withProofs = (...proofs: string[]) => s.t.app.inject({
+  const withProofs = (...proofs: string[]) => via(s, ...proofs);
+  const via = (server: TestServer, ...proofs: string[]) => server.t.app.inject({
     method: 'POST', url: '/oauth/token',
     headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: proofs },
     payload: new URLSearchParams(params()).toString(),
@@ -51,6 +53,23 @@ eachDialect('security: DPoP proof checks at /oauth/token', (dialect) => {
     const again = await withProofs(p);
     expect(again.status).toBe(400);
     expect(again.body).toEqual(refused('jti was already used'));
+  });
+
+  it('of two concurrent requests with one proof, exactly one gets a token', async () => {
+    const p = await proof(key, { now: s.clock.now() });
+    const results = await Promise.all([withProofs(p), withProofs(p)]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+  });
+
+  it('refuses a proof replayed to a second instance on the same database', async () => {
+    const second = await startTessera(dialect, { database: s.db, masterKey, clock: s.clock });
+    try {
+      const p = await proof(key, { now: s.clock.now() });
+      expect((await withProofs(p)).status).toBe(200);
+      const replayed = await via(second, p);
+      expect(replayed.status).toBe(400);
+      expect(replayed.body).toEqual(refused('jti was already used'));
+    } finally { await second.close(); }
   });
 
   it('refuses a jti replayed by the same key in a fresh proof', async () => {
