@@ -37,6 +37,19 @@ export function pct(v: string): string {
   return [...Buffer.from(v, 'utf8')].map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`)).join('');
 }
 
+/** JSON texts JSON.stringify never writes: out-of-range numbers, duplicate keys, escaped lone surrogates and NUL, a BOM. */
+const RAW_JSON = [
+  '{"name":1e400,"token_lifetime":1e400,"page":-1e400}', '{"token_lifetime":12345678901234567890123,"per_page":-0}', '{"name":"a","name":"b"}',
+  '{"name":"\\ud800","description":"\\udfff"}', '{"name":"a\\u0000b"}', '{"app_metadata":{"a":1e-400,"b":"\\u0000"}}', '\ufeff{"name":"bom"}',
+  '{"client_metadata":{"k":"\\u001f"},"metadata":{"\\u0000":"v"}}', '{"scope":["a","a"],"permissions":[null,{},[]]}',
+];
+
+/** DPoP proofs an attacker writes: garbage, no signature, a JWT header with an embedded key and odd claims. */
+const DPOP = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom(
+  `${Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify({ jti: 'a\u0000', htm: 'POST', htu: 'https://tessera.test/oauth/token', iat: 1 })).toString('base64url')}.`,
+  `${Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA', d: 'AA' } })).toString('base64url')}.e30.AAAA`,
+));
+
 const bodyText = fc.oneof(
   { weight: 4, arbitrary: fc.dictionary(fieldName, jsonish, { maxKeys: 6 }).map((o) => ({ type: 'application/json', text: JSON.stringify(o) })) },
   { weight: 1, arbitrary: jsonish.map((v) => ({ type: 'application/json', text: JSON.stringify(v) ?? 'null' })) },
@@ -45,6 +58,7 @@ const bodyText = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 20, max: 3000 }).map((d) => ({ type: 'application/json', text: `{"name":${'['.repeat(d)}1${']'.repeat(d)}}` })) },
   { weight: 3, arbitrary: fc.array(fc.tuple(fieldName, hostileString), { maxLength: 6 })
     .map((pairs) => ({ type: 'application/x-www-form-urlencoded', text: pairs.map(([k, v]) => `${pct(k)}=${pct(v)}`).join('&') })) },
+  { weight: 1, arbitrary: fc.constantFrom(...RAW_JSON).map((text) => ({ type: 'application/json', text })) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/xml', 'application/json; charset=utf-16', '', 'multipart/form-data; boundary=x'), fc.string({ unit: 'binary', maxLength: 40 }))
     .map(([type, text]) => ({ type, text })) },
 );
@@ -78,6 +92,7 @@ export function requestArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
     body: fc.option(bodyText, { freq: 4 }),
     token: fc.constantFrom('admin', 'admin', 'admin', 'admin', 'admin', 'admin', 'admin', 'none', 'garbage', 'basic'),
     cookie: rarely(fc.string({ maxLength: 30 }), 6),
+    dpop: rarely(DPOP, 8),
   }).map((g) => {
     let path: string;
     if (g.randomPath) path = `${g.op.path.startsWith('/api/v2') ? '/api/v2' : ''}/${g.randomPath.map(pct).join('/')}`;
@@ -91,6 +106,7 @@ export function requestArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
     else if (g.token === 'basic') headers.authorization = `Basic ${Buffer.from(`${g.params[0]}:${g.params[1]}`).toString('base64')}`;
     if (g.cookie !== null) headers.cookie = `tessera_session=${pct(g.cookie)}; tessera_csrf=${pct(g.cookie)}`;
     if (g.body?.type) headers['content-type'] = g.body.type;
+    if (g.dpop !== null) headers.dpop = g.dpop;
     const method = g.method ?? g.op.method;
     return { method, path, url: query.length ? `${path}?${query.join('&')}` : path, headers, payload: g.body && method !== 'GET' && method !== 'HEAD' ? g.body.text : undefined };
   });
