@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorize, Browser, CALLBACK, callbackParams, createUser, createWebApp } from '../helpers/flows';
 import { eachDialect, startTessera, type TestServer } from '../helpers/tessera';
 import { claimsOf, dpopApi, m2m, passwordParams, proof, proofKey, publicClient, type ProofKey } from './dpop';
 
@@ -112,6 +113,38 @@ eachDialect('security: DPoP issuance matrix (contract §7.9)', (dialect) => {
         r = await post(passwordParams(c, audience), r.headers['dpop-nonce'] as string, true);
       }
       expectOutcome(r, outcome, audience);
+    });
+  });
+
+  describe('front channel (/authorize response_type=token): no proof can be sent there', () => {
+    const implicit = async (policy: Policy, clientExtra: Record<string, unknown> = {}) => {
+      const web = await createWebApp(s, clientExtra);
+      const email = `implicit-${Math.random().toString(36).slice(2)}@example.com`;
+      await createUser(s, email);
+      const { res } = await authorize(s, new Browser(s), {
+        response_type: 'token', client_id: web.clientId, redirect_uri: CALLBACK, audience: apis[policy], scope: 'read:data', state: 'st',
+      }, { email });
+      expect(res.status).toBe(302);
+      return callbackParams(res.location);
+    };
+
+    it('an API that allows DPoP gets a Bearer token', async () => {
+      const p = await implicit('allowed');
+      expect(p.token_type).toBe('Bearer');
+      expect(claimsOf(p.access_token).cnf).toBeUndefined();
+    });
+
+    it('an API that requires DPoP is refused in the redirect, naming the rule', async () => {
+      const p = await implicit('required');
+      expect(p.access_token).toBeUndefined();
+      expect(p.error).toBe('invalid_request');
+      expect(p.error_description).toBe(`DPoP proof required: the API "${apis.required}" requires proof of possession`);
+    });
+
+    it('a client that requires proof of possession is refused in the redirect', async () => {
+      const p = await implicit('allowed', { require_proof_of_possession: true });
+      expect(p.access_token).toBeUndefined();
+      expect(p.error_description).toBe('DPoP proof required: the client requires proof of possession (require_proof_of_possession)');
     });
   });
 });

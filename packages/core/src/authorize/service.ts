@@ -1,6 +1,7 @@
 import { randomBase64Url, randomHex } from '../crypto/random';
 import type { SecretBox } from '../crypto/envelope';
 import { AccessDenied, OAuthError } from '../errors';
+import { bindingFor } from '../token/binding';
 import type { Client, Organization, User } from '../model';
 import type { Clock, Store } from '../ports';
 import type { Directory } from '../services/directory';
@@ -155,6 +156,8 @@ export class AuthorizeService {
   private async respond(req: AuthorizeRequest, client: Client, login: LoginState, d: ScopeDecision, org?: Organization): Promise<AuthorizeResponse> {
     const params: Record<string, string> = {};
     const types = req.responseType;
+    // no DPoP proof can come through the front channel: an access token here is Bearer, or refused by the §7.9 matrix
+    if (types.includes('token')) bindingFor({ client, publicClient: client.token_endpoint_auth_method === 'none', jkt: undefined }, d.userinfoOnly ? 'userinfo' : d.api);
     let code: string | undefined;
     if (types.includes('code')) {
       code = randomBase64Url(32);
