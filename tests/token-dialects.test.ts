@@ -10,7 +10,7 @@ let seq = 0;
 /** Fixture: an API in the given dialect and algorithm with a client granted two of its three scopes. */
 async function setup(s: TestServer, api: { token_dialect: string; signing_alg: string; token_lifetime?: number }, grantScope = ['read:orders', 'write:orders']) {
   const identifier = `https://dialect-${++seq}.example/`;
-  const created = await s.api('POST', '/resource-servers', { identifier, scopes: [{ value: 'read:orders' }, { value: 'write:orders' }, { value: 'delete:orders' }], ...api });
+  const created = await s.api('POST', '/resource-servers', { identifier, scopes: [{ value: 'read:orders' }, { value: 'write:orders' }, { value: 'delete:orders' }], enforce_policies: api.token_dialect.endsWith('_authz'), ...api });
   expect(created.status).toBe(201);
   const client = await s.api('POST', '/clients', { name: `Dialect ${seq}`, app_type: 'non_interactive', grant_types: ['client_credentials'] });
   expect((await s.api('POST', '/client-grants', { client_id: client.body.client_id, audience: identifier, scope: grantScope })).status).toBe(201);

@@ -36,7 +36,7 @@ eachDialect('auth0 SDK v7 ManagementClient round trip', (dialect) => {
   it('resource servers and client grants: create → list → update → delete, and a 409 ConflictError', async () => {
     const identifier = 'https://sdk-orders.example/';
     const rs = await mgmt.resourceServers.create({
-      name: 'SDK Orders', identifier, signing_alg: 'RS256', token_dialect: 'rfc9068_profile_authz',
+      name: 'SDK Orders', identifier, signing_alg: 'RS256', token_dialect: 'rfc9068_profile_authz', enforce_policies: true,
       scopes: [{ value: 'read:orders', description: 'Read' }, { value: 'write:orders', description: 'Write' }],
     });
     expect(rs).toMatchObject({ id: expect.any(String), identifier, name: 'SDK Orders', token_lifetime: 86400, signing_alg: 'RS256' });

@@ -11,8 +11,8 @@ import { eachDialect } from './helpers/tessera';
  * (against id_token_signing_alg_values_supported) and, with strict: true, RFC 9068.
  */
 const APIS = {
-  rs256: { identifier: 'https://rs256.example/', signing_alg: 'RS256', token_dialect: 'access_token_authz' },
-  ps256: { identifier: 'https://ps256.example/', signing_alg: 'PS256', token_dialect: 'rfc9068_profile_authz' },
+  rs256: { identifier: 'https://rs256.example/', signing_alg: 'RS256', token_dialect: 'access_token_authz', enforce_policies: true },
+  ps256: { identifier: 'https://ps256.example/', signing_alg: 'PS256', token_dialect: 'rfc9068_profile_authz', enforce_policies: true },
   rs9068: { identifier: 'https://rs9068.example/', signing_alg: 'RS256', token_dialect: 'rfc9068_profile' },
   hs256: { identifier: 'https://hs256.example/', signing_alg: 'HS256', token_dialect: 'access_token' },
 } as const;

@@ -37,7 +37,7 @@ eachDialect('openid-client and oauth4webapi against Tessera', (dialect) => {
     secret = 'p@ss:w+rd%20with spaces';
     expect((await l.mgmt('PATCH', `/clients/${clientId}`, { client_secret: secret })).status).toBe(200);
     for (const [identifier, token_dialect, signing_alg] of [[RFC9068, 'rfc9068_profile_authz', 'PS256'], [PLAIN, 'access_token', 'RS256']]) {
-      expect((await l.mgmt('POST', '/resource-servers', { identifier, token_dialect, signing_alg, scopes: [{ value: 'read:orders' }] })).status).toBe(201);
+      expect((await l.mgmt('POST', '/resource-servers', { identifier, token_dialect, signing_alg, enforce_policies: token_dialect.endsWith('_authz'), scopes: [{ value: 'read:orders' }] })).status).toBe(201);
       expect((await l.mgmt('POST', '/client-grants', { client_id: clientId, audience: identifier, scope: ['read:orders'] })).status).toBe(201);
     }
 

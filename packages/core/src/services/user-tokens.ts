@@ -91,10 +91,10 @@ export class UserTokenService {
         const cap = grant.allow_all_scopes ? defined : grant.scope ?? [];
         apiScopes = apiScopes.filter((s) => cap.includes(s));
       }
-      if (api.enforce_policies || effective.dialect(api).endsWith('_authz')) {
+      if (api.enforce_policies) {
         permissions = await this.deps.store.permissions.effective(r.userId, api.identifier, r.organizationId);
+        apiScopes = apiScopes.filter((s) => permissions?.includes(s));
       }
-      if (api.enforce_policies) apiScopes = apiScopes.filter((s) => permissions?.includes(s));
     }
     const offlineAllowed = api.allow_offline_access && client.grant_types.includes('refresh_token');
     const oidc = requested.filter((s) => OIDC_SCOPES.has(s) && (s !== 'offline_access' || offlineAllowed));

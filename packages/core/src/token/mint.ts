@@ -54,7 +54,8 @@ export class AccessTokenMinter {
       if (c.gty) claims.gty = c.gty;
       claims.azp = c.clientId;
     }
-    if (dialect.endsWith('_authz')) claims.permissions = c.permissions ?? c.scopes;
+    // RBAC permissions claims exist only when RBAC (enforce_policies) is on for the API (Auth0's token_dialect docs)
+    if (dialect.endsWith('_authz') && api.enforce_policies) claims.permissions = c.permissions ?? c.scopes;
     if (c.extra) Object.assign(claims, c.extra);
     const typ = rfc9068 ? 'at+jwt' : 'JWT';
     const token = api.signing_alg === 'HS256'
