@@ -118,7 +118,7 @@ function masterKeysFrom(env: NodeJS.ProcessEnv, databaseUrl: string): { masterKe
   }
   const file = join(dirname(databaseUrl.slice('sqlite:'.length)), 'master.key');
   if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 }); // folders Tessera creates are private; existing ones are left alone
     writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   }
   chmodSync(file, 0o600);

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
@@ -36,9 +36,25 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   throw new Error('expected sqlite:<path> or postgres://…');
 }
 
+/**
+ * A new SQLite database file is created empty with mode 0600 before SQLite opens it, in folders created 0700;
+ * SQLite gives its -wal and -shm files the database file's mode. Existing folders and files keep their modes.
+ */
+function createPrivately(path: string): void {
+  if (existsSync(path)) return;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    const fd = openSync(path, 'wx', 0o600);
+    fchmodSync(fd, 0o600); // whatever the umask
+    closeSync(fd);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
 function connect(target: DatabaseTarget): Db {
   if (target.dialect === 'sqlite') {
-    if (target.location !== ':memory:') mkdirSync(dirname(target.location), { recursive: true });
+    if (target.location !== ':memory:') createPrivately(target.location);
     const database = new SqliteDatabase(target.location);
     database.pragma('journal_mode = WAL');
     database.pragma('busy_timeout = 5000');
