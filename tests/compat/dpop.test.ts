@@ -1,10 +1,12 @@
 // DPoP (RFC 9449) with unmodified clients against `tessera serve` over HTTPS: oauth4webapi's DPoP handle obtains
-// sender-constrained tokens (client_credentials; a public client through the nonce challenge, then a refresh),
+// sender-constrained tokens (client_credentials; a public client through the nonce challenge, then a refresh), so does
+// openid-client v6 (getDPoPHandle; it answers the nonce challenge itself),
 // jose checks cnf.jkt against the proof key, and oauth4webapi's validateJwtAccessToken (requireDPoP) verifies the
 // token with its proof as a resource server would, and refuses it without one.
 import { createHash, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, createRemoteJWKSet, exportJWK, jwtVerify, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
+import * as oidc from 'openid-client';
 import { beforeAll, expect, it } from 'vitest';
 import { forEachTarget } from './setup/targets';
 import { apiFixture, m2mClientFor, tokenRequest, unique, userFlowFixture } from './setup/http';
@@ -21,7 +23,7 @@ async function withNonceRetry<T>(call: () => Promise<T>): Promise<{ result: T; r
   }
 }
 
-forEachTarget('DPoP (oauth4webapi, jose)', (target) => {
+forEachTarget('DPoP (oauth4webapi, openid-client v6, jose)', (target) => {
   const tag = unique('dpop');
   const audience = `https://${tag}.example.test/`;
   let as: oauth.AuthorizationServer;
@@ -98,5 +100,29 @@ forEachTarget('DPoP (oauth4webapi, jose)', (target) => {
     const next = await withNonceRetry(async () => oauth.processRefreshTokenResponse(as, cl,
       await oauth.refreshTokenGrantRequest(as, cl, oauth.None(), first.result.refresh_token as string, { DPoP })));
     expect(next.result.token_type).toBe('dpop');
+  });
+
+  it('openid-client v6: client_credentials with getDPoPHandle gets a DPoP token bound to the key', async () => {
+    const config = await oidc.discovery(new URL(target.issuer), creds.client_id, creds.client_secret);
+    const keys = await oidc.randomDPoPKeyPair('ES256');
+    const t = await oidc.clientCredentialsGrant(config, { audience }, { DPoP: oidc.getDPoPHandle(config, keys) });
+    expect(t.token_type).toBe('dpop');
+    const { payload } = await jwtVerify(t.access_token, createRemoteJWKSet(new URL(as.jwks_uri as string)), { issuer: target.issuer, audience });
+    expect(payload.cnf).toEqual({ jkt: await calculateJwkThumbprint(await exportJWK(keys.publicKey), 'sha256') });
+  });
+
+  it('openid-client v6: a public client passes the nonce challenge on its own, then refreshes', async () => {
+    const f = await userFlowFixture(target, unique('dpop-oidc'), ['password', 'refresh_token'], {
+      app_type: 'native', token_endpoint_auth_method: 'none', refresh_token: { rotation_type: 'rotating', expiration_type: 'non-expiring', leeway: 0 },
+    });
+    await apiFixture(target, { identifier: `${f.audience}dpop`, allow_offline_access: true, scopes: [{ value: 'read:orders' }], proof_of_possession: { mechanism: 'dpop', required: false } });
+    const config = await oidc.discovery(new URL(target.issuer), f.clientId, undefined, oidc.None());
+    const DPoP = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+    const first = await oidc.genericGrantRequest(config, 'password', { username: f.username, password: f.password, audience: `${f.audience}dpop`, scope: 'openid offline_access' }, { DPoP });
+    expect(first.token_type).toBe('dpop');
+    expect(first.refresh_token).toBeDefined();
+    const next = await oidc.refreshTokenGrant(config, first.refresh_token as string, undefined, { DPoP });
+    expect(next.token_type).toBe('dpop');
+    expect(next.refresh_token).not.toBe(first.refresh_token);
   });
 });
