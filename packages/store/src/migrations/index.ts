@@ -146,6 +146,13 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       await sql`ALTER TABLE refresh_tokens ADD COLUMN dpop_jkt TEXT`.execute(db);
     },
   },
+  '0007_dpop_proofs_unlogged': {
+    async up(db: Kysely<any>) {
+      // PostgreSQL: a replay-cache claim commits without waiting for a WAL flush (after a crash the table starts
+      // empty; its rows live 90 s). SQLite in WAL mode with synchronous=NORMAL does not sync per commit anyway.
+      if (dialect === 'postgres') await sql`ALTER TABLE dpop_proofs SET UNLOGGED`.execute(db);
+    },
+  },
 };
 }
 
