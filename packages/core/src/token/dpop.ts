@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose';
 import { InvalidDpopProof, UseDpopNonce } from '../errors';
 import type { Clock } from '../ports';
 import type { DpopNonces } from './dpop-nonce';
@@ -38,6 +38,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 
 /** RFC 9449 §4.3: the checks a DPoP proof must pass, in order; each refusal names its rule. */
 export class DpopVerifier {
+  private readonly keys = new ProofKeys();
+
   constructor(private readonly deps: { clock: Clock; nonces: DpopNonces; replay: DpopReplayCache }) {}
 
   currentNonce(): string { return this.deps.nonces.current(); }
@@ -45,11 +47,14 @@ export class DpopVerifier {
   async verify(c: ProofCheck): Promise<DpopProof> {
     if (c.proofs.length !== 1) throw invalid('exactly one DPoP header is allowed');
     const proof = c.proofs[0];
-    const jwk = checkHeader(proof);
+    const { jwk, alg } = checkHeader(proof);
     const now = this.deps.clock.now();
     let payload;
+    let jkt: string;
     try {
-      ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [...DPOP_ALGS], currentDate: new Date(now) }));
+      const k = await this.keys.get(jwk, alg);
+      jkt = k.jkt;
+      ({ payload } = await jwtVerify(proof, k.key, { typ: 'dpop+jwt', algorithms: [alg], currentDate: new Date(now) }));
     } catch (e) { throw invalid('signature does not verify with the embedded jwk', e); }
     const { jti, htm, htu, iat, nonce, ath } = payload as Record<string, unknown>;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw invalid('jti must be a string of 1 to 256 characters');
@@ -61,7 +66,6 @@ export class DpopVerifier {
     if (c.accessToken !== undefined && ath !== sha256(c.accessToken)) throw invalid('ath must be the hash of the access token');
     if (nonce !== undefined && (typeof nonce !== 'string' || !this.deps.nonces.valid(nonce))) throw new UseDpopNonce(this.deps.nonces.current(), 'stale nonce');
     if (nonce === undefined && c.nonceRequired) throw new UseDpopNonce(this.deps.nonces.current(), 'nonce missing');
-    const jkt = await calculateJwkThumbprint(jwk, 'sha256');
     const claimed = this.deps.replay.claim({ key: sha256(`${jkt}.${jti}`), expiresAt: now + (DPOP_IAT_PAST_S + DPOP_IAT_FUTURE_S) * 1000 });
     if (claimed === false) throw invalid('jti was already used');
     const fresh = claimed === true ? Promise.resolve() : claimed.then((ok) => { if (!ok) throw invalid('jti was already used'); });
@@ -71,7 +75,7 @@ export class DpopVerifier {
 }
 
 /** Header checks jose leaves to the caller, with messages naming the rule. */
-function checkHeader(proof: string): JWK {
+function checkHeader(proof: string): { jwk: JWK; alg: string } {
   let header;
   try { header = decodeProtectedHeader(proof); } catch (e) { throw invalid('not a JWS', e); }
   if (header.typ !== 'dpop+jwt') throw invalid('typ must be dpop+jwt');
@@ -81,7 +85,35 @@ function checkHeader(proof: string): JWK {
   const jwk = header.jwk;
   if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw invalid('jwk is required');
   if (jwk.kty === 'oct' || PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalid('jwk must be a public key');
-  return jwk;
+  return { jwk, alg: header.alg };
+}
+
+/** The members that define a public key (RFC 7638 §3.2); anything else in the header's jwk does not change it. */
+const KEY_MEMBERS: Record<string, readonly string[]> = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], OKP: ['crv', 'kty', 'x'] };
+
+/**
+ * Imported proof keys and their thumbprints, per (alg, key): a client signs every proof with the same key, and
+ * importing it costs more than verifying with it. Bounded; the oldest entry goes first. A key is imported for
+ * one algorithm only, so an entry never verifies another algorithm's signature.
+ */
+class ProofKeys {
+  private readonly cache = new Map<string, Promise<{ key: Awaited<ReturnType<typeof importJWK>>; jkt: string }>>();
+  private static readonly MAX = 4096;
+
+  get(jwk: JWK, alg: string): Promise<{ key: Awaited<ReturnType<typeof importJWK>>; jkt: string }> {
+    const members = KEY_MEMBERS[String(jwk.kty)];
+    if (!members) return Promise.reject(new Error(`unsupported kty ${String(jwk.kty)}`));
+    const id = `${alg}|${JSON.stringify(members.map((m) => jwk[m as keyof JWK]))}`;
+    let entry = this.cache.get(id);
+    if (!entry) {
+      const pub = Object.fromEntries(members.map((m) => [m, jwk[m as keyof JWK]])) as unknown as JWK;
+      entry = Promise.all([importJWK(pub, alg), calculateJwkThumbprint(pub, 'sha256')]).then(([key, jkt]) => ({ key, jkt }));
+      entry.catch(() => this.cache.delete(id));
+      if (this.cache.size >= ProofKeys.MAX) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(id, entry);
+    }
+    return entry;
+  }
 }
 
 /** The URL without query and fragment, normalised by the WHATWG parser (RFC 9449 §4.3 step 9). */
