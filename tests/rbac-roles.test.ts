@@ -95,6 +95,8 @@ eachDialect('roles', (dialect) => {
         expect((await fresh.api('GET', '/roles?name_filter=%25')).body).toEqual([roles[3]]);
         const orgRoles = await fresh.api('GET', '/roles?type=organization&owner_id=org_x&include_totals=true');
         expect(orgRoles.body).toEqual({ roles: [], start: 0, limit: 50, total: 0 });
+        // tenant roles have no owner: an owner filter alone matches none of them (never ignored)
+        expect((await fresh.api('GET', '/roles?owner_id=org_x')).body).toEqual([]);
       } finally {
         await fresh.close();
       }

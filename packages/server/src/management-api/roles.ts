@@ -33,10 +33,11 @@ export async function roleRoutes(app: FastifyInstance, { services }: { services:
     schema: { summary: 'Get roles', tags, querystring: RoleListQuery, response: { 200: listResponse('roles', RoleResponse), ...errorResponses } },
     config: { scopes: ['read:roles'] },
   }, async (req) => {
-    const q = req.query as OffsetQuery & { name_filter?: string; type?: string };
+    const q = req.query as OffsetQuery & { name_filter?: string; type?: string; owner_id?: string };
     const w = offsetWindow(q);
-    // every role in Tessera is a tenant role, so organization-owned roles are an empty set
-    const page = q.type === 'organization' ? { items: [], total: 0 } : await roles.list({ ...w, nameFilter: q.name_filter });
+    // every role in Tessera is a tenant role (no owner), so organization-owned roles are an empty set
+    const ownedOnly = q.type === 'organization' || q.owner_id !== undefined;
+    const page = ownedOnly ? { items: [], total: 0 } : await roles.list({ ...w, nameFilter: q.name_filter });
     return offsetBody('roles', q, w, page, (r) => r);
   });
 
