@@ -30,6 +30,7 @@ export * from './token/dpop';
 export * from './token/dpop-nonce';
 export * from './token/dpop-replay';
 export * from './token/binding';
+export * from './token/mtls';
 export * from './token/grants/client-credentials';
 export * from './services/user-tokens';
 export * from './token/id-token';

@@ -34,7 +34,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     loggerInstance: opts.logger,
     childLoggerFactory: lazyChildLogger as never, // per-request loggers built only when they write
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+    // RFC 8705: ask for (never demand) a client certificate; any certificate is accepted at the handshake and
+    // only matters where a token is bound to it or a client authenticates with it
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, requestCert: true, rejectUnauthorized: false } } : {}),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
@@ -62,7 +64,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   const { services } = opts;
   await app.register(opsRoutes, { services });
-  await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl });
+  await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl, mtls: opts.tls !== undefined });
   await app.register(tokenRoutes, { services });
   for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, userinfoRoutes, revokeRoutes]) await app.register(routes, { services });
   await app.register(managementApi, { services, prefix: '/api/v2' });

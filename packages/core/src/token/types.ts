@@ -1,6 +1,7 @@
 import type { Client } from '../model';
 import type { CachedClient } from '../services/directory';
 import type { DpopProof } from './dpop';
+import type { ClientCertificate } from './mtls';
 
 /** A parsed token request: single-valued parameters plus what the transport saw. */
 export interface TokenRequest {
@@ -9,6 +10,8 @@ export interface TokenRequest {
   basic?: { clientId: string; clientSecret: string };
   /** Every value of the DPoP header fields (RFC 9449); absent or empty when none was sent. */
   dpop?: readonly string[];
+  /** The client certificate of the TLS connection (RFC 8705), when Tessera serves TLS and the client sent one. */
+  clientCertificate?: ClientCertificate;
 }
 
 export interface TokenResponse {
@@ -32,6 +35,8 @@ export interface TokenContext {
   authMethod?: 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'none';
   /** Set by the DPoP check when the request carried a valid proof. */
   dpop?: DpopProof;
+  /** Set by the certificate step: `x5t#S256` of the connection's client certificate (RFC 8705 §3.1). */
+  x5t?: string;
 }
 
 /** One grant type as a plug-in: the parameters it needs and how it turns a request into tokens. */

@@ -1,6 +1,7 @@
 import { InvalidClient, InvalidRequest, parseBasicAuth, type TokenRequest, type TokenResponse as TokenBody } from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { dpopHeaders } from '../http/dpop-header';
+import { clientCertificateOf } from '../http/client-certificate';
 import type { Services } from '../services';
 
 const TokenResponse = {
@@ -29,7 +30,7 @@ export function tokenRequestFrom(req: FastifyRequest): TokenRequest {
   const basic = parseBasicAuth(req.headers.authorization);
   // an undecodable Basic header is a failed client authentication (RFC 6749 §5.2), not a syntax error
   if (basic === 'malformed') throw new InvalidClient('malformed Basic header');
-  return { params, basic, dpop: dpopHeaders(req) };
+  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req) };
 }
 
 /** Exactly the declared fields, in the order Auth0 sends them: access_token, [refresh_token], [id_token], [scope], expires_in, token_type. */
