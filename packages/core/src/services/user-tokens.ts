@@ -4,6 +4,7 @@ import type { Store } from '../ports';
 import type { AccessTokenMinter } from '../token/mint';
 import type { IdTokenMinter } from '../token/id-token';
 import type { Directory } from './directory';
+import type { Cnf } from '../token/binding';
 
 /** OIDC scopes: they pass through to the ID token and /userinfo and are never API permissions. */
 export const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access']);
@@ -46,8 +47,8 @@ export interface UserTokenInput {
   decision: ScopeDecision;
   flow: Flow;
   orgId?: string;
-  /** RFC 9449 §6: the DPoP key the token is bound to. */
-  cnf?: { jkt: string };
+  /** RFC 9449 §6 / RFC 8705 §3.1: the DPoP key or client certificate the token is bound to. */
+  cnf?: Cnf;
 }
 
 const notAuthorized = (client: Client, api: ResourceServer, reason: string) =>

@@ -2,6 +2,7 @@ import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../err
 import type { Client } from '../model';
 import type { ClientAuthenticator } from './client-auth';
 import type { DpopVerifier } from './dpop';
+import { certificateThumbprint } from './mtls';
 import type { GrantHandler, TokenContext, TokenRequest, TokenResponse } from './types';
 
 /** Which clients must put a server nonce in their DPoP proofs at the token endpoint. */
@@ -34,6 +35,7 @@ export class TokenEndpoint {
     checkGrantTypeAllowed(client, grantType);
     checkRequiredParameters(request, handler);
     await this.checkDpopProof(ctx);
+    thumbprintClientCertificate(ctx);
     const res = await handler.handle({ ...ctx, client });
     if (ctx.dpop && this.dpop) {
       await ctx.dpop.fresh; // the shared replay cache's verdict, awaited in parallel with the grant
@@ -50,6 +52,12 @@ export class TokenEndpoint {
     const nonceRequired = this.dpop.nonces === 'all_clients' || (this.dpop.nonces === 'public_clients' && publicClient);
     ctx.dpop = await this.dpop.verifier.verify({ proofs, htm: 'POST', htu: this.dpop.htu, nonceRequired });
   }
+}
+
+/** RFC 8705 §3: the connection's client certificate, if any, is what an mTLS-bound token will be bound to (binding.ts). */
+function thumbprintClientCertificate(ctx: TokenContext): void {
+  const cert = ctx.request.clientCertificate;
+  if (cert) ctx.x5t = certificateThumbprint(cert);
 }
 
 function checkGrantTypeAllowed(client: Client, grantType: string): void {

@@ -7,9 +7,9 @@ import type { Services } from '../services';
  * what Tessera implements (no device flow, MFA API or dynamic registration; the scopes and claims that
  * produce something) and RFC 9207's `iss` on authorization responses.
  */
-export function discoveryDocument(publicUrl: string): Record<string, unknown> {
+export function discoveryDocument(publicUrl: string, mtls = false): Record<string, unknown> {
   const u = (p: string) => `${publicUrl}${p}`;
-  return {
+  const doc: Record<string, unknown> = {
     issuer: u('/'),
     authorization_endpoint: u('/authorize'),
     token_endpoint: u('/oauth/token'),
@@ -31,10 +31,13 @@ export function discoveryDocument(publicUrl: string): Record<string, unknown> {
     authorization_response_iss_parameter_supported: true,
     dpop_signing_alg_values_supported: [...DPOP_ALGS],
   };
+  // RFC 8705 §3.3: certificate-bound tokens only where Tessera itself terminates TLS and so sees the certificate
+  if (mtls) doc.tls_client_certificate_bound_access_tokens = true;
+  return doc;
 }
 
-export async function discoveryRoutes(app: FastifyInstance, { services, publicUrl }: { services: Services; publicUrl: string }): Promise<void> {
-  const body = JSON.stringify(discoveryDocument(publicUrl));
+export async function discoveryRoutes(app: FastifyInstance, { services, publicUrl, mtls }: { services: Services; publicUrl: string; mtls?: boolean }): Promise<void> {
+  const body = JSON.stringify(discoveryDocument(publicUrl, mtls));
   const send = (_req: unknown, reply: import('fastify').FastifyReply) =>
     reply.header('cache-control', 'public, max-age=15').type('application/json; charset=utf-8').send(body);
   app.get('/.well-known/openid-configuration', { schema: { summary: 'OpenID Provider metadata', tags: ['discovery'] } }, send);

@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+
+export interface ClientCert { cert: Buffer; key: Buffer; pem: string; x5t: string }
+
+/** A self-signed client certificate made by openssl in `dir`, and its RFC 8705 thumbprint computed from openssl's SHA-256 fingerprint. */
+export function clientCert(dir: string, name: string): ClientCert {
+  const f = (n: string) => join(dir, `${name}.${n}`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('key'), '-out', f('crt'),
+    '-days', '2', '-subj', `/CN=${name}/O=Tessera Tests`], { stdio: 'pipe' });
+  const fp = execFileSync('openssl', ['x509', '-in', f('crt'), '-noout', '-fingerprint', '-sha256']).toString();
+  const hex = fp.split('=')[1].trim().replace(/:/g, '');
+  const cert = readFileSync(f('crt'));
+  return { cert, key: readFileSync(f('key')), pem: cert.toString(), x5t: Buffer.from(hex, 'hex').toString('base64url') };
+}
+
+export const subjectOf = (c: ClientCert): string => new X509Certificate(c.cert).subject;
+
+export interface Answer { status: number; body: any; headers: Record<string, unknown> }
+
+/** One HTTPS request to the loopback listener, with or without a client certificate; a fresh connection each time. */
+export function overTls(port: number, ca: Buffer, method: string, path: string, o: { form?: Record<string, string>; cert?: ClientCert } = {}): Promise<Answer> {
+  const body = o.form && new URLSearchParams(o.form).toString();
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({
+      host: '127.0.0.1', port, path, method, ca, agent: false,
+      ...(o.cert ? { cert: o.cert.cert, key: o.cert.key } : {}),
+      headers: body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        let parsed: unknown = text;
+        try { parsed = JSON.parse(text); } catch { /* keep text */ }
+        resolve({ status: res.statusCode!, body: parsed, headers: res.headers });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
