@@ -15,11 +15,14 @@ export const APP_TYPES = [
 
 export type TokenEndpointAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
 
-/** A public key registered for private_key_jwt client authentication. */
+/**
+ * A credential registered for client authentication: a public key for private_key_jwt (`public_key`), or a
+ * certificate for self_signed_tls_client_auth (`x509_cert`, RFC 8705 §2.2; `thumbprint_sha256` is its x5t#S256).
+ */
 export interface ClientCredential {
   id: string;
   name?: string;
-  credential_type: 'public_key';
+  credential_type: 'public_key' | 'x509_cert';
   pem: string;
   alg?: 'RS256' | 'RS384' | 'PS256';
   kid: string;
@@ -59,11 +62,14 @@ export interface Client {
   organization_usage?: 'deny' | 'allow' | 'require';
   organization_require_behavior?: string;
   default_organization?: { organization_id: string; flows: string[] } ;
-  client_authentication_methods?: { private_key_jwt?: { credentials: Array<{ id: string }> } };
+  client_authentication_methods?: {
+    private_key_jwt?: { credentials: Array<{ id: string }> };
+    self_signed_tls_client_auth?: { credentials: Array<{ id: string }> };
+  };
   require_proof_of_possession?: boolean;
   sso?: boolean;
   global?: boolean;
-  /** private_key_jwt public keys (internal; exposed through client_authentication_methods). */
+  /** private_key_jwt keys and self_signed_tls_client_auth certificates (internal; exposed through client_authentication_methods). */
   credentials?: ClientCredential[];
 }
 

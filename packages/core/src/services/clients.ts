@@ -5,12 +5,18 @@ import { DEFAULT_GRANT_TYPES, type Client, type ClientCredential } from '../mode
 import type { Clock, ClientQuery, Page, Store } from '../ports';
 import type { ChangeFeed } from './changes';
 import { checkClientUrls } from '../authorize/url-schemes';
+import { certificateThumbprint } from '../token/mtls';
+import { X509Certificate } from 'node:crypto';
 
 export const CLIENT_NOT_FOUND = () => new NotFound('The client does not exist', 'inexistent_client');
 
-export interface CredentialInput { credential_type: 'public_key'; name?: string; pem: string; alg?: ClientCredential['alg']; kid?: string; expires_at?: string }
+export interface CredentialInput { credential_type: ClientCredential['credential_type']; name?: string; pem: string; alg?: ClientCredential['alg']; kid?: string; expires_at?: string }
+type CredentialsInput = { credentials: Array<CredentialInput | { id: string }> };
+/** The client authentication methods that take registered credentials, and the credential type each takes. */
+const CREDENTIAL_METHODS = { private_key_jwt: 'public_key', self_signed_tls_client_auth: 'x509_cert' } as const;
+type CredentialMethod = keyof typeof CREDENTIAL_METHODS;
 export type ClientInput = Partial<Omit<Client, 'client_id' | 'credentials' | 'client_authentication_methods'>> & {
-  client_authentication_methods?: { private_key_jwt?: { credentials: Array<CredentialInput | { id: string }> } } | null;
+  client_authentication_methods?: { [M in CredentialMethod]?: CredentialsInput } | null;
   token_endpoint_auth_method?: Client['token_endpoint_auth_method'] | null;
 };
 
@@ -100,32 +106,56 @@ export class ClientService {
     }
   }
 
-  /** private_key_jwt: new public keys given inline, existing ones referenced by id. */
+  /**
+   * private_key_jwt public keys and self_signed_tls_client_auth certificates: new ones given inline, existing
+   * ones referenced by id (of the same method). The methods sent replace the client's registered credentials.
+   */
   private async credentials(c: Client, methods: NonNullable<ClientInput['client_authentication_methods']>): Promise<void> {
     const now = new Date(this.deps.clock.now()).toISOString();
     const kept: ClientCredential[] = [];
-    for (const [i, item] of (methods.private_key_jwt?.credentials ?? []).entries()) {
-      if ('id' in item && !('pem' in item)) {
-        const existing = c.credentials?.find((x) => x.id === item.id);
-        if (!existing) throw new BadRequest(`Payload validation error: 'Unknown credential ${item.id}' on property client_authentication_methods.private_key_jwt.credentials[${i}].`);
-        kept.push(existing);
-        continue;
-      }
-      const input = item as CredentialInput;
-      const key = parsePublicPem(input.pem);
-      if (!key || key.asymmetricKeyType !== 'rsa') throw new BadRequest(`Payload validation error: 'Invalid PEM: expected an RSA public key or certificate' on property client_authentication_methods.private_key_jwt.credentials[${i}].pem.`);
-      if (input.expires_at !== undefined && Number.isNaN(Date.parse(input.expires_at))) {
-        throw new BadRequest(`Payload validation error: 'Object didn't pass validation for format date-time: ${input.expires_at}' on property client_authentication_methods.private_key_jwt.credentials[${i}].expires_at.`);
-      }
-      const thumbprint = await jwkThumbprint(key);
-      kept.push({
-        id: ids.credential(), credential_type: 'public_key', pem: input.pem, kid: input.kid ?? thumbprint, thumbprint_sha256: thumbprint,
-        created_at: now, updated_at: now,
-        ...(input.name !== undefined && { name: input.name }), ...(input.alg !== undefined && { alg: input.alg }),
-        ...(input.expires_at !== undefined && { expires_at: input.expires_at }),
-      });
+    const out: NonNullable<Client['client_authentication_methods']> = {};
+    for (const method of Object.keys(CREDENTIAL_METHODS) as CredentialMethod[]) {
+      const items = methods[method]?.credentials;
+      if (!items) continue;
+      const list: ClientCredential[] = [];
+      for (const [i, item] of items.entries()) list.push(await this.credential(c, method, item, `client_authentication_methods.${method}.credentials[${i}]`, now));
+      kept.push(...list);
+      out[method] = { credentials: list.map((k) => ({ id: k.id })) };
     }
     c.credentials = kept;
-    c.client_authentication_methods = { private_key_jwt: { credentials: kept.map((k) => ({ id: k.id })) } };
+    c.client_authentication_methods = Object.keys(out).length > 0 ? out : { private_key_jwt: { credentials: [] } };
   }
+
+  private async credential(c: Client, method: CredentialMethod, item: CredentialInput | { id: string }, at: string, now: string): Promise<ClientCredential> {
+    const type = CREDENTIAL_METHODS[method];
+    if ('id' in item && !('pem' in item)) {
+      const existing = c.credentials?.find((x) => x.id === item.id && x.credential_type === type);
+      if (!existing) throw new BadRequest(`Payload validation error: 'Unknown credential ${item.id}' on property ${at}.`);
+      return existing;
+    }
+    const input = item as CredentialInput;
+    const thumbprint = type === 'x509_cert' ? certificateThumbprintOf(input.pem, at) : await rsaKeyThumbprint(input.pem, at);
+    if (input.expires_at !== undefined && Number.isNaN(Date.parse(input.expires_at))) {
+      throw new BadRequest(`Payload validation error: 'Object didn't pass validation for format date-time: ${input.expires_at}' on property ${at}.expires_at.`);
+    }
+    return {
+      id: ids.credential(), credential_type: type, pem: input.pem, kid: input.kid ?? thumbprint, thumbprint_sha256: thumbprint,
+      created_at: now, updated_at: now,
+      ...(input.name !== undefined && { name: input.name }), ...(input.alg !== undefined && { alg: input.alg }),
+      ...(input.expires_at !== undefined && { expires_at: input.expires_at }),
+    };
+  }
+}
+
+async function rsaKeyThumbprint(pem: string, at: string): Promise<string> {
+  const key = parsePublicPem(pem);
+  if (!key || key.asymmetricKeyType !== 'rsa') throw new BadRequest(`Payload validation error: 'Invalid PEM: expected an RSA public key or certificate' on property ${at}.pem.`);
+  return jwkThumbprint(key);
+}
+
+/** RFC 8705 §2.2: a self-signed certificate is matched by its x5t#S256. */
+function certificateThumbprintOf(pem: string, at: string): string {
+  let der: Buffer;
+  try { der = new X509Certificate(pem).raw; } catch { throw new BadRequest(`Payload validation error: 'Invalid PEM: expected an X509 certificate' on property ${at}.pem.`); }
+  return certificateThumbprint({ der });
 }

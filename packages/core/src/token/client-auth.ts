@@ -5,6 +5,7 @@ import { InvalidClient, InvalidRequest } from '../errors';
 import type { Client, ClientCredential } from '../model';
 import type { Clock, UsedAssertionRepo } from '../ports';
 import type { Directory } from '../services/directory';
+import { certificateThumbprint } from './mtls';
 import { hashSecret } from './refresh-tokens';
 import { issuedInTheFuture } from './time-claims';
 import type { TokenContext } from './types';
@@ -39,6 +40,7 @@ export class ClientAuthenticator {
     const cached = await this.deps.directory.client(clientId);
     if (!cached) throw new InvalidClient('unknown client');
     const secret = basic?.clientSecret ?? params.client_secret;
+    if (secret === undefined && hasCredentials(cached.client, 'x509_cert')) return this.selfSignedCertificate(ctx, cached);
     if (secret === undefined) {
       if (cached.client.token_endpoint_auth_method === 'none' && allowPublic) {
         ctx.authMethod = 'none';
@@ -49,6 +51,22 @@ export class ClientAuthenticator {
     if (usesPrivateKeyJwt(cached.client)) throw new InvalidClient('client must authenticate with private_key_jwt');
     if (!cached.secretDigest || !secretMatches(secret, cached.secretDigest)) throw new InvalidClient('wrong client secret');
     ctx.authMethod = basic ? 'client_secret_basic' : 'client_secret_post';
+    return this.done(ctx, cached);
+  }
+
+  /**
+   * RFC 8705 §2.2 self_signed_tls_client_auth: the connection's client certificate must be one registered on the
+   * client (matched by x5t#S256), unexpired when an expiry was registered.
+   */
+  private selfSignedCertificate(ctx: TokenContext, cached: NonNullable<TokenContext['cached']>): Client {
+    const cert = ctx.request.clientCertificate;
+    if (!cert) throw new InvalidClient('client certificate required');
+    const x5t = certificateThumbprint(cert);
+    const now = this.deps.clock.now();
+    const match = (cached.client.credentials ?? []).find((c) => c.credential_type === 'x509_cert' && c.thumbprint_sha256 === x5t
+      && (c.expires_at === undefined || Date.parse(c.expires_at) >= now));
+    if (!match) throw new InvalidClient('client certificate not registered');
+    ctx.authMethod = 'self_signed_tls_client_auth';
     return this.done(ctx, cached);
   }
 
@@ -72,7 +90,7 @@ export class ClientAuthenticator {
     const bodyClientId = ctx.request.params.client_id;
     if (bodyClientId !== undefined && bodyClientId !== clientId) throw new InvalidClient('client_id does not match the assertion');
     const cached = await this.deps.directory.client(clientId);
-    const creds = cached?.client.credentials ?? [];
+    const creds = (cached?.client.credentials ?? []).filter((c) => c.credential_type === 'public_key');
     if (!cached || creds.length === 0) throw new InvalidClient('client has no registered public keys');
     let kid: string | undefined;
     try { kid = decodeProtectedHeader(assertion).kid; } catch { throw new InvalidClient('malformed assertion'); }
@@ -135,7 +153,10 @@ export function parseBasicAuth(header: string | undefined): { clientId: string; 
   }
 }
 
-/** A client registered for private_key_jwt (credentials and no secret method) may not fall back to its secret. */
+/** A client registered for private_key_jwt or a certificate (credentials and no secret method) may not fall back to its secret. */
 function usesPrivateKeyJwt(client: Client): boolean {
   return (client.credentials?.length ?? 0) > 0 && !client.token_endpoint_auth_method;
 }
+
+const hasCredentials = (client: Client, type: ClientCredential['credential_type']): boolean =>
+  (client.credentials ?? []).some((c) => c.credential_type === type);

@@ -32,7 +32,10 @@ export function discoveryDocument(publicUrl: string, mtls = false): Record<strin
     dpop_signing_alg_values_supported: [...DPOP_ALGS],
   };
   // RFC 8705 §3.3: certificate-bound tokens only where Tessera itself terminates TLS and so sees the certificate
-  if (mtls) doc.tls_client_certificate_bound_access_tokens = true;
+  if (mtls) {
+    doc.tls_client_certificate_bound_access_tokens = true;
+    doc.token_endpoint_auth_methods_supported = [...(doc.token_endpoint_auth_methods_supported as string[]), 'self_signed_tls_client_auth'];
+  }
   return doc;
 }
 

@@ -13,6 +13,14 @@ const Credential = Type.Union([
   }, { additionalProperties: false }),
   Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
 ]);
+/** A self_signed_tls_client_auth certificate (RFC 8705 §2.2), or an existing one by id. */
+const CertCredential = Type.Union([
+  Type.Object({
+    credential_type: Type.Literal('x509_cert'), name: Type.Optional(Type.String({ maxLength: 128 })),
+    pem: Type.String({ minLength: 1, maxLength: 4096, description: 'PEM-formatted X509 certificate.' }),
+  }, { additionalProperties: false }),
+  Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+]);
 
 const fields = {
   name: Type.String({ minLength: 1, pattern: '^[^<>]+$', description: 'Name of this client (min length: 1 character, does not allow `<` or `>`).' }),
@@ -41,6 +49,7 @@ const fields = {
   default_organization: Nullable(Type.Object({ organization_id: Type.String(), flows: Type.Array(Type.Literal('client_credentials')) }, { additionalProperties: false })),
   client_authentication_methods: Nullable(Type.Object({
     private_key_jwt: Type.Optional(Type.Object({ credentials: Type.Array(Credential, { minItems: 1, maxItems: 2 }) }, { additionalProperties: false })),
+    self_signed_tls_client_auth: Type.Optional(Type.Object({ credentials: Type.Array(CertCredential, { minItems: 1, maxItems: 2 }) }, { additionalProperties: false })),
   }, { additionalProperties: false })),
   require_proof_of_possession: Type.Boolean(),
   require_pushed_authorization_requests: Type.Boolean(),
@@ -73,7 +82,10 @@ export const ClientResponse = Type.Object({
   client_metadata: Type.Optional(Type.Record(Type.String(), Type.String())), refresh_token: Type.Optional(Any),
   organization_usage: Type.Optional(Type.String()), organization_require_behavior: Type.Optional(Type.String()),
   default_organization: Type.Optional(Any),
-  client_authentication_methods: Type.Optional(Type.Object({ private_key_jwt: Type.Optional(Type.Object({ credentials: Type.Array(Type.Object({ id: Type.String() })) })) })),
+  client_authentication_methods: Type.Optional(Type.Object({
+    private_key_jwt: Type.Optional(Type.Object({ credentials: Type.Array(Type.Object({ id: Type.String() })) })),
+    self_signed_tls_client_auth: Type.Optional(Type.Object({ credentials: Type.Array(Type.Object({ id: Type.String() })) })),
+  })),
   require_proof_of_possession: Type.Optional(Type.Boolean()), require_pushed_authorization_requests: Type.Optional(Type.Boolean()),
   addons: Type.Optional(Any), mobile: Type.Optional(Any), native_social_login: Type.Optional(Any), encryption_key: Type.Optional(Any),
   client_aliases: Type.Optional(Type.Array(Type.String())), oidc_logout: Type.Optional(Any), compliance_level: Type.Optional(Type.String()),

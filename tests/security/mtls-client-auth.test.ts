@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeCerts, type TestCerts } from '../helpers/certs';
+import { managementToken, uniq } from '../helpers/management';
+import { eachDialect, startTessera, type TestServer } from '../helpers/tessera';
+import { claimsOf, dpopApi } from './dpop';
+import { clientCert, overTls, type ClientCert } from './mtls';
+
+/**
+ * RFC 8705 §2.2 self_signed_tls_client_auth through a real HTTPS listener: a client registers its certificate in
+ * Auth0's `client_authentication_methods.self_signed_tls_client_auth.credentials` shape and authenticates at
+ * /oauth/token by presenting it in the TLS handshake; another certificate, none, or its secret are refused.
+ */
+let certs: TestCerts;
+let alice: ClientCert;
+let mallory: ClientCert;
+beforeAll(() => { certs = makeCerts(); alice = clientCert(certs.dir, 'alice'); mallory = clientCert(certs.dir, 'mallory'); });
+
+const DENIED = { error: 'access_denied', error_description: 'Unauthorized' };
+const certMethods = (pem: string) => ({ self_signed_tls_client_auth: { credentials: [{ credential_type: 'x509_cert', name: 'alice', pem }] } });
+
+eachDialect('self_signed_tls_client_auth', (dialect) => {
+  let s: TestServer;
+  let port: number;
+  let api: string;
+  let client: { client_id: string; client_secret: string };
+  beforeAll(async () => {
+    s = await startTessera(dialect, { env: { TESSERA_TLS_CERT: certs.certFile, TESSERA_TLS_KEY: certs.keyFile } });
+    await s.t.app.listen({ host: '127.0.0.1', port: 0 });
+    port = (s.t.app.server.address() as { port: number }).port;
+    api = await dpopApi(s, { mechanism: 'mtls', required: false });
+    const c = await s.api('POST', '/clients', {
+      name: `mtls-${uniq()}`, app_type: 'non_interactive', grant_types: ['client_credentials'], client_authentication_methods: certMethods(alice.pem),
+    });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    client = { client_id: c.body.client_id, client_secret: c.body.client_secret };
+    expect((await s.api('POST', '/client-grants', { client_id: client.client_id, audience: api, scope: ['read:data'] })).status).toBe(201);
+  }, 30_000);
+  afterAll(async () => { await s?.close(); });
+
+  const token = (form: Record<string, string>, cert?: ClientCert) =>
+    overTls(port, certs.ca, 'POST', '/oauth/token', { cert, form: { grant_type: 'client_credentials', audience: api, ...form } });
+
+  it('registers the certificate in Auth0\'s shape: one credential id under self_signed_tls_client_auth, no token_endpoint_auth_method', async () => {
+    const r = await s.api('GET', `/clients/${client.client_id}`);
+    expect(r.body.client_authentication_methods).toEqual({ self_signed_tls_client_auth: { credentials: [{ id: expect.any(String) }] } });
+    expect(r.body).not.toHaveProperty('token_endpoint_auth_method');
+  });
+
+  it('authenticates the client by its registered certificate, and the token is bound to it', async () => {
+    const r = await token({ client_id: client.client_id }, alice);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(claimsOf(r.body.access_token)).toMatchObject({ azp: client.client_id, cnf: { 'x5t#S256': alice.x5t } });
+  });
+
+  it('refuses another certificate', async () => {
+    const r = await token({ client_id: client.client_id }, mallory);
+    expect([r.status, r.body]).toEqual([401, DENIED]);
+  });
+
+  it('refuses the request without a certificate', async () => {
+    const r = await token({ client_id: client.client_id });
+    expect([r.status, r.body]).toEqual([401, DENIED]);
+  });
+
+  it('refuses the client secret as a fallback, even with the registered certificate', async () => {
+    const r = await token(client, alice);
+    expect([r.status, r.body]).toEqual([401, DENIED]);
+  });
+
+  it('refuses a PEM that is not a certificate', async () => {
+    const r = await s.api('POST', '/clients', { name: `bad-${uniq()}`, client_authentication_methods: certMethods('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----') });
+    expect([r.status, r.body.message]).toEqual([400,
+      "Payload validation error: 'Invalid PEM: expected an X509 certificate' on property client_authentication_methods.self_signed_tls_client_auth.credentials[0].pem."]);
+  });
+
+  it('needs create:client_credentials to register a certificate; nothing is created without it', async () => {
+    const name = `mtls-scope-${uniq()}`;
+    const r = await s.api('POST', '/clients', { name, client_authentication_methods: certMethods(mallory.pem) }, { token: await managementToken(s, ['create:clients']) });
+    expect(r.status).toBe(403);
+    const all = (await s.api('GET', '/clients')).body as Array<{ name: string }>;
+    expect(all.some((c) => c.name === name)).toBe(false);
+  });
+
+  it('needs create:client_credentials to add a certificate to an existing client', async () => {
+    const r = await s.api('PATCH', `/clients/${client.client_id}`, { client_authentication_methods: certMethods(mallory.pem) },
+      { token: await managementToken(s, ['update:clients', 'update:client_credentials']) });
+    expect(r.status).toBe(403);
+    expect((await token({ client_id: client.client_id }, mallory)).status).toBe(401);
+  });
+
+  it('advertises self_signed_tls_client_auth in discovery when serving TLS', async () => {
+    const r = await overTls(port, certs.ca, 'GET', '/.well-known/openid-configuration');
+    expect(r.body.token_endpoint_auth_methods_supported).toContain('self_signed_tls_client_auth');
+  });
+});
