@@ -3,7 +3,7 @@ import { makeCerts, type TestCerts } from '../helpers/certs';
 import { managementToken, uniq } from '../helpers/management';
 import { eachDialect, startTessera, type TestServer } from '../helpers/tessera';
 import { claimsOf, dpopApi } from './dpop';
-import { clientCert, overTls, type ClientCert } from './mtls';
+import { caSignedCert, clientCert, overTls, type ClientCert } from './mtls';
 
 /**
  * RFC 8705 §2.2 self_signed_tls_client_auth through a real HTTPS listener: a client registers its certificate in
@@ -13,7 +13,15 @@ import { clientCert, overTls, type ClientCert } from './mtls';
 let certs: TestCerts;
 let alice: ClientCert;
 let mallory: ClientCert;
-beforeAll(() => { certs = makeCerts(); alice = clientCert(certs.dir, 'alice'); mallory = clientCert(certs.dir, 'mallory'); });
+let carol: ClientCert;
+let forgedCarol: ClientCert;
+beforeAll(() => {
+  certs = makeCerts();
+  alice = clientCert(certs.dir, 'alice');
+  mallory = clientCert(certs.dir, 'mallory');
+  carol = caSignedCert(certs.dir, 'carol');
+  forgedCarol = clientCert(certs.dir, 'carol'); // same subject DN, not issued by the trusted CA
+});
 
 const DENIED = { error: 'access_denied', error_description: 'Unauthorized' };
 const certMethods = (pem: string) => ({ self_signed_tls_client_auth: { credentials: [{ credential_type: 'x509_cert', name: 'alice', pem }] } });
@@ -24,7 +32,7 @@ eachDialect('self_signed_tls_client_auth', (dialect) => {
   let api: string;
   let client: { client_id: string; client_secret: string };
   beforeAll(async () => {
-    s = await startTessera(dialect, { env: { TESSERA_TLS_CERT: certs.certFile, TESSERA_TLS_KEY: certs.keyFile } });
+    s = await startTessera(dialect, { env: { TESSERA_TLS_CERT: certs.certFile, TESSERA_TLS_KEY: certs.keyFile, TESSERA_MTLS_CA: certs.caFile } });
     await s.t.app.listen({ host: '127.0.0.1', port: 0 });
     port = (s.t.app.server.address() as { port: number }).port;
     api = await dpopApi(s, { mechanism: 'mtls', required: false });
@@ -88,8 +96,52 @@ eachDialect('self_signed_tls_client_auth', (dialect) => {
     expect((await token({ client_id: client.client_id }, mallory)).status).toBe(401);
   });
 
-  it('advertises self_signed_tls_client_auth in discovery when serving TLS', async () => {
+  it('advertises both certificate methods in discovery when serving TLS with trusted CAs', async () => {
     const r = await overTls(port, certs.ca, 'GET', '/.well-known/openid-configuration');
-    expect(r.body.token_endpoint_auth_methods_supported).toContain('self_signed_tls_client_auth');
+    expect(r.body.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth']);
+  });
+
+  const dnClient = async (credential: Record<string, string>) => {
+    const c = await s.api('POST', '/clients', {
+      name: `dn-${uniq()}`, app_type: 'non_interactive', grant_types: ['client_credentials'],
+      client_authentication_methods: { tls_client_auth: { credentials: [{ credential_type: 'cert_subject_dn', ...credential }] } },
+    });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    expect((await s.api('POST', '/client-grants', { client_id: c.body.client_id, audience: api, scope: ['read:data'] })).status).toBe(201);
+    return c.body.client_id as string;
+  };
+
+  it('tls_client_auth: a certificate from the trusted CA with the registered subject DN authenticates the client', async () => {
+    const id = await dnClient({ subject_dn: 'O=Tessera Tests, CN=carol' });
+    const r = await token({ client_id: id }, carol);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(claimsOf(r.body.access_token)).toMatchObject({ azp: id, cnf: { 'x5t#S256': carol.x5t } });
+  });
+
+  it('tls_client_auth: a self-signed certificate with the same subject DN is refused', async () => {
+    const id = await dnClient({ subject_dn: 'CN=carol,O=Tessera Tests' });
+    const r = await token({ client_id: id }, forgedCarol);
+    expect([r.status, r.body]).toEqual([401, DENIED]);
+  });
+
+  it('tls_client_auth: a trusted certificate with another subject DN is refused', async () => {
+    const id = await dnClient({ subject_dn: 'CN=dave,O=Tessera Tests' });
+    const r = await token({ client_id: id }, carol);
+    expect([r.status, r.body]).toEqual([401, DENIED]);
+  });
+
+  it('tls_client_auth: the subject DN can be registered from the certificate PEM', async () => {
+    const id = await dnClient({ pem: carol.pem });
+    expect((await token({ client_id: id }, carol)).status).toBe(200);
+  });
+
+  it('tls_client_auth: pem and subject_dn together are refused', async () => {
+    const r = await s.api('POST', '/clients', { name: `dn-${uniq()}`, client_authentication_methods: { tls_client_auth: { credentials: [{ credential_type: 'cert_subject_dn', pem: carol.pem, subject_dn: 'CN=carol' }] } } });
+    expect([r.status, r.body.message]).toEqual([400, "Payload validation error: 'Exactly one of pem and subject_dn is required' on property client_authentication_methods.tls_client_auth.credentials[0]."]);
+  });
+
+  it('tls_client_auth: registering a subject DN needs create:client_credentials', async () => {
+    const body = { name: `dn-${uniq()}`, client_authentication_methods: { tls_client_auth: { credentials: [{ credential_type: 'cert_subject_dn', subject_dn: 'CN=carol' }] } } };
+    expect((await s.api('POST', '/clients', body, { token: await managementToken(s, ['create:clients']) })).status).toBe(403);
   });
 });

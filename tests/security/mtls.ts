@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -42,4 +42,15 @@ export function overTls(port: number, ca: Buffer, method: string, path: string, 
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** A client certificate for `/CN=${name}/O=Tessera Tests` issued by the test CA in `dir` (ca.crt, ca.key from makeCerts). */
+export function caSignedCert(dir: string, name: string): ClientCert {
+  const f = (n: string) => join(dir, `${name}.${n}`);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('key'), '-out', f('csr'), '-subj', `/CN=${name}/O=Tessera Tests`);
+  writeFileSync(f('ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n');
+  ssl('x509', '-req', '-in', f('csr'), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', f('crt'), '-days', '2', '-extfile', f('ext'));
+  const cert = readFileSync(f('crt'));
+  return { cert, key: readFileSync(f('key')), pem: cert.toString(), x5t: Buffer.from(new X509Certificate(cert).fingerprint256.replace(/:/g, ''), 'hex').toString('base64url') };
 }

@@ -21,7 +21,7 @@ export interface AppOptions {
   services: Services;
   publicUrl: string;
   logger: Logger;
-  tls?: { cert: Buffer; key: Buffer };
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
   /** Strict-Transport-Security max-age sent on every response (HTTPS deployments); undefined sends none. */
   hstsMaxAge?: number;
   bodyLimit?: number;
@@ -36,7 +36,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // RFC 8705: ask for (never demand) a client certificate; any certificate is accepted at the handshake and
     // only matters where a token is bound to it or a client authenticates with it
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, requestCert: true, rejectUnauthorized: false } } : {}),
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, requestCert: true, rejectUnauthorized: false, ...(opts.tls.ca && { ca: opts.tls.ca }) } } : {}),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
@@ -64,8 +64,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   const { services } = opts;
   await app.register(opsRoutes, { services });
-  await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl, mtls: opts.tls !== undefined });
-  await app.register(tokenRoutes, { services });
+  await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl, mtls: opts.tls !== undefined, trustedCa: opts.tls?.ca !== undefined });
+  await app.register(tokenRoutes, { services, trustedClientCa: opts.tls?.ca !== undefined });
   for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, userinfoRoutes, revokeRoutes]) await app.register(routes, { services });
   await app.register(managementApi, { services, prefix: '/api/v2' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

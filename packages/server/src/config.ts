@@ -13,6 +13,7 @@ export const SETTINGS = [
   { env: 'TESSERA_MASTER_KEY', default: 'generated', doc: '32-byte key (base64 or hex) that encrypts secrets at rest; comma-separated list to rotate (first encrypts). Generated into the data folder (mode 0600) for SQLite if unset' },
   { env: 'TESSERA_TLS_CERT', default: 'off', doc: 'PEM certificate file: serve HTTPS directly' },
   { env: 'TESSERA_TLS_KEY', default: 'off', doc: 'PEM private key file for TESSERA_TLS_CERT' },
+  { env: 'TESSERA_MTLS_CA', default: 'off', doc: 'PEM file of the CA certificates trusted for tls_client_auth (RFC 8705 §2.1) client certificates; needs TESSERA_TLS_CERT' },
   { env: 'TESSERA_HSTS_MAX_AGE', default: '31536000', doc: 'Strict-Transport-Security max-age (seconds) sent on every response when serving HTTPS or when TESSERA_PUBLIC_URL is https; 0 sends max-age=0 (browsers forget the policy)' },
   { env: 'TESSERA_LOG_LEVEL', default: 'info', doc: 'pino level: fatal, error, warn, info, debug, trace, silent' },
   { env: 'TESSERA_DPOP_NONCE', default: 'public_clients', doc: 'which clients must put a server nonce (DPoP-Nonce) in their DPoP proofs at /oauth/token: public_clients, all_clients or off' },
@@ -30,7 +31,8 @@ export interface Config {
   adminClientSecret?: string;
   masterKeys: Buffer[];
   masterKeyFile?: string;
-  tls?: { cert: Buffer; key: Buffer };
+  /** `ca`: the CAs trusted for tls_client_auth client certificates (TESSERA_MTLS_CA). */
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
   /** Strict-Transport-Security max-age; undefined when neither TLS nor an https public URL is configured. */
   hstsMaxAge?: number;
   logLevel: string;
@@ -89,7 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!env.TESSERA_TLS_CERT) throw new ConfigError('TESSERA_TLS_CERT', 'required when TESSERA_TLS_KEY is set');
     if (!env.TESSERA_TLS_KEY) throw new ConfigError('TESSERA_TLS_KEY', 'required when TESSERA_TLS_CERT is set');
     tls = { cert: readPem(env.TESSERA_TLS_CERT, 'TESSERA_TLS_CERT'), key: readPem(env.TESSERA_TLS_KEY, 'TESSERA_TLS_KEY') };
-  }
+    if (env.TESSERA_MTLS_CA) tls.ca = readPem(env.TESSERA_MTLS_CA, 'TESSERA_MTLS_CA');
+  } else if (env.TESSERA_MTLS_CA) throw new ConfigError('TESSERA_MTLS_CA', 'needs TESSERA_TLS_CERT and TESSERA_TLS_KEY (client certificates are only seen when Tessera serves TLS)');
   const hsts = int(env, 'TESSERA_HSTS_MAX_AGE', 31536000, 0, 2 ** 31 - 1);
   const hstsMaxAge = tls || publicUrl.startsWith('https:') ? hsts : undefined;
   const { masterKeys, masterKeyFile } = masterKeysFrom(env, databaseUrl);

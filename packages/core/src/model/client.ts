@@ -17,16 +17,19 @@ export type TokenEndpointAuthMethod = 'none' | 'client_secret_post' | 'client_se
 
 /**
  * A credential registered for client authentication: a public key for private_key_jwt (`public_key`), or a
- * certificate for self_signed_tls_client_auth (`x509_cert`, RFC 8705 §2.2; `thumbprint_sha256` is its x5t#S256).
+ * certificate for self_signed_tls_client_auth (`x509_cert`, RFC 8705 §2.2; `thumbprint_sha256` is its x5t#S256),
+ * or the subject DN of a CA-issued certificate for tls_client_auth (`cert_subject_dn`, RFC 8705 §2.1).
  */
 export interface ClientCredential {
   id: string;
   name?: string;
-  credential_type: 'public_key' | 'x509_cert';
-  pem: string;
+  credential_type: 'public_key' | 'x509_cert' | 'cert_subject_dn';
+  /** Absent only for a `cert_subject_dn` credential registered by `subject_dn`. */
+  pem?: string;
+  subject_dn?: string;
   alg?: 'RS256' | 'RS384' | 'PS256';
-  kid: string;
-  thumbprint_sha256: string;
+  kid?: string;
+  thumbprint_sha256?: string;
   created_at: string;
   updated_at: string;
   expires_at?: string;
@@ -65,6 +68,7 @@ export interface Client {
   client_authentication_methods?: {
     private_key_jwt?: { credentials: Array<{ id: string }> };
     self_signed_tls_client_auth?: { credentials: Array<{ id: string }> };
+    tls_client_auth?: { credentials: Array<{ id: string }> };
   };
   require_proof_of_possession?: boolean;
   sso?: boolean;

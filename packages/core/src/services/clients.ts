@@ -5,15 +5,15 @@ import { DEFAULT_GRANT_TYPES, type Client, type ClientCredential } from '../mode
 import type { Clock, ClientQuery, Page, Store } from '../ports';
 import type { ChangeFeed } from './changes';
 import { checkClientUrls } from '../authorize/url-schemes';
-import { certificateThumbprint } from '../token/mtls';
+import { certificateThumbprint, normalizeDn } from '../token/mtls';
 import { X509Certificate } from 'node:crypto';
 
 export const CLIENT_NOT_FOUND = () => new NotFound('The client does not exist', 'inexistent_client');
 
-export interface CredentialInput { credential_type: ClientCredential['credential_type']; name?: string; pem: string; alg?: ClientCredential['alg']; kid?: string; expires_at?: string }
+export interface CredentialInput { credential_type: ClientCredential['credential_type']; name?: string; pem?: string; subject_dn?: string; alg?: ClientCredential['alg']; kid?: string; expires_at?: string }
 type CredentialsInput = { credentials: Array<CredentialInput | { id: string }> };
 /** The client authentication methods that take registered credentials, and the credential type each takes. */
-const CREDENTIAL_METHODS = { private_key_jwt: 'public_key', self_signed_tls_client_auth: 'x509_cert' } as const;
+const CREDENTIAL_METHODS = { private_key_jwt: 'public_key', self_signed_tls_client_auth: 'x509_cert', tls_client_auth: 'cert_subject_dn' } as const;
 type CredentialMethod = keyof typeof CREDENTIAL_METHODS;
 export type ClientInput = Partial<Omit<Client, 'client_id' | 'credentials' | 'client_authentication_methods'>> & {
   client_authentication_methods?: { [M in CredentialMethod]?: CredentialsInput } | null;
@@ -134,12 +134,14 @@ export class ClientService {
       return existing;
     }
     const input = item as CredentialInput;
-    const thumbprint = type === 'x509_cert' ? certificateThumbprintOf(input.pem, at) : await rsaKeyThumbprint(input.pem, at);
+    if (type === 'cert_subject_dn') return { id: ids.credential(), credential_type: type, ...subjectDnOf(input, at), created_at: now, updated_at: now, ...(input.name !== undefined && { name: input.name }) };
+    const pem = input.pem ?? '';
+    const thumbprint = type === 'x509_cert' ? certificateThumbprintOf(pem, at) : await rsaKeyThumbprint(pem, at);
     if (input.expires_at !== undefined && Number.isNaN(Date.parse(input.expires_at))) {
       throw new BadRequest(`Payload validation error: 'Object didn't pass validation for format date-time: ${input.expires_at}' on property ${at}.expires_at.`);
     }
     return {
-      id: ids.credential(), credential_type: type, pem: input.pem, kid: input.kid ?? thumbprint, thumbprint_sha256: thumbprint,
+      id: ids.credential(), credential_type: type, pem, kid: input.kid ?? thumbprint, thumbprint_sha256: thumbprint,
       created_at: now, updated_at: now,
       ...(input.name !== undefined && { name: input.name }), ...(input.alg !== undefined && { alg: input.alg }),
       ...(input.expires_at !== undefined && { expires_at: input.expires_at }),
@@ -158,4 +160,18 @@ function certificateThumbprintOf(pem: string, at: string): string {
   let der: Buffer;
   try { der = new X509Certificate(pem).raw; } catch { throw new BadRequest(`Payload validation error: 'Invalid PEM: expected an X509 certificate' on property ${at}.pem.`); }
   return certificateThumbprint({ der });
+}
+
+/** RFC 8705 §2.1 tls_client_auth: the subject DN given, or read from a CA-issued certificate (one of the two). */
+function subjectDnOf(input: CredentialInput, at: string): { subject_dn: string; pem?: string } {
+  if ((input.pem === undefined) === (input.subject_dn === undefined)) {
+    throw new BadRequest(`Payload validation error: 'Exactly one of pem and subject_dn is required' on property ${at}.`);
+  }
+  if (input.subject_dn !== undefined) {
+    if (!normalizeDn(input.subject_dn)) throw new BadRequest(`Payload validation error: 'Invalid subject DN' on property ${at}.subject_dn.`);
+    return { subject_dn: input.subject_dn };
+  }
+  try { return { subject_dn: new X509Certificate(input.pem!).subject.split('\n').join(', '), pem: input.pem }; } catch {
+    throw new BadRequest(`Payload validation error: 'Invalid PEM: expected an X509 certificate' on property ${at}.pem.`);
+  }
 }

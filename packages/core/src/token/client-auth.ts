@@ -5,7 +5,7 @@ import { InvalidClient, InvalidRequest } from '../errors';
 import type { Client, ClientCredential } from '../model';
 import type { Clock, UsedAssertionRepo } from '../ports';
 import type { Directory } from '../services/directory';
-import { certificateThumbprint } from './mtls';
+import { certificateSubject, certificateThumbprint, normalizeDn } from './mtls';
 import { hashSecret } from './refresh-tokens';
 import { issuedInTheFuture } from './time-claims';
 import type { TokenContext } from './types';
@@ -40,7 +40,7 @@ export class ClientAuthenticator {
     const cached = await this.deps.directory.client(clientId);
     if (!cached) throw new InvalidClient('unknown client');
     const secret = basic?.clientSecret ?? params.client_secret;
-    if (secret === undefined && hasCredentials(cached.client, 'x509_cert')) return this.selfSignedCertificate(ctx, cached);
+    if (secret === undefined && usesCertificate(cached.client)) return this.certificate(ctx, cached);
     if (secret === undefined) {
       if (cached.client.token_endpoint_auth_method === 'none' && allowPublic) {
         ctx.authMethod = 'none';
@@ -55,19 +55,27 @@ export class ClientAuthenticator {
   }
 
   /**
-   * RFC 8705 §2.2 self_signed_tls_client_auth: the connection's client certificate must be one registered on the
-   * client (matched by x5t#S256), unexpired when an expiry was registered.
+   * RFC 8705 §2: self_signed_tls_client_auth matches the connection's certificate by x5t#S256 against a registered
+   * one; tls_client_auth matches its subject DN, and only for a chain verified against the operator's CAs
+   * (TESSERA_MTLS_CA). Credentials past a registered expiry are skipped.
    */
-  private selfSignedCertificate(ctx: TokenContext, cached: NonNullable<TokenContext['cached']>): Client {
+  private certificate(ctx: TokenContext, cached: NonNullable<TokenContext['cached']>): Client {
     const cert = ctx.request.clientCertificate;
     if (!cert) throw new InvalidClient('client certificate required');
-    const x5t = certificateThumbprint(cert);
     const now = this.deps.clock.now();
-    const match = (cached.client.credentials ?? []).find((c) => c.credential_type === 'x509_cert' && c.thumbprint_sha256 === x5t
-      && (c.expires_at === undefined || Date.parse(c.expires_at) >= now));
-    if (!match) throw new InvalidClient('client certificate not registered');
-    ctx.authMethod = 'self_signed_tls_client_auth';
-    return this.done(ctx, cached);
+    const live = (cached.client.credentials ?? []).filter((c) => c.expires_at === undefined || Date.parse(c.expires_at) >= now);
+    const x5t = certificateThumbprint(cert);
+    if (live.some((c) => c.credential_type === 'x509_cert' && c.thumbprint_sha256 === x5t)) {
+      ctx.authMethod = 'self_signed_tls_client_auth';
+      return this.done(ctx, cached);
+    }
+    const subject = cert.trusted ? certificateSubject(cert) : undefined;
+    const dn = subject === undefined ? undefined : normalizeDn(subject);
+    if (dn !== undefined && live.some((c) => c.credential_type === 'cert_subject_dn' && c.subject_dn !== undefined && normalizeDn(c.subject_dn) === dn)) {
+      ctx.authMethod = 'tls_client_auth';
+      return this.done(ctx, cached);
+    }
+    throw new InvalidClient(cert.trusted ? 'client certificate not registered' : 'client certificate not registered or not from a trusted CA');
   }
 
   private done(ctx: TokenContext, cached: NonNullable<TokenContext['cached']>): Client {
@@ -119,7 +127,7 @@ export class ClientAuthenticator {
 
   private keyOf(cred: ClientCredential): KeyObject {
     let k = this.assertionKeys.get(cred);
-    if (!k) { k = createPublicKey(cred.pem); this.assertionKeys.set(cred, k); }
+    if (!k) { k = createPublicKey(cred.pem ?? ''); this.assertionKeys.set(cred, k); }
     return k;
   }
 
@@ -158,5 +166,6 @@ function usesPrivateKeyJwt(client: Client): boolean {
   return (client.credentials?.length ?? 0) > 0 && !client.token_endpoint_auth_method;
 }
 
-const hasCredentials = (client: Client, type: ClientCredential['credential_type']): boolean =>
-  (client.credentials ?? []).some((c) => c.credential_type === type);
+/** A client that registered a certificate (self-signed or by subject DN) authenticates with it. */
+const usesCertificate = (client: Client): boolean =>
+  (client.credentials ?? []).some((c) => c.credential_type === 'x509_cert' || c.credential_type === 'cert_subject_dn');

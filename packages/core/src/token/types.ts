@@ -32,7 +32,7 @@ export interface TokenContext {
   client?: Client;
   cached?: CachedClient;
   /** How the client authenticated. */
-  authMethod?: 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'self_signed_tls_client_auth' | 'none';
+  authMethod?: 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'self_signed_tls_client_auth' | 'tls_client_auth' | 'none';
   /** Set by the DPoP check when the request carried a valid proof. */
   dpop?: DpopProof;
   /** Set by the certificate step: `x5t#S256` of the connection's client certificate (RFC 8705 §3.1). */

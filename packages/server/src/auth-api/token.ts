@@ -14,7 +14,7 @@ const TokenResponse = {
 } as const;
 
 /** Single-valued string parameters from a form or JSON body; duplicates and non-strings are refused. */
-export function tokenRequestFrom(req: FastifyRequest): TokenRequest {
+export function tokenRequestFrom(req: FastifyRequest, trustedClientCa = false): TokenRequest {
   const body = req.body;
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new InvalidRequest('The request body must be application/x-www-form-urlencoded or application/json.');
@@ -30,7 +30,7 @@ export function tokenRequestFrom(req: FastifyRequest): TokenRequest {
   const basic = parseBasicAuth(req.headers.authorization);
   // an undecodable Basic header is a failed client authentication (RFC 6749 §5.2), not a syntax error
   if (basic === 'malformed') throw new InvalidClient('malformed Basic header');
-  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req) };
+  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req, trustedClientCa) };
 }
 
 /** Exactly the declared fields, in the order Auth0 sends them: access_token, [refresh_token], [id_token], [scope], expires_in, token_type. */
@@ -45,12 +45,12 @@ function inWireOrder(r: TokenBody): TokenBody {
 }
 
 /** POST /oauth/token (RFC 6749 §3.2): transport only; the pipeline lives in @tessera/core. */
-export async function tokenRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+export async function tokenRoutes(app: FastifyInstance, { services, trustedClientCa }: { services: Services; trustedClientCa?: boolean }): Promise<void> {
   app.post('/oauth/token', {
     schema: { summary: 'Get tokens', tags: ['authentication'], response: { 200: TokenResponse } },
     logLevel: 'warn',
   }, async (req, reply) => {
-    const res = await services.tokenEndpoint.handle(tokenRequestFrom(req));
+    const res = await services.tokenEndpoint.handle(tokenRequestFrom(req, trustedClientCa));
     if (res.dpopNonce) reply.header('dpop-nonce', res.dpopNonce);
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
       .type('application/json; charset=utf-8').serializer(JSON.stringify).send(inWireOrder(res));

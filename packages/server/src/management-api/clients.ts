@@ -20,6 +20,7 @@ const UPDATE = ['update:clients', 'update:client_keys', 'update:client_credentia
 /** A new private_key_jwt public key or self_signed_tls_client_auth certificate given inline in a client body. */
 const NEW_CREDENTIAL = 'client_authentication_methods.private_key_jwt.credentials.*.pem';
 const NEW_CERTIFICATE = 'client_authentication_methods.self_signed_tls_client_auth.credentials.*.pem';
+const NEW_DN = 'client_authentication_methods.tls_client_auth.credentials.*.credential_type';
 
 /**
  * Auth0's field rules: secrets and keys need update:client_keys, credentials update:client_credentials (and
@@ -31,7 +32,7 @@ const PATCH_FIELDS = {
   fields: {
     client_secret: ['update:client_keys'], 'jwt_configuration.secret': ['update:client_keys'], encryption_key: ['update:client_keys'],
     client_authentication_methods: ['update:client_credentials'], [NEW_CREDENTIAL]: ['create:client_credentials'],
-    [NEW_CERTIFICATE]: ['create:client_credentials'],
+    [NEW_CERTIFICATE]: ['create:client_credentials'], [NEW_DN]: ['create:client_credentials'],
   },
 };
 const CREATE_FIELDS = { default: ['create:clients'], fields: { client_authentication_methods: ['create:client_credentials'] } };

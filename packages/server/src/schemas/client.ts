@@ -13,6 +13,15 @@ const Credential = Type.Union([
   }, { additionalProperties: false }),
   Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
 ]);
+/** A tls_client_auth credential: a CA-issued certificate or its subject DN (exactly one), or an existing one by id. */
+const DnCredential = Type.Union([
+  Type.Object({
+    credential_type: Type.Literal('cert_subject_dn'), name: Type.Optional(Type.String({ maxLength: 128 })),
+    pem: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'PEM-formatted X509 certificate. Mutually exclusive with subject_dn.' })),
+    subject_dn: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Subject Distinguished Name. Mutually exclusive with pem.' })),
+  }, { additionalProperties: false }),
+  Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+]);
 /** A self_signed_tls_client_auth certificate (RFC 8705 §2.2), or an existing one by id. */
 const CertCredential = Type.Union([
   Type.Object({
@@ -50,6 +59,7 @@ const fields = {
   client_authentication_methods: Nullable(Type.Object({
     private_key_jwt: Type.Optional(Type.Object({ credentials: Type.Array(Credential, { minItems: 1, maxItems: 2 }) }, { additionalProperties: false })),
     self_signed_tls_client_auth: Type.Optional(Type.Object({ credentials: Type.Array(CertCredential, { minItems: 1, maxItems: 2 }) }, { additionalProperties: false })),
+    tls_client_auth: Type.Optional(Type.Object({ credentials: Type.Array(DnCredential, { minItems: 1, maxItems: 2 }) }, { additionalProperties: false })),
   }, { additionalProperties: false })),
   require_proof_of_possession: Type.Boolean(),
   require_pushed_authorization_requests: Type.Boolean(),
@@ -85,6 +95,7 @@ export const ClientResponse = Type.Object({
   client_authentication_methods: Type.Optional(Type.Object({
     private_key_jwt: Type.Optional(Type.Object({ credentials: Type.Array(Type.Object({ id: Type.String() })) })),
     self_signed_tls_client_auth: Type.Optional(Type.Object({ credentials: Type.Array(Type.Object({ id: Type.String() })) })),
+    tls_client_auth: Type.Optional(Type.Object({ credentials: Type.Array(Type.Object({ id: Type.String() })) })),
   })),
   require_proof_of_possession: Type.Optional(Type.Boolean()), require_pushed_authorization_requests: Type.Optional(Type.Boolean()),
   addons: Type.Optional(Any), mobile: Type.Optional(Any), native_social_login: Type.Optional(Any), encryption_key: Type.Optional(Any),
