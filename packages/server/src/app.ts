@@ -15,6 +15,7 @@ import { lazyChildLogger } from './logger';
 import { validatorCompiler } from './http/validation';
 import { managementApi } from './management-api/plugin';
 import { opsRoutes } from './ops/health';
+import type { MtlsProxy } from './mtls-proxy';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -22,6 +23,7 @@ export interface AppOptions {
   publicUrl: string;
   logger: Logger;
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
+  mtlsProxy?: MtlsProxy;
   /** Strict-Transport-Security max-age sent on every response (HTTPS deployments); undefined sends none. */
   hstsMaxAge?: number;
   bodyLimit?: number;
@@ -64,8 +66,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   const { services } = opts;
   await app.register(opsRoutes, { services });
-  await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl, mtls: opts.tls !== undefined, trustedCa: opts.tls?.ca !== undefined });
-  await app.register(tokenRoutes, { services, trustedClientCa: opts.tls?.ca !== undefined });
+  await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl, mtls: opts.tls !== undefined || opts.mtlsProxy !== undefined, trustedCa: opts.tls?.ca !== undefined });
+  await app.register(tokenRoutes, { services, certificates: { trustedCa: opts.tls?.ca !== undefined, proxy: opts.mtlsProxy } });
   for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, userinfoRoutes, revokeRoutes]) await app.register(routes, { services });
   await app.register(managementApi, { services, prefix: '/api/v2' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

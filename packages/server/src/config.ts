@@ -1,3 +1,4 @@
+import { mtlsProxyFrom, type MtlsProxy } from './mtls-proxy';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +14,8 @@ export const SETTINGS = [
   { env: 'TESSERA_MASTER_KEY', default: 'generated', doc: '32-byte key (base64 or hex) that encrypts secrets at rest; comma-separated list to rotate (first encrypts). Generated into the data folder (mode 0600) for SQLite if unset' },
   { env: 'TESSERA_TLS_CERT', default: 'off', doc: 'PEM certificate file: serve HTTPS directly' },
   { env: 'TESSERA_TLS_KEY', default: 'off', doc: 'PEM private key file for TESSERA_TLS_CERT' },
+  { env: 'TESSERA_MTLS_PROXY_HEADER', default: 'off', doc: 'header in which a TLS-terminating proxy forwards the client certificate (URL-encoded PEM, PEM or base64 DER); read only from TESSERA_MTLS_TRUSTED_PROXIES' },
+  { env: 'TESSERA_MTLS_TRUSTED_PROXIES', default: 'off', doc: 'comma-separated proxy addresses or CIDR ranges whose TESSERA_MTLS_PROXY_HEADER is believed' },
   { env: 'TESSERA_MTLS_CA', default: 'off', doc: 'PEM file of the CA certificates trusted for tls_client_auth (RFC 8705 §2.1) client certificates; needs TESSERA_TLS_CERT' },
   { env: 'TESSERA_HSTS_MAX_AGE', default: '31536000', doc: 'Strict-Transport-Security max-age (seconds) sent on every response when serving HTTPS or when TESSERA_PUBLIC_URL is https; 0 sends max-age=0 (browsers forget the policy)' },
   { env: 'TESSERA_LOG_LEVEL', default: 'info', doc: 'pino level: fatal, error, warn, info, debug, trace, silent' },
@@ -33,6 +36,8 @@ export interface Config {
   masterKeyFile?: string;
   /** `ca`: the CAs trusted for tls_client_auth client certificates (TESSERA_MTLS_CA). */
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
+  /** A TLS-terminating proxy forwarding client certificates in a header (RFC 8705 behind a proxy). */
+  mtlsProxy?: MtlsProxy;
   /** Strict-Transport-Security max-age; undefined when neither TLS nor an https public URL is configured. */
   hstsMaxAge?: number;
   logLevel: string;
@@ -103,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host, port, publicUrl, issuer: `${publicUrl}/`, managementAudience: `${publicUrl}/api/v2/`, databaseUrl,
     adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce,
+    mtlsProxy: mtlsProxyFrom(env),
   };
 }
 

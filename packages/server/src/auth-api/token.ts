@@ -1,7 +1,7 @@
 import { InvalidClient, InvalidRequest, parseBasicAuth, type TokenRequest, type TokenResponse as TokenBody } from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { dpopHeaders } from '../http/dpop-header';
-import { clientCertificateOf } from '../http/client-certificate';
+import { clientCertificateOf, type CertificateSources } from '../http/client-certificate';
 import type { Services } from '../services';
 
 const TokenResponse = {
@@ -14,7 +14,7 @@ const TokenResponse = {
 } as const;
 
 /** Single-valued string parameters from a form or JSON body; duplicates and non-strings are refused. */
-export function tokenRequestFrom(req: FastifyRequest, trustedClientCa = false): TokenRequest {
+export function tokenRequestFrom(req: FastifyRequest, certificates: CertificateSources = {}): TokenRequest {
   const body = req.body;
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new InvalidRequest('The request body must be application/x-www-form-urlencoded or application/json.');
@@ -30,7 +30,7 @@ export function tokenRequestFrom(req: FastifyRequest, trustedClientCa = false): 
   const basic = parseBasicAuth(req.headers.authorization);
   // an undecodable Basic header is a failed client authentication (RFC 6749 §5.2), not a syntax error
   if (basic === 'malformed') throw new InvalidClient('malformed Basic header');
-  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req, trustedClientCa) };
+  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req, certificates) };
 }
 
 /** Exactly the declared fields, in the order Auth0 sends them: access_token, [refresh_token], [id_token], [scope], expires_in, token_type. */
@@ -45,12 +45,12 @@ function inWireOrder(r: TokenBody): TokenBody {
 }
 
 /** POST /oauth/token (RFC 6749 §3.2): transport only; the pipeline lives in @tessera/core. */
-export async function tokenRoutes(app: FastifyInstance, { services, trustedClientCa }: { services: Services; trustedClientCa?: boolean }): Promise<void> {
+export async function tokenRoutes(app: FastifyInstance, { services, certificates }: { services: Services; certificates?: CertificateSources }): Promise<void> {
   app.post('/oauth/token', {
     schema: { summary: 'Get tokens', tags: ['authentication'], response: { 200: TokenResponse } },
     logLevel: 'warn',
   }, async (req, reply) => {
-    const res = await services.tokenEndpoint.handle(tokenRequestFrom(req, trustedClientCa));
+    const res = await services.tokenEndpoint.handle(tokenRequestFrom(req, certificates));
     if (res.dpopNonce) reply.header('dpop-nonce', res.dpopNonce);
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
       .type('application/json; charset=utf-8').serializer(JSON.stringify).send(inWireOrder(res));
