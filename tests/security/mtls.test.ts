@@ -75,6 +75,34 @@ eachDialect('mTLS-bound access tokens', (dialect) => {
     expect(claimsOf(bound.body.access_token).cnf).toEqual({ 'x5t#S256': alice.x5t });
   });
 
+  // Contract §7.9's matrix with a certificate as the proof (confidential clients): client requires × cert × API policy
+  const POLICIES: Record<string, Record<string, unknown> | undefined> = {
+    none: undefined, allowed: { mechanism: 'mtls', required: false }, required: { mechanism: 'mtls', required: true },
+    required_for_public: { mechanism: 'mtls', required: true, required_for: 'public_clients' },
+  };
+  const MATRIX: Array<[boolean, boolean, string, 'bearer' | 'bound' | 'client_requires' | 'api_requires' | 'client_requires_dpop']> = [
+    [false, false, 'none', 'bearer'], [false, false, 'allowed', 'bearer'], [false, false, 'required', 'api_requires'], [false, false, 'required_for_public', 'bearer'],
+    [false, true, 'none', 'bearer'], [false, true, 'allowed', 'bound'], [false, true, 'required', 'bound'], [false, true, 'required_for_public', 'bound'],
+    [true, false, 'none', 'client_requires_dpop'], [true, false, 'allowed', 'client_requires'], [true, false, 'required', 'client_requires'], [true, false, 'required_for_public', 'client_requires'],
+    [true, true, 'none', 'client_requires_dpop'], [true, true, 'allowed', 'bound'], [true, true, 'required', 'bound'], [true, true, 'required_for_public', 'bound'],
+  ];
+  it.each(MATRIX)('matrix: client requires %s, certificate %s, API policy %s → %s', async (requires, withCert, policy, outcome) => {
+    const api = await dpopApi(s, POLICIES[policy]);
+    const r = await cc(api, await m2m(s, api, requires ? { require_proof_of_possession: true } : {}), withCert ? alice : undefined);
+    const refusal = {
+      client_requires: 'Client certificate required: the client requires proof of possession (require_proof_of_possession)',
+      client_requires_dpop: 'DPoP proof required: the client requires proof of possession (require_proof_of_possession)',
+      api_requires: `Client certificate required: the API "${api}" requires mTLS-bound tokens`,
+    }[outcome as string];
+    if (refusal) {
+      expect([r.status, r.body]).toEqual([400, { error: 'invalid_request', error_description: refusal }]);
+      return;
+    }
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.token_type).toBe('Bearer');
+    expect(claimsOf(r.body.access_token).cnf).toEqual(outcome === 'bound' ? { 'x5t#S256': alice.x5t } : undefined);
+  });
+
   it('advertises tls_client_certificate_bound_access_tokens when serving TLS', async () => {
     const r = await overTls(port, certs.ca, 'GET', '/.well-known/openid-configuration');
     expect(r.body.tls_client_certificate_bound_access_tokens).toBe(true);
