@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type TestCerts } from '../helpers/certs';
 import { eachDialect, startTessera, type TestServer } from '../helpers/tessera';
-import { claimsOf, dpopApi, m2m } from './dpop';
+import { claimsOf, dpopApi, m2m, passwordParams, publicClient } from './dpop';
 import { clientCert, overTls, type ClientCert } from './mtls';
 
 /**
@@ -101,6 +101,20 @@ eachDialect('mTLS-bound access tokens', (dialect) => {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.token_type).toBe('Bearer');
     expect(claimsOf(r.body.access_token).cnf).toEqual(outcome === 'bound' ? { 'x5t#S256': alice.x5t } : undefined);
+  });
+
+  it('/userinfo accepts a certificate-bound token only over a connection with the same certificate', async () => {
+    const api = await dpopApi(s, { mechanism: 'mtls', required: true });
+    const c = await publicClient(s);
+    const t = await overTls(port, certs.ca, 'POST', '/oauth/token', { cert: alice, form: passwordParams(c, api, 'openid email read:data') });
+    expect(t.status, JSON.stringify(t.body)).toBe(200);
+    expect(claimsOf(t.body.access_token).cnf).toEqual({ 'x5t#S256': alice.x5t });
+    const userinfo = (cert?: ClientCert) => overTls(port, certs.ca, 'GET', '/userinfo', { cert, headers: { authorization: `Bearer ${t.body.access_token}` } });
+    const ok = await userinfo(alice);
+    expect([ok.status, ok.body.email]).toEqual([200, c.email]);
+    for (const r of [await userinfo(), await userinfo(clientCert(certs.dir, 'eve'))]) {
+      expect([r.status, r.body, r.headers['www-authenticate']]).toEqual([401, 'Unauthorized', 'Bearer error="invalid_token"']);
+    }
   });
 
   it('advertises tls_client_certificate_bound_access_tokens when serving TLS', async () => {

@@ -22,13 +22,13 @@ export const subjectOf = (c: ClientCert): string => new X509Certificate(c.cert).
 export interface Answer { status: number; body: any; headers: Record<string, unknown> }
 
 /** One HTTPS request to the loopback listener, with or without a client certificate; a fresh connection each time. */
-export function overTls(port: number, ca: Buffer, method: string, path: string, o: { form?: Record<string, string>; cert?: ClientCert } = {}): Promise<Answer> {
+export function overTls(port: number, ca: Buffer, method: string, path: string, o: { form?: Record<string, string>; cert?: ClientCert; headers?: Record<string, string> } = {}): Promise<Answer> {
   const body = o.form && new URLSearchParams(o.form).toString();
   return new Promise((resolve, reject) => {
     const req = httpsRequest({
       host: '127.0.0.1', port, path, method, ca, agent: false,
       ...(o.cert ? { cert: o.cert.cert, key: o.cert.key } : {}),
-      headers: body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }), ...o.headers },
     }, (res) => {
       let text = '';
       res.setEncoding('utf8');

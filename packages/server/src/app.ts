@@ -67,8 +67,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { services } = opts;
   await app.register(opsRoutes, { services });
   await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl, mtls: opts.tls !== undefined || opts.mtlsProxy !== undefined, trustedCa: opts.tls?.ca !== undefined });
-  await app.register(tokenRoutes, { services, certificates: { trustedCa: opts.tls?.ca !== undefined, proxy: opts.mtlsProxy } });
-  for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, userinfoRoutes, revokeRoutes]) await app.register(routes, { services });
+  const certificates = { trustedCa: opts.tls?.ca !== undefined, proxy: opts.mtlsProxy };
+  await app.register(tokenRoutes, { services, certificates });
+  await app.register(userinfoRoutes, { services, certificates });
+  for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, revokeRoutes]) await app.register(routes, { services });
   await app.register(managementApi, { services, prefix: '/api/v2' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

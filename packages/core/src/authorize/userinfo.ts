@@ -3,6 +3,7 @@ import { OAuthError, Unauthorized } from '../errors';
 import type { Clock, Store } from '../ports';
 import type { AsymmetricAlg, KeyManager } from '../services/key-manager';
 import type { DpopVerifier } from '../token/dpop';
+import { certificateThumbprint, type ClientCertificate } from '../token/mtls';
 import { profileClaims } from '../token/id-token';
 import { accessTokenTimeOptions, issuedInTheFuture } from '../token/time-claims';
 
@@ -16,6 +17,8 @@ export interface UserinfoRequest {
   /** Every value of the DPoP header fields. */
   dpop: readonly string[];
   method: string;
+  /** The connection's client certificate (RFC 8705), for certificate-bound tokens. */
+  clientCertificate?: ClientCertificate;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface UserinfoRequest {
  * includes `${PUBLIC_URL}/userinfo` (so `openid` was granted), with `exp` and `iat` (RFC 9068 §2.2), unexpired and
  * not issued in the future (60 s leeway), for a user that still exists. A DPoP-bound token (`cnf.jkt`) comes
  * as `Authorization: DPoP <token>` with a proof from the same key carrying `ath` (RFC 9449 §7); sent as Bearer it is
- * refused. Claims follow the token's scopes: `sub` always, then profile and email claims.
+ * refused. A certificate-bound token (`cnf["x5t#S256"]`) needs the same client certificate on the connection. Claims follow the token's scopes: `sub` always, then profile and email claims.
  */
 export class UserinfoService {
   constructor(private readonly deps: { keys: KeyManager; clock: Clock; issuer: string; audience: string; store: Store; dpop: DpopVerifier; htu: string }) {}
@@ -37,6 +40,10 @@ export class UserinfoService {
     if (m[1].toLowerCase() === 'dpop') {
       if (typeof jkt !== 'string') throw invalid('DPoP scheme with a token that is not DPoP-bound');
       await this.checkProof(req, token, jkt);
+    } else if (typeof (payload.cnf as Record<string, unknown> | undefined)?.['x5t#S256'] === 'string') {
+      // RFC 8705 §3: a certificate-bound token comes as Bearer over a connection with the same certificate
+      const cert = req.clientCertificate;
+      if (!cert || certificateThumbprint(cert) !== (payload.cnf as Record<string, string>)['x5t#S256']) throw invalid('certificate-bound token without its certificate');
     } else if (payload.cnf !== undefined) {
       throw new Unauthorized('Unauthorized', 'use_dpop', 'DPoP-bound token presented as Bearer');
     }

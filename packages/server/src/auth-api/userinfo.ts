@@ -1,6 +1,7 @@
 import { DPOP_ALGS, Unauthorized } from '@tessera/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dpopHeaders } from '../http/dpop-header';
+import { clientCertificateOf, type CertificateSources } from '../http/client-certificate';
 import type { Services } from '../services';
 
 /** RFC 6750 §3 / RFC 9449 §7.1: the challenge names the scheme the token needs and the proof algorithms. */
@@ -12,10 +13,12 @@ function challenge(e: Unauthorized, authorization: string | undefined): string {
 }
 
 /** GET/POST /userinfo (OIDC Core §5.3): claims by scope; any failure is 401 with a Bearer or DPoP challenge. */
-export async function userinfoRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+export async function userinfoRoutes(app: FastifyInstance, { services, certificates }: { services: Services; certificates?: CertificateSources }): Promise<void> {
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     try {
-      const claims = await services.userFlows.userinfo.claims({ authorization: req.headers.authorization, dpop: dpopHeaders(req), method: req.method });
+      const claims = await services.userFlows.userinfo.claims({
+        authorization: req.headers.authorization, dpop: dpopHeaders(req), method: req.method, clientCertificate: clientCertificateOf(req, certificates ?? {}),
+      });
       return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').serializer(JSON.stringify).send(claims);
     } catch (e) {
       if (!(e instanceof Unauthorized)) throw e;
