@@ -130,6 +130,13 @@ eachDialect('self_signed_tls_client_auth', (dialect) => {
     expect([r.status, r.body]).toEqual([401, DENIED]);
   });
 
+  it('tls_client_auth: a one-line subject DN with an escaped comma matches the certificate', async () => {
+    const frank = caSignedCert(certs.dir, 'frank', 'Acme, Inc');
+    const id = await dnClient({ subject_dn: 'CN=frank,O=Acme\\, Inc' });
+    expect((await token({ client_id: id }, frank)).status).toBe(200);
+    expect((await token({ client_id: await dnClient({ subject_dn: 'CN=frank,O=Acme' }) }, frank)).status).toBe(401);
+  });
+
   it('tls_client_auth: the subject DN can be registered from the certificate PEM', async () => {
     const id = await dnClient({ pem: carol.pem });
     expect((await token({ client_id: id }, carol)).status).toBe(200);

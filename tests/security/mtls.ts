@@ -44,11 +44,11 @@ export function overTls(port: number, ca: Buffer, method: string, path: string, 
   });
 }
 
-/** A client certificate for `/CN=${name}/O=Tessera Tests` issued by the test CA in `dir` (ca.crt, ca.key from makeCerts). */
-export function caSignedCert(dir: string, name: string): ClientCert {
+/** A client certificate for `/CN=${name}/O=${org}` issued by the test CA in `dir` (ca.crt, ca.key from makeCerts). */
+export function caSignedCert(dir: string, name: string, org = 'Tessera Tests'): ClientCert {
   const f = (n: string) => join(dir, `${name}.${n}`);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('key'), '-out', f('csr'), '-subj', `/CN=${name}/O=Tessera Tests`);
+  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('key'), '-out', f('csr'), '-subj', `/CN=${name}/O=${org}`);
   writeFileSync(f('ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n');
   ssl('x509', '-req', '-in', f('csr'), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', f('crt'), '-days', '2', '-extfile', f('ext'));
   const cert = readFileSync(f('crt'));

@@ -171,7 +171,7 @@ function subjectDnOf(input: CredentialInput, at: string): { subject_dn: string; 
     if (!normalizeDn(input.subject_dn)) throw new BadRequest(`Payload validation error: 'Invalid subject DN' on property ${at}.subject_dn.`);
     return { subject_dn: input.subject_dn };
   }
-  try { return { subject_dn: new X509Certificate(input.pem!).subject.split('\n').join(', '), pem: input.pem }; } catch {
+  try { return { subject_dn: new X509Certificate(input.pem!).subject, pem: input.pem }; } catch {
     throw new BadRequest(`Payload validation error: 'Invalid PEM: expected an X509 certificate' on property ${at}.pem.`);
   }
 }

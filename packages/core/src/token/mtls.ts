@@ -22,18 +22,19 @@ export function certificateSubject(cert: ClientCertificate): string | undefined 
 }
 
 /**
- * A distinguished name as a canonical string for comparison: attributes split at newlines or unescaped commas,
+ * A distinguished name as a canonical string for comparison: attributes split at newlines, else at unescaped commas,
  * attribute types upper-cased, spaces around separators dropped, sorted (so RFC 4514's reversed order, OpenSSL's
  * and Node's forward order compare equal). Undefined when a part is not `type=value`.
  */
 export function normalizeDn(dn: string): string | undefined {
-  const parts = dn.split(/\n|(?<!\\),/).map((p) => p.trim()).filter(Boolean);
+  // Node prints one attribute a line (values may hold commas); a one-line DN separates at unescaped commas
+  const parts = (dn.includes('\n') ? dn.split('\n') : dn.split(/(?<!\\),/)).map((p) => p.trim()).filter(Boolean);
   if (parts.length === 0) return undefined;
   const out: string[] = [];
   for (const p of parts) {
     const i = p.indexOf('=');
     if (i <= 0) return undefined;
-    out.push(`${p.slice(0, i).trim().toUpperCase()}=${p.slice(i + 1).trim()}`);
+    out.push(`${p.slice(0, i).trim().toUpperCase()}=${p.slice(i + 1).trim().replace(/\\,/g, ',')}`);
   }
   return out.sort().join('\n');
 }
