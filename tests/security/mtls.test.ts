@@ -117,6 +117,31 @@ eachDialect('mTLS-bound access tokens', (dialect) => {
     }
   });
 
+  it('binds a public client\'s refresh token to its certificate: refreshing needs the same certificate (RFC 8705 §4)', async () => {
+    const api = await dpopApi(s, { mechanism: 'mtls', required: false });
+    const c = await publicClient(s);
+    const t = await overTls(port, certs.ca, 'POST', '/oauth/token', { cert: alice, form: passwordParams(c, api) });
+    expect(typeof t.body.refresh_token, JSON.stringify(t.body)).toBe('string');
+    const refresh = (cert?: ClientCert) => overTls(port, certs.ca, 'POST', '/oauth/token', {
+      cert, form: { grant_type: 'refresh_token', client_id: c.client_id, refresh_token: t.body.refresh_token },
+    });
+    const none = await refresh();
+    expect([none.status, none.body]).toEqual([400, { error: 'invalid_request', error_description: 'Client certificate required: the refresh token is bound to a client certificate' }]);
+    const other = await refresh(clientCert(certs.dir, 'eve2'));
+    expect([other.status, other.body.error]).toEqual([403, 'invalid_grant']);
+    const ok = await refresh(alice);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(claimsOf(ok.body.access_token).cnf).toEqual({ 'x5t#S256': alice.x5t });
+  });
+
+  it('leaves a public client\'s refresh token unbound when the access token was not bound to a certificate', async () => {
+    const api = await dpopApi(s);
+    const c = await publicClient(s);
+    const t = await overTls(port, certs.ca, 'POST', '/oauth/token', { cert: alice, form: passwordParams(c, api) });
+    const r = await overTls(port, certs.ca, 'POST', '/oauth/token', { form: { grant_type: 'refresh_token', client_id: c.client_id, refresh_token: t.body.refresh_token } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+  });
+
   it('advertises tls_client_certificate_bound_access_tokens when serving TLS', async () => {
     const r = await overTls(port, certs.ca, 'GET', '/.well-known/openid-configuration');
     expect(r.body.tls_client_certificate_bound_access_tokens).toBe(true);

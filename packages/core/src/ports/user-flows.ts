@@ -67,6 +67,8 @@ export interface RefreshTokenRecord {
   usedAt?: number;
   /** RFC 9449 §5: thumbprint of the DPoP key a public client's refresh token is bound to. */
   jkt?: string;
+  /** RFC 8705 §4: x5t#S256 of the client certificate a public client's refresh token is bound to. */
+  x5t?: string;
   revokedAt?: number;
 }
 

@@ -30,7 +30,7 @@ const configOf = (c: Client): RefreshConfig => (c.refresh_token ?? {}) as Refres
 export class RefreshTokenService {
   constructor(private readonly deps: { store: Store; clock: Clock }) {}
 
-  async issue(client: Client, grant: RefreshGrant, family?: { id: string; expiresAt?: number }, jkt?: string): Promise<{ token: string; familyId: string }> {
+  async issue(client: Client, grant: RefreshGrant, family?: { id: string; expiresAt?: number }, jkt?: string, x5t?: string): Promise<{ token: string; familyId: string }> {
     const now = this.deps.clock.now();
     const cfg = configOf(client);
     const expiring = cfg.expiration_type === 'expiring';
@@ -38,21 +38,21 @@ export class RefreshTokenService {
     const token = `v1.${randomBase64Url(48)}`;
     const rec: RefreshTokenRecord = {
       id: randomHex(16), tokenHash: hashSecret(token), familyId: family?.id ?? randomHex(16), grant, createdAt: now,
-      expiresAt: family ? family.expiresAt : absolute, idleExpiresAt: this.idleEnd(cfg, now), jkt,
+      expiresAt: family ? family.expiresAt : absolute, idleExpiresAt: this.idleEnd(cfg, now), jkt, x5t,
     };
     await this.deps.store.refreshTokens.insert(rec);
     return { token, familyId: rec.familyId };
   }
 
   /** Validates a presented token for `client`; under rotation it is spent and a successor is returned. */
-  async exchange(client: Client, token: string, check?: (g: RefreshGrant, jkt?: string) => void): Promise<{ grant: RefreshGrant; next?: string }> {
+  async exchange(client: Client, token: string, check?: (g: RefreshGrant, jkt?: string, x5t?: string) => void): Promise<{ grant: RefreshGrant; next?: string }> {
     const { store, clock } = this.deps;
     const now = clock.now();
     const rec = await store.refreshTokens.findByHash(hashSecret(token));
     if (!rec || rec.grant.clientId !== client.client_id) throw invalidRefreshToken('unknown token or other client');
     if (rec.revokedAt !== undefined) throw invalidRefreshToken('revoked');
     if ((rec.expiresAt !== undefined && now >= rec.expiresAt) || (rec.idleExpiresAt !== undefined && now >= rec.idleExpiresAt)) throw invalidRefreshToken('expired');
-    check?.(rec.grant, rec.jkt);
+    check?.(rec.grant, rec.jkt, rec.x5t);
     const cfg = configOf(client);
     if (cfg.rotation_type !== 'rotating') {
       await store.refreshTokens.touch(rec.id, this.idleEnd(cfg, now));
@@ -67,7 +67,7 @@ export class RefreshTokenService {
         throw invalidRefreshToken('reuse of a rotated refresh token: family revoked');
       }
     }
-    const { token: next } = await this.issue(client, rec.grant, { id: rec.familyId, expiresAt: rec.expiresAt }, rec.jkt);
+    const { token: next } = await this.issue(client, rec.grant, { id: rec.familyId, expiresAt: rec.expiresAt }, rec.jkt, rec.x5t);
     return { grant: rec.grant, next };
   }
 

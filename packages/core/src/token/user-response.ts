@@ -36,7 +36,7 @@ export async function userTokenResponse(
     const { token, familyId } = await deps.refreshTokens.issue(i.client, {
       clientId: i.client.client_id, userId: i.user.user_id, audience: i.decision.userinfoOnly ? undefined : i.decision.api.identifier,
       scopes, authTime: i.authTime, orgId: i.orgId, origin: i.origin,
-    }, undefined, i.pop.publicClient ? i.pop.jkt : undefined);
+    }, undefined, i.pop.publicClient ? i.pop.jkt : undefined, i.pop.publicClient && binding.cnf && 'x5t#S256' in binding.cnf ? binding.cnf['x5t#S256'] : undefined);
     res.refresh_token = token;
     res.familyId = familyId;
   }

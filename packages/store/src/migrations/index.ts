@@ -153,6 +153,12 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       if (dialect === 'postgres') await sql`ALTER TABLE dpop_proofs SET UNLOGGED`.execute(db);
     },
   },
+  '0008_mtls_refresh_tokens': {
+    async up(db: Kysely<any>) {
+      // RFC 8705 §4: the client certificate (x5t#S256) a public client's refresh token is bound to
+      await sql`ALTER TABLE refresh_tokens ADD COLUMN mtls_x5t TEXT`.execute(db);
+    },
+  },
 };
 }
 

@@ -7,6 +7,7 @@ export interface RefreshTokenRow {
   id: string; token_hash: string; family_id: string; client_id: string; user_id: string; audience: string | null; data: string;
   created_at: number; expires_at: number | null; idle_expires_at: number | null; used_at: number | null; revoked_at: number | null;
   dpop_jkt: string | null;
+  mtls_x5t: string | null;
 }
 export interface DpopProofRow { key: string; expires_at: number }
 export interface SessionRow { id_hash: string; user_id: string; auth_time: number; created_at: number; expires_at: number }

@@ -13,7 +13,7 @@ export class SqlRefreshTokenRepo implements RefreshTokenRepo {
     return {
       id: row.id, tokenHash: row.token_hash, familyId: row.family_id, grant: JSON.parse(row.data) as RefreshGrant,
       createdAt: Number(row.created_at), expiresAt: num(row.expires_at), idleExpiresAt: num(row.idle_expires_at),
-      usedAt: num(row.used_at), revokedAt: num(row.revoked_at), jkt: row.dpop_jkt ?? undefined,
+      usedAt: num(row.used_at), revokedAt: num(row.revoked_at), jkt: row.dpop_jkt ?? undefined, x5t: row.mtls_x5t ?? undefined,
     };
   }
 
@@ -22,7 +22,7 @@ export class SqlRefreshTokenRepo implements RefreshTokenRepo {
       id: r.id, token_hash: r.tokenHash, family_id: r.familyId, client_id: r.grant.clientId, user_id: r.grant.userId,
       audience: r.grant.audience ?? null, data: JSON.stringify(r.grant), created_at: r.createdAt,
       expires_at: r.expiresAt ?? null, idle_expires_at: r.idleExpiresAt ?? null, used_at: r.usedAt ?? null, revoked_at: r.revokedAt ?? null,
-      dpop_jkt: r.jkt ?? null,
+      dpop_jkt: r.jkt ?? null, mtls_x5t: r.x5t ?? null,
     }).execute();
   }
 

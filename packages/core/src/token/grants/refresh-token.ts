@@ -21,8 +21,9 @@ export class RefreshTokenGrant implements GrantHandler {
 
   async handle(ctx: TokenContext & { client: Client }): Promise<TokenResponse> {
     const requested = splitScope(ctx.request.params.scope);
-    const { grant, next } = await this.deps.refreshTokens.exchange(ctx.client, ctx.request.params.refresh_token, (g, jkt) => {
+    const { grant, next } = await this.deps.refreshTokens.exchange(ctx.client, ctx.request.params.refresh_token, (g, jkt, x5t) => {
       checkKeyBinding(jkt, ctx.dpop?.jkt);
+      checkCertificateBinding(x5t, ctx.x5t);
       const extra = (requested ?? []).filter((s) => !g.scopes.includes(s));
       if (extra.length > 0) throw new InvalidScope(`The requested scope exceeds the scope granted by the resource owner: ${extra.join(' ')}`);
     });
@@ -46,4 +47,11 @@ function checkKeyBinding(bound: string | undefined, presented: string | undefine
   if (bound === undefined) return;
   if (presented === undefined) throw new InvalidRequest('DPoP proof required: the refresh token is bound to a DPoP key');
   if (presented !== bound) throw new InvalidDpopProof('Invalid DPoP proof: the key is not the one the refresh token is bound to');
+}
+
+/** RFC 8705 §4: a refresh token bound to a client certificate is only exchanged over a connection with that certificate. */
+function checkCertificateBinding(bound: string | undefined, presented: string | undefined): void {
+  if (bound === undefined) return;
+  if (presented === undefined) throw new InvalidRequest('Client certificate required: the refresh token is bound to a client certificate');
+  if (presented !== bound) throw invalidRefreshToken('refresh token bound to another client certificate');
 }
