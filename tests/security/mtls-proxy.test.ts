@@ -19,7 +19,9 @@ beforeAll(() => { alice = clientCert(mkdtempSync(join(tmpdir(), 'tessera-mtls-pr
 eachDialect('mTLS behind a trusted proxy', (dialect) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTessera(dialect, { env: { TESSERA_MTLS_PROXY_HEADER: 'X-Client-Cert', TESSERA_MTLS_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7' } });
+    s = await startTessera(dialect, { env: {
+      TESSERA_MTLS_PROXY_HEADER: 'X-Client-Cert', TESSERA_MTLS_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7', TESSERA_MTLS_PUBLIC_URL: 'https://mtls.tessera.test/',
+    } });
   }, 30_000);
   afterAll(async () => { await s?.close(); });
 
@@ -69,9 +71,13 @@ eachDialect('mTLS behind a trusted proxy', (dialect) => {
     expect((await token(form, '203.0.113.1', encodeURIComponent(alice.pem))).status).toBe(401);
   });
 
-  it('advertises certificate-bound tokens in discovery', async () => {
+  it('advertises certificate-bound tokens and the mTLS endpoint aliases in discovery', async () => {
     const r = await s.t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
     expect(r.json().tls_client_certificate_bound_access_tokens).toBe(true);
+    expect(r.json().mtls_endpoint_aliases).toEqual({
+      token_endpoint: 'https://mtls.tessera.test/oauth/token', userinfo_endpoint: 'https://mtls.tessera.test/userinfo',
+      revocation_endpoint: 'https://mtls.tessera.test/oauth/revoke',
+    });
   });
 });
 
@@ -79,6 +85,11 @@ describe('TESSERA_MTLS_PROXY_HEADER configuration', () => {
   const base = { TESSERA_DATABASE_URL: 'sqlite::memory:' };
   it('needs TESSERA_MTLS_TRUSTED_PROXIES', () => {
     expect(() => loadConfig({ ...base, TESSERA_MTLS_PROXY_HEADER: 'x-client-cert' })).toThrow(ConfigError);
+  });
+  it('refuses TESSERA_MTLS_PUBLIC_URL when no client certificate can reach Tessera, or when it is not https', () => {
+    expect(() => loadConfig({ ...base, TESSERA_MTLS_PUBLIC_URL: 'https://mtls.example.com' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, TESSERA_MTLS_PROXY_HEADER: 'x-client-cert', TESSERA_MTLS_TRUSTED_PROXIES: '10.0.0.1', TESSERA_MTLS_PUBLIC_URL: 'http://mtls.example.com' }))
+      .toThrow('TESSERA_MTLS_PUBLIC_URL: expected an absolute https URL without query or fragment, got "http://mtls.example.com"');
   });
   it('refuses a trusted proxy that is not an address or CIDR range', () => {
     expect(() => loadConfig({ ...base, TESSERA_MTLS_PROXY_HEADER: 'x-client-cert', TESSERA_MTLS_TRUSTED_PROXIES: 'proxy.internal' }))

@@ -24,6 +24,8 @@ export interface AppOptions {
   logger: Logger;
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
   mtlsProxy?: MtlsProxy;
+  /** Advertised as discovery's mtls_endpoint_aliases (the same listener under another name). */
+  mtlsPublicUrl?: string;
   /** Strict-Transport-Security max-age sent on every response (HTTPS deployments); undefined sends none. */
   hstsMaxAge?: number;
   bodyLimit?: number;
@@ -66,7 +68,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   const { services } = opts;
   await app.register(opsRoutes, { services });
-  await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl, mtls: opts.tls !== undefined || opts.mtlsProxy !== undefined, trustedCa: opts.tls?.ca !== undefined });
+  await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl, mtls: opts.tls !== undefined || opts.mtlsProxy !== undefined, trustedCa: opts.tls?.ca !== undefined, mtlsPublicUrl: opts.mtlsPublicUrl });
   const certificates = { trustedCa: opts.tls?.ca !== undefined, proxy: opts.mtlsProxy };
   await app.register(tokenRoutes, { services, certificates });
   await app.register(userinfoRoutes, { services, certificates });

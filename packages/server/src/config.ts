@@ -16,6 +16,7 @@ export const SETTINGS = [
   { env: 'TESSERA_TLS_KEY', default: 'off', doc: 'PEM private key file for TESSERA_TLS_CERT' },
   { env: 'TESSERA_MTLS_PROXY_HEADER', default: 'off', doc: 'header in which a TLS-terminating proxy forwards the client certificate (URL-encoded PEM, PEM or base64 DER); read only from TESSERA_MTLS_TRUSTED_PROXIES' },
   { env: 'TESSERA_MTLS_TRUSTED_PROXIES', default: 'off', doc: 'comma-separated proxy addresses or CIDR ranges whose TESSERA_MTLS_PROXY_HEADER is believed' },
+  { env: 'TESSERA_MTLS_PUBLIC_URL', default: 'off', doc: 'https URL (e.g. https://mtls.example.com) at which the same listener is reachable for mTLS clients; advertised as mtls_endpoint_aliases in discovery; needs TESSERA_TLS_CERT or TESSERA_MTLS_PROXY_HEADER' },
   { env: 'TESSERA_MTLS_CA', default: 'off', doc: 'PEM file of the CA certificates trusted for tls_client_auth (RFC 8705 §2.1) client certificates; needs TESSERA_TLS_CERT' },
   { env: 'TESSERA_HSTS_MAX_AGE', default: '31536000', doc: 'Strict-Transport-Security max-age (seconds) sent on every response when serving HTTPS or when TESSERA_PUBLIC_URL is https; 0 sends max-age=0 (browsers forget the policy)' },
   { env: 'TESSERA_LOG_LEVEL', default: 'info', doc: 'pino level: fatal, error, warn, info, debug, trace, silent' },
@@ -38,6 +39,8 @@ export interface Config {
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
   /** A TLS-terminating proxy forwarding client certificates in a header (RFC 8705 behind a proxy). */
   mtlsProxy?: MtlsProxy;
+  /** RFC 8705 §5: where mTLS clients reach the token, userinfo and revocation endpoints (no trailing slash). */
+  mtlsPublicUrl?: string;
   /** Strict-Transport-Security max-age; undefined when neither TLS nor an https public URL is configured. */
   hstsMaxAge?: number;
   logLevel: string;
@@ -105,10 +108,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (dpopNonce !== 'public_clients' && dpopNonce !== 'all_clients' && dpopNonce !== 'off') {
     throw new ConfigError('TESSERA_DPOP_NONCE', `expected public_clients, all_clients or off, got "${dpopNonce}"`);
   }
+  const mtlsProxy = mtlsProxyFrom(env);
   return {
     host, port, publicUrl, issuer: `${publicUrl}/`, managementAudience: `${publicUrl}/api/v2/`, databaseUrl,
     adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce,
-    mtlsProxy: mtlsProxyFrom(env),
+    mtlsProxy, mtlsPublicUrl: mtlsPublicUrlFrom(env, tls !== undefined || mtlsProxy !== undefined),
   };
 }
 
@@ -132,4 +136,14 @@ function masterKeysFrom(env: NodeJS.ProcessEnv, databaseUrl: string): { masterKe
   }
   chmodSync(file, 0o600);
   return { masterKeys: [decodeMasterKey(readFileSync(file, 'utf8'), `TESSERA_MASTER_KEY (from ${file})`)], masterKeyFile: file };
+}
+
+function mtlsPublicUrlFrom(env: Record<string, string | undefined>, certificatesSeen: boolean): string | undefined {
+  const raw = env.TESSERA_MTLS_PUBLIC_URL;
+  if (!raw) return undefined;
+  if (!certificatesSeen) throw new ConfigError('TESSERA_MTLS_PUBLIC_URL', 'needs TESSERA_TLS_CERT/TESSERA_TLS_KEY or TESSERA_MTLS_PROXY_HEADER (otherwise no client certificate reaches Tessera)');
+  let u: URL;
+  try { u = new URL(raw); } catch { u = new URL('x:'); }
+  if (u.protocol !== 'https:' || u.search || u.hash) throw new ConfigError('TESSERA_MTLS_PUBLIC_URL', `expected an absolute https URL without query or fragment, got "${raw}"`);
+  return raw.replace(/\/+$/, '');
 }

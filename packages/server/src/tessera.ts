@@ -30,7 +30,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
     const services = buildServices(store, opts.clock ?? systemClock, config);
     await services.changes.start();
     const boot = await bootstrap(services, config, logger);
-    const app = await buildApp({ services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, hstsMaxAge: config.hstsMaxAge });
+    const app = await buildApp({ services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, mtlsPublicUrl: config.mtlsPublicUrl, hstsMaxAge: config.hstsMaxAge });
     let closed = false;
     return {
       app, services, store, config, boot, logger,

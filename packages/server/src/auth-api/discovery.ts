@@ -7,7 +7,7 @@ import type { Services } from '../services';
  * what Tessera implements (no device flow, MFA API or dynamic registration; the scopes and claims that
  * produce something) and RFC 9207's `iss` on authorization responses.
  */
-export function discoveryDocument(publicUrl: string, mtls = false, trustedCa = false): Record<string, unknown> {
+export function discoveryDocument(publicUrl: string, mtls = false, trustedCa = false, mtlsPublicUrl?: string): Record<string, unknown> {
   const u = (p: string) => `${publicUrl}${p}`;
   const doc: Record<string, unknown> = {
     issuer: u('/'),
@@ -36,11 +36,15 @@ export function discoveryDocument(publicUrl: string, mtls = false, trustedCa = f
     doc.tls_client_certificate_bound_access_tokens = true;
     doc.token_endpoint_auth_methods_supported = [...(doc.token_endpoint_auth_methods_supported as string[]), ...(trustedCa ? ['tls_client_auth'] : []), 'self_signed_tls_client_auth'];
   }
+  if (mtlsPublicUrl) {
+    // RFC 8705 §5: the endpoints an mTLS client should call (Auth0's mtls.{domain}); the same listener serves them
+    doc.mtls_endpoint_aliases = { token_endpoint: `${mtlsPublicUrl}/oauth/token`, userinfo_endpoint: `${mtlsPublicUrl}/userinfo`, revocation_endpoint: `${mtlsPublicUrl}/oauth/revoke` };
+  }
   return doc;
 }
 
-export async function discoveryRoutes(app: FastifyInstance, { services, publicUrl, mtls, trustedCa }: { services: Services; publicUrl: string; mtls?: boolean; trustedCa?: boolean }): Promise<void> {
-  const body = JSON.stringify(discoveryDocument(publicUrl, mtls, trustedCa));
+export async function discoveryRoutes(app: FastifyInstance, { services, publicUrl, mtls, trustedCa, mtlsPublicUrl }: { services: Services; publicUrl: string; mtls?: boolean; trustedCa?: boolean; mtlsPublicUrl?: string }): Promise<void> {
+  const body = JSON.stringify(discoveryDocument(publicUrl, mtls, trustedCa, mtlsPublicUrl));
   const send = (_req: unknown, reply: import('fastify').FastifyReply) =>
     reply.header('cache-control', 'public, max-age=15').type('application/json; charset=utf-8').send(body);
   app.get('/.well-known/openid-configuration', { schema: { summary: 'OpenID Provider metadata', tags: ['discovery'] } }, send);
