@@ -128,6 +128,20 @@ spec:
     expect(r.stdout).toMatch(/error: .*a\.yaml, line \d+, document 2: YAML syntax: /);
   });
 
+  it('refuses token encryption keys the server refuses: private key material, short RSA keys', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const indent = (pem: string) => pem.trim().split('\n').map((l) => `        ${l}`).join('\n');
+    const pair = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const key = (pem: string) => `  token_encryption:\n    format: compact-nested-jwe\n    encryption_key:\n      alg: RSA-OAEP-256\n      pem: |\n${indent(pem)}\n`;
+    const dir = manifests({
+      'keys.yaml': `${API(`  identifier: https://priv.example.com\n${key(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())}`, 'priv')}---\n${API(`  identifier: https://short.example.com\n${key(pair.publicKey.export({ type: 'spki', format: 'pem' }).toString())}`, 'short')}`,
+    });
+    const r = await cli(['validate', '-f', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/document 1: spec\.token_encryption\.encryption_key\.pem: Invalid PEM: private key material is not accepted/);
+    expect(r.stdout).toMatch(/document 2: spec\.token_encryption\.encryption_key\.pem: Invalid PEM: the RSA key has 1024 bits, at least 2048 are required/);
+  });
+
   it('publishes the same JSON Schema the validator uses (docs/manifest.schema.json)', async () => {
     const r = await cli(['schema']);
     expect(r.code).toBe(0);

@@ -1,4 +1,4 @@
-import { clientUrlProblems, parsePublicPem } from '@tessera/core';
+import { clientUrlProblems, encryptionKeyProblem } from '@tessera/core';
 import { loadManifests } from './manifest';
 import { MANAGEMENT_API_NAME, type Issue, type Resource, type ResourceServerRes } from './types';
 
@@ -93,6 +93,7 @@ function resourceServerRules(r: ResourceServerRes, report: Report): void {
   const key = s.token_encryption?.encryption_key;
   if (key) {
     if (key.pem === undefined && key.thumbprint_sha256 === undefined) report('error', 'spec.token_encryption.encryption_key', 'Missing required property: pem');
-    if (key.pem !== undefined && parsePublicPem(key.pem)?.asymmetricKeyType !== 'rsa') report('error', 'spec.token_encryption.encryption_key.pem', 'Invalid PEM: expected an RSA public key or certificate');
+    const problem = key.pem === undefined ? undefined : encryptionKeyProblem(key.pem);
+    if (problem) report('error', 'spec.token_encryption.encryption_key.pem', problem);
   }
 }

@@ -16,3 +16,19 @@ export function parsePublicPem(pem: string): KeyObject | undefined {
 export async function jwkThumbprint(key: KeyObject): Promise<string> {
   return calculateJwkThumbprint(await exportJWK(key), 'sha256');
 }
+
+/** Smallest RSA modulus accepted for token encryption keys (NIST SP 800-57: 2048 bits until 2030). */
+export const MIN_ENCRYPTION_KEY_BITS = 2048;
+
+/**
+ * Why a PEM cannot be a token encryption key, or undefined when it can: it must be an RSA public key or a
+ * certificate for one, of at least 2048 bits. Private key material is refused, never reduced to its public half.
+ */
+export function encryptionKeyProblem(pem: string): string | undefined {
+  if (/PRIVATE KEY/.test(pem)) return 'Invalid PEM: private key material is not accepted; send only the public key or certificate';
+  const key = parsePublicPem(pem);
+  if (!key || key.asymmetricKeyType !== 'rsa') return 'Invalid PEM: expected an RSA public key or certificate';
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_ENCRYPTION_KEY_BITS) return `Invalid PEM: the RSA key has ${bits} bits, at least ${MIN_ENCRYPTION_KEY_BITS} are required`;
+  return undefined;
+}

@@ -7,8 +7,11 @@ export const MAX_TOKEN_LIFETIME = 2_592_000;
 
 export interface ScopeDef { value: string; description?: string }
 
-export interface EncryptionKeyInput { name?: string; alg: 'RSA-OAEP-256' | 'RSA-OAEP-384' | 'RSA-OAEP-512'; kid?: string; pem: string }
-export interface StoredEncryptionKey { name?: string; alg: EncryptionKeyInput['alg']; kid?: string; pem: string; thumbprint_sha256: string }
+export const ENCRYPTION_ALGS = ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'] as const;
+export type EncryptionAlg = (typeof ENCRYPTION_ALGS)[number];
+/** What a caller sends: `alg` (Management API) or `algorithm` (Terraform's spelling of the same field). */
+export interface EncryptionKeyInput { name?: string; alg?: EncryptionAlg; algorithm?: EncryptionAlg; kid?: string; pem: string }
+export interface StoredEncryptionKey { name?: string; alg: EncryptionAlg; kid?: string; pem: string; thumbprint_sha256: string }
 export interface TokenEncryption<K = StoredEncryptionKey> { format: 'compact-nested-jwe'; encryption_key: K }
 
 export interface ProofOfPossession { mechanism: 'mtls' | 'dpop'; required: boolean; required_for?: 'public_clients' | 'all_clients' }

@@ -1,6 +1,7 @@
 import { BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
 import { ids } from '../crypto/random';
-import { jwkThumbprint, parsePublicPem } from '../crypto/pem';
+import type { KeyObject } from 'node:crypto';
+import { encryptionKeyProblem, jwkThumbprint, parsePublicPem } from '../crypto/pem';
 import type { ResourceServer, ResourceServerCreate, ResourceServerPatch, ScopeDef, TokenEncryption, EncryptionKeyInput } from '../model';
 import type { Page, ResourceServerQuery, Store } from '../ports';
 import type { ChangeFeed } from './changes';
@@ -154,12 +155,20 @@ function checkScopes(scopes: ScopeDef[]): ScopeDef[] {
   return scopes.map((s) => (s.description === undefined ? { value: s.value } : { value: s.value, description: s.description }));
 }
 
+/**
+ * Validates a token encryption key (RSA public key or certificate, ≥ 2048 bits, no private key material) and
+ * stores its public PEM with the RFC 7638 thumbprint. `algorithm` is accepted for `alg` (Terraform's name).
+ */
 async function encryption(input: TokenEncryption<EncryptionKeyInput>): Promise<TokenEncryption> {
-  const key = parsePublicPem(input.encryption_key.pem);
-  if (!key || key.asymmetricKeyType !== 'rsa') {
-    throw new BadRequest("Payload validation error: 'Invalid PEM: expected an RSA public key or certificate' on property token_encryption.encryption_key.pem.");
+  const { name, kid, pem, alg: wireAlg, algorithm } = input.encryption_key;
+  if (wireAlg !== undefined && algorithm !== undefined && wireAlg !== algorithm) {
+    throw new BadRequest(`Payload validation error: 'alg (${wireAlg}) and algorithm (${algorithm}) differ' on property token_encryption.encryption_key.`);
   }
-  const { name, alg, kid, pem } = input.encryption_key;
+  const alg = wireAlg ?? algorithm;
+  if (alg === undefined) throw new BadRequest("Payload validation error: 'Missing required property: alg' on property token_encryption.encryption_key.");
+  const problem = encryptionKeyProblem(pem);
+  if (problem) throw new BadRequest(`Payload validation error: '${problem}' on property token_encryption.encryption_key.pem.`);
+  const key = parsePublicPem(pem) as KeyObject;
   const stored = { alg, pem, thumbprint_sha256: await jwkThumbprint(key), ...(name !== undefined && { name }), ...(kid !== undefined && { kid }) };
   return { format: input.format, encryption_key: stored };
 }

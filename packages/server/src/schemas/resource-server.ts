@@ -1,5 +1,5 @@
 import { Type, type TOptional } from '@sinclair/typebox';
-import { MAX_TOKEN_LIFETIME, SIGNING_ALGS, TOKEN_DIALECTS } from '@tessera/core';
+import { ENCRYPTION_ALGS, MAX_TOKEN_LIFETIME, SIGNING_ALGS, TOKEN_DIALECTS } from '@tessera/core';
 import { Nullable, OffsetPaging, StringEnum } from './common';
 
 const Scope = Type.Object({
@@ -25,9 +25,10 @@ const fields = {
     format: Type.Literal('compact-nested-jwe', { description: 'Format of the encrypted JWT payload.' }),
     encryption_key: Type.Object({
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Name of the encryption key.' })),
-      alg: StringEnum(['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'] as const, { description: 'Algorithm used to encrypt the token.' }),
+      alg: Type.Optional(StringEnum(ENCRYPTION_ALGS, { description: 'Algorithm used to encrypt the token.' })),
+      algorithm: Type.Optional(StringEnum(ENCRYPTION_ALGS, { description: "Terraform's name for `alg`; accepted on input, returned as `alg`." })),
       kid: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Key ID.' })),
-      pem: Type.String({ minLength: 1, maxLength: 4096, description: 'PEM-formatted public key. Must be JSON escaped.' }),
+      pem: Type.String({ minLength: 1, maxLength: 4096, description: 'PEM-formatted RSA public key or certificate (at least 2048 bits; never a private key). Write-only. Must be JSON escaped.' }),
     }, { additionalProperties: false }),
   }, { additionalProperties: false })),
   consent_policy: Nullable(Type.Literal('transactional-authorization-with-mfa', { description: 'Consent policy for this resource server.' })),
