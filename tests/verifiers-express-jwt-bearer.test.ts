@@ -4,6 +4,7 @@ import { auth, claimIncludes, requiredScopes } from 'express-oauth2-jwt-bearer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startListening, type ListeningServer } from './helpers/listening';
 import { eachDialect } from './helpers/tessera';
+import { rsaPublicPem } from './helpers/management';
 
 /**
  * Auth0's own API middleware as an independent judge (shared/reference/clients.md §1.5): it discovers
@@ -15,6 +16,7 @@ const APIS = {
   ps256: { identifier: 'https://ps256.example/', signing_alg: 'PS256', token_dialect: 'rfc9068_profile_authz', enforce_policies: true },
   rs9068: { identifier: 'https://rs9068.example/', signing_alg: 'RS256', token_dialect: 'rfc9068_profile' },
   hs256: { identifier: 'https://hs256.example/', signing_alg: 'HS256', token_dialect: 'access_token' },
+  jwe: { identifier: 'https://jwe.example/', signing_alg: 'RS256', token_dialect: 'access_token', token_encryption: { format: 'compact-nested-jwe', encryption_key: { alg: 'RSA-OAEP-256', pem: rsaPublicPem() } } },
 } as const;
 type ApiName = keyof typeof APIS;
 
@@ -58,6 +60,7 @@ eachDialect('express-oauth2-jwt-bearer validates Tessera tokens', (dialect) => {
     app.get('/rs256/strict', auth({ issuerBaseURL, audience: APIS.rs256.identifier, strict: true }), ok);
     app.get('/ps256/strict', auth({ issuerBaseURL, audience: APIS.ps256.identifier, strict: true, tokenSigningAlg: 'PS256' }), requiredScopes('read:orders'), claimIncludes('permissions', 'read:orders'), ok);
     app.get('/rs9068/strict', auth({ issuerBaseURL, audience: APIS.rs9068.identifier, strict: true }), requiredScopes('read:orders'), ok);
+    app.get('/jwe', auth({ issuerBaseURL, audience: APIS.jwe.identifier }), ok);
     app.get('/hs256', auth({ issuerBaseURL, audience: APIS.hs256.identifier, secret: hsSecret, tokenSigningAlg: 'HS256' }), requiredScopes('read:orders'), ok);
     const onError: ErrorRequestHandler = (err, _req, res, _next) => { res.status(err.status ?? 500).set(err.headers ?? {}).json({ error: err.code ?? 'server_error' }); };
     app.use(onError);
@@ -139,6 +142,14 @@ eachDialect('express-oauth2-jwt-bearer validates Tessera tokens', (dialect) => {
     it('an HS256 token at an RS256 API and vice versa', async () => {
       expect((await call('/rs256', await token('hs256'))).status).toBe(401);
       expect((await call('/hs256', await token('rs256'))).status).toBe(401);
+    });
+
+    it('an encrypted (JWE) access token: the middleware cannot decrypt, so it refuses it with 401 invalid_token', async () => {
+      const jwe = await token('jwe');
+      expect(jwe.split('.')).toHaveLength(5);
+      const r = await call('/jwe', jwe);
+      expect(r.status).toBe(401);
+      expect(r.body).toEqual({ error: 'invalid_token' });
     });
   });
 });

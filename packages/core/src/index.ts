@@ -23,6 +23,7 @@ export * from './services/organizations';
 export * from './services/management-auth';
 export * from './token/types';
 export * from './token/mint';
+export * from './token/encrypt';
 export * from './token/time-claims';
 export * from './token/client-auth';
 export * from './token/endpoint';

@@ -56,6 +56,8 @@ export class UserinfoService {
   private async verifyToken(token: string): Promise<JWTPayload> {
     let header;
     try { header = decodeProtectedHeader(token); } catch (e) { throw invalid(e); }
+    // a nested JWE (an API with token_encryption) is readable only with that API's private key, which Tessera never holds
+    if (header.enc !== undefined) throw invalid('encrypted access token (JWE): only the API it was issued for can decrypt it');
     if (!header.kid || !header.alg || !ALGS.includes(header.alg)) throw invalid('unsupported token');
     const key = await this.deps.keys.verifier(header.kid, header.alg as AsymmetricAlg);
     if (!key) throw invalid('unknown kid');

@@ -108,7 +108,8 @@ export class UserTokenService {
   async accessToken(i: UserTokenInput): Promise<{ token: string; expiresIn: number }> {
     const { api, scopes, userinfoOnly } = i.decision;
     const lifetime = i.flow === 'web' ? api.token_lifetime_for_web : api.token_lifetime;
-    const withUserinfo = !userinfoOnly && scopes.includes('openid') && api.signing_alg !== 'HS256';
+    // /userinfo can read neither an HS256 token (the API's secret) nor an encrypted one (the API's private key)
+    const withUserinfo = !userinfoOnly && scopes.includes('openid') && api.signing_alg !== 'HS256' && !api.token_encryption;
     const gty = i.flow === 'password' ? 'password' : i.flow === 'refresh' ? 'refresh_token' : undefined;
     const { token, expiresIn } = await this.deps.minter.mint(api, {
       sub: i.user.user_id, clientId: i.client.client_id, scopes, gty,

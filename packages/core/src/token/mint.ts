@@ -3,6 +3,7 @@ import { ids } from '../crypto/random';
 import { effective, type ResourceServer } from '../model';
 import type { Clock } from '../ports';
 import type { AsymmetricAlg, KeyManager } from '../services/key-manager';
+import { AccessTokenEncrypter } from './encrypt';
 
 export interface AccessTokenClaims {
   sub: string;
@@ -31,6 +32,8 @@ function signingInput(alg: AsymmetricAlg, key: KeyObject): KeyObject | SignKeyOb
  */
 export class AccessTokenMinter {
   private headerCache = new Map<string, string>();
+  /** APIs with `token_encryption` get the signed token wrapped in a JWE (encrypt.ts). */
+  readonly encrypter = new AccessTokenEncrypter();
 
   constructor(private readonly deps: { keys: KeyManager; clock: Clock; issuer: string }) {}
 
@@ -58,9 +61,10 @@ export class AccessTokenMinter {
     if (dialect.endsWith('_authz') && api.enforce_policies) claims.permissions = c.permissions ?? c.scopes;
     if (c.extra) Object.assign(claims, c.extra);
     const typ = rfc9068 ? 'at+jwt' : 'JWT';
-    const token = api.signing_alg === 'HS256'
+    const signed = api.signing_alg === 'HS256'
       ? this.hs256(api, typ, claims)
       : await this.asymmetric(api.signing_alg, typ, claims);
+    const token = api.token_encryption ? await this.encrypter.seal(api.token_encryption, signed) : signed;
     return { token, expiresIn: lifetime, claims };
   }
 
