@@ -8,11 +8,13 @@
 //   npm run bench -- --algs RS256 --dialects sqlite --workers 1 --connections 10 --duration 5
 //   npm run bench -- --peers             # also node-oidc-provider and AuthHero (installs them once)
 //   npm run bench -- --profile           # Tessera runs with --cpu-prof (profiles in bench/results/profiles)
+//   npm run bench -- --no-jwe            # skip the encrypted-token scenario (RS256 vs RS256 + JWE, 1 process)
 //
 // Flags: --dialects sqlite,postgres|none  --workers 1,2  --algs RS256,PS256,HS256  --connections 10,50
 //        --duration <s>  --warmup <s>  --rounds <n>  --store-size <n APIs; 0 = skip the large store>
 //        --out <file.md>
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { compactDecrypt } from 'jose';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createDatabase, postgresAnswers } from './lib/databases.mjs';
@@ -20,7 +22,7 @@ import { measure, warmUp } from './lib/load.mjs';
 import { runPeers } from './lib/peers.mjs';
 import { CORES } from './lib/proc.mjs';
 import { markdown, pairs, target } from './lib/report.mjs';
-import { ALGS, SCOPES, apiIdentifier, adminToken, clientCredentials, seedLargeStore, seedThroughApi } from './lib/seed.mjs';
+import { ALGS, JWE_API, SCOPES, apiIdentifier, adminToken, clientCredentials, seedLargeStore, seedThroughApi } from './lib/seed.mjs';
 import { ROOT, freePort, startCeiling, startTessera } from './lib/servers.mjs';
 
 const argv = process.argv.slice(2);
@@ -42,14 +44,46 @@ const cfg = {
   profileDir: flag('profile') ? resolve(ROOT, 'bench/results/profiles', new Date().toISOString().replace(/[:.]/g, '-')) : undefined,
 };
 const ADMIN = { id: 'bench-admin', secret: randomBytes(24).toString('base64url') };
+const JWE_KEYS = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const JWE_PEM = JWE_KEYS.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 const rows = [];
 const log = (s) => process.stdout.write(`${s}\n`);
 
-function tokenRequest(baseUrl, client, alg) {
+function tokenRequest(baseUrl, client, alg, audience = apiIdentifier(alg)) {
   return {
     url: `${baseUrl}/oauth/token`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret, audience: apiIdentifier(alg) }).toString(),
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret, audience }).toString(),
   };
+}
+
+/** The encrypted API must answer with a JWE that the private key opens to an RS256 token before anything is timed. */
+async function checkJweToken(baseUrl, client) {
+  const r = await clientCredentials(baseUrl, { client_id: client.id, client_secret: client.secret, audience: JWE_API });
+  if (r.status !== 200 || r.body.access_token.split('.').length !== 5) throw new Error(`${baseUrl} JWE: unexpected token response ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  const { plaintext } = await compactDecrypt(r.body.access_token, JWE_KEYS.privateKey, { keyManagementAlgorithms: ['RSA-OAEP-256'], contentEncryptionAlgorithms: ['A256GCM'] });
+  const inner = JSON.parse(Buffer.from(new TextDecoder().decode(plaintext).split('.')[0], 'base64url').toString());
+  if (inner.alg !== 'RS256') throw new Error(`JWE: inner token is ${inner.alg}, expected RS256`);
+}
+
+/** Encrypted vs plain RS256 client_credentials on the same server, interleaved: the cost of token_encryption. */
+async function jweScenario({ dialect, tessera, client }) {
+  await checkToken(tessera.baseUrl, client, 'RS256');
+  await checkJweToken(tessera.baseUrl, client);
+  const subjects = [
+    { label: 'RS256', handle: tessera, request: tokenRequest(tessera.baseUrl, client, 'RS256') },
+    { label: 'RS256+JWE', handle: tessera, request: tokenRequest(tessera.baseUrl, client, 'RS256', JWE_API) },
+  ];
+  for (const s of subjects) await warmUp(s.request, cfg.warmup);
+  log(`# ${dialect}, 1 worker, RS256 vs RS256 + JWE (RSA-OAEP-256, A256GCM)`);
+  for (const c of cfg.connections) {
+    for (let round = 0; round < cfg.rounds; round++) {
+      for (const s of subjects) {
+        const row = { dialect, workers: 1, alg: 'RS256', store: 'empty', server: s.label, kind: 'jwe', round, ...(await measure(s.handle, s.request, { connections: c, duration: cfg.duration })) };
+        rows.push(row);
+        printRow(row);
+      }
+    }
+  }
 }
 
 /** The response must be a real token in the expected algorithm before anything is timed. */
@@ -121,10 +155,11 @@ async function runDialect(dialect) {
   let tessera;
   try {
     tessera = await startTessera({ ...common, port, workers: 1 });
-    const client = await seedThroughApi(tessera.baseUrl, ADMIN);
+    const client = await seedThroughApi(tessera.baseUrl, ADMIN, JWE_PEM);
     for (const workers of cfg.workers) {
       if (workers !== 1) { await tessera.stop(); tessera = await startTessera({ ...common, port, workers }); }
       await tokenScenarios({ dialect, workers, store: 'empty', tessera, client, algs: cfg.algs });
+      if (workers === 1 && !flag('no-jwe')) await jweScenario({ dialect, tessera, client });
     }
     await tessera.stop();
     if (cfg.storeSize > 0) {

@@ -77,6 +77,25 @@ function mgmtLines(rows) {
     ...m.map((r) => `| ${r.dialect} | ${r.store} | ${r.connections} | ${fmt(r.reqPerSec)} | ${fmt(r.p50, 1)} | ${fmt(r.p99)} | ${fmt(r.cpuSecPer1k, 2)} | ${r.pages} | ${r.rssMaxMb} | ${fmt(r.foreignCores, 2)} | ${r.p99 <= 10 && r.non2xx === 0 ? 'met' : 'miss'} |`)];
 }
 
+/** RS256 + JWE against plain RS256 on the same server, from interleaved runs. */
+function jweLines(rows) {
+  const j = rows.filter((r) => r.kind === 'jwe');
+  if (!j.length) return [];
+  const out = [];
+  for (const key of [...new Set(j.map((r) => `${r.dialect}|${r.connections}`))]) {
+    const [dialect, conns] = key.split('|');
+    const of = (label) => j.filter((r) => r.dialect === dialect && String(r.connections) === conns && r.server === label);
+    const plain = of('RS256');
+    const jwe = of('RS256+JWE');
+    const rps = (xs) => mean(xs.map((x) => x.reqPerSec));
+    const cpu = (xs) => mean(xs.map((x) => x.cpuSecPer1k));
+    out.push(`| ${dialect} | ${conns} | ${fmt(rps(plain))} | ${fmt(rps(jwe))} | **${fmt(rps(jwe) / rps(plain), 2)}** | ${fmt(cpu(plain), 2)} | ${fmt(cpu(jwe), 2)} | ${fmt(cpu(jwe) / cpu(plain), 2)} | ${fmt(max(plain.map((x) => x.p99)))} / ${fmt(max(jwe.map((x) => x.p99)))} | ${fmt(max([...plain, ...jwe].map((x) => x.foreignCores)), 2)} | ${[...plain, ...jwe].reduce((a, x) => a + x.non2xx + x.errors, 0)} |`);
+  }
+  return ['', '### Encrypted access tokens: RS256 + JWE (RSA-OAEP-256, A256GCM) vs plain RS256, same server, interleaved', '',
+    '| dialect | conns | RS256 req/s | RS256+JWE req/s | JWE ÷ plain | CPU-s / 1k plain | CPU-s / 1k JWE | CPU cost × | p99 ms plain / JWE | foreign cores | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|', ...out];
+}
+
 export function markdown(rows, meta) {
   const ps = pairs(rows);
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -91,6 +110,6 @@ export function markdown(rows, meta) {
       'comparison measured in CPU time, which holds up when other processes compete for the cores. "foreign cores" is CPU used by ' +
       'unrelated processes during the run (max over the paired runs); above ~0.3 the req/s ratios are unreliable.', '',
     '### Token endpoint: `POST /oauth/token` client_credentials', '',
-    ...tokenTable(ps), ...growthLines(ps), ...mgmtLines(rows), '',
+    ...tokenTable(ps), ...growthLines(ps), ...jweLines(rows), ...mgmtLines(rows), '',
   ].join('\n');
 }

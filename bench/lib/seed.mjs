@@ -7,6 +7,8 @@ import { ROOT } from './servers.mjs';
 export const ALGS = ['RS256', 'PS256', 'HS256'];
 export const SCOPES = ['read:orders', 'write:orders', 'read:users'];
 export const apiIdentifier = (alg) => `https://api.bench.tessera/${alg.toLowerCase()}`;
+/** An RS256 API whose tokens are encrypted (token_encryption, RSA-OAEP-256 + A256GCM): the JWE scenario. */
+export const JWE_API = 'https://api.bench.tessera/rs256-jwe';
 
 async function call(base, token, method, path, body) {
   const res = await fetch(`${base}${path}`, {
@@ -32,20 +34,25 @@ export async function adminToken(base, admin) {
   return r.body.access_token;
 }
 
-/** Creates the benchmark APIs, the M2M client and its grants; returns what the load needs. */
-export async function seedThroughApi(base, admin) {
+/**
+ * Creates the benchmark APIs (one per algorithm, plus the RS256 API with token encryption to `jwePem`), the M2M
+ * client and its grants; returns what the load needs.
+ */
+export async function seedThroughApi(base, admin, jwePem) {
   const token = await adminToken(base, admin);
+  const scopes = SCOPES.map((value) => ({ value, description: value }));
   for (const alg of ALGS) {
-    await call(base, token, 'POST', '/api/v2/resource-servers', {
-      name: `Bench ${alg}`, identifier: apiIdentifier(alg), signing_alg: alg,
-      scopes: SCOPES.map((value) => ({ value, description: value })),
-    });
+    await call(base, token, 'POST', '/api/v2/resource-servers', { name: `Bench ${alg}`, identifier: apiIdentifier(alg), signing_alg: alg, scopes });
   }
+  await call(base, token, 'POST', '/api/v2/resource-servers', {
+    name: 'Bench RS256 + JWE', identifier: JWE_API, signing_alg: 'RS256', scopes,
+    token_encryption: { format: 'compact-nested-jwe', encryption_key: { name: 'bench', alg: 'RSA-OAEP-256', pem: jwePem } },
+  });
   const client = await call(base, token, 'POST', '/api/v2/clients', {
     name: 'Bench M2M', app_type: 'non_interactive', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post',
   });
-  for (const alg of ALGS) {
-    await call(base, token, 'POST', '/api/v2/client-grants', { client_id: client.client_id, audience: apiIdentifier(alg), scope: SCOPES });
+  for (const audience of [...ALGS.map(apiIdentifier), JWE_API]) {
+    await call(base, token, 'POST', '/api/v2/client-grants', { client_id: client.client_id, audience, scope: SCOPES });
   }
   return { id: client.client_id, secret: client.client_secret };
 }
