@@ -139,6 +139,15 @@ eachDialect('user tokens: RBAC, user policies, consent, organizations', (dialect
       expect(more.pages).toEqual(['consent']);
     });
 
+    it('names the API on the consent page: its name, or its identifier when it has none', async () => {
+      expect((await s.api('POST', '/resource-servers', { identifier: 'https://nameless.example/', scopes: [{ value: 'read:orders', description: 'Read your orders' }] })).status).toBe(201);
+      await createUser(s, 'nadia@example.com');
+      const named = await authorize(s, new Browser(s), q('https://consent.example/'), { email: 'nadia@example.com' });
+      expect(named.consentHtml).toContain('is requesting access to your <strong>API https://consent.example/</strong> account');
+      const nameless = await authorize(s, new Browser(s), q('https://nameless.example/'), { email: 'nadia@example.com' });
+      expect(nameless.consentHtml).toContain('is requesting access to your <strong>https://nameless.example/</strong> account');
+    });
+
     it('withdrawing the grant through DELETE /api/v2/grants/{id} asks again', async () => {
       const b = new Browser(s);
       await authorize(s, b, q('https://consent.example/'), { email: 'bob@example.com' });
