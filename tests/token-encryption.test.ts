@@ -322,7 +322,7 @@ eachDialect('token encryption: JWE access tokens', (dialect) => {
       await open((await cc(api.identifier)).access_token, main.privateKey, 'RSA-OAEP-256', api.identifier);
     });
 
-    it('Terraform\'s `algorithm` is accepted for `alg` and returned as `alg`; both differing, or neither, → 400', async () => {
+    it('the Terraform spelling `algorithm` is accepted for `alg` and returned as `alg`; both differing, or neither, → 400', async () => {
       const api = await newApi({ token_encryption: { format: 'compact-nested-jwe', encryption_key: { name: 'tf', algorithm: 'RSA-OAEP-384', pem: main.publicPem } } });
       expect(api.body.token_encryption.encryption_key).toEqual({ name: 'tf', alg: 'RSA-OAEP-384', thumbprint_sha256: expect.any(String) });
       expect(decodeProtectedHeader((await cc(api.identifier)).access_token).alg).toBe('RSA-OAEP-384');
