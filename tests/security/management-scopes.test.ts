@@ -71,6 +71,13 @@ const ROUTES: Route[] = [
   ['GET', '/organizations/org_none/client-grants', ['read:organization_client_grants']],
   ['POST', '/organizations/org_none/client-grants', ['create:organization_client_grants'], { grant_id: 'cgr_none' }],
   ['DELETE', '/organizations/org_none/client-grants/cgr_none', ['delete:organization_client_grants']],
+  ['GET', '/users/auth0%7Cnone/authentication-methods', ['read:authentication_methods']],
+  ['GET', '/users/auth0%7Cnone/authentication-methods/totp%7Cdev_none', ['read:authentication_methods']],
+  ['DELETE', '/users/auth0%7Cnone/authentication-methods/totp%7Cdev_none', ['delete:authentication_methods']],
+  ['DELETE', '/users/auth0%7Cnone/authentication-methods', ['delete:authentication_methods']],
+  ['GET', '/users/auth0%7Cnone/enrollments', ['read:users']],
+  ['GET', '/guardian/enrollments/dev_none', ['read:guardian_enrollments']],
+  ['DELETE', '/guardian/enrollments/dev_none', ['delete:guardian_enrollments']],
   // last: with its scopes it really rotates the tenant key
   ['POST', '/keys/signing/rotate', [['create:signing_keys', 'update:signing_keys']]],
 ];

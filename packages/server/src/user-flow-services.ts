@@ -1,6 +1,6 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import {
-  AccessTokenMinter, AuthorizationCodeGrant, AuthorizeService, createSecretBox, Directory, IdTokenMinter, KeyManager,
+  AccessTokenMinter, AuthorizationCodeGrant, MFA_OTP, MFA_RECOVERY_CODE, MfaGrant, MfaService, AuthorizeService, createSecretBox, Directory, IdTokenMinter, KeyManager,
   PASSWORD_REALM, PasswordGrant, type DpopVerifier, RefreshTokenGrant, RefreshTokenService, SessionService, UserinfoService, UserService, UserTokenService,
   type Clock, type Store,
 } from '@tessera/core';
@@ -26,9 +26,10 @@ export function buildUserFlowServices(d: UserFlowDeps) {
   const userTokens = new UserTokenService({ store: d.store, directory: d.directory, minter: d.minter, idTokens, publicUrl: d.publicUrl });
   const refreshTokens = new RefreshTokenService({ store: d.store, clock: d.clock });
   const passwords = d.users;
-  const grantDeps = { store: d.store, clock: d.clock, userTokens, refreshTokens };
+  const mfa = new MfaService({ store: d.store, clock: d.clock, issuerName: new URL(d.publicUrl).host });
+  const grantDeps = { store: d.store, clock: d.clock, userTokens, refreshTokens, mfa };
   return {
-    userTokens, refreshTokens,
+    userTokens, refreshTokens, mfa,
     authorize: new AuthorizeService({
       store: d.store, directory: d.directory, clock: d.clock, userTokens, issuer: d.issuer,
       box: createSecretBox(masters.map((k) => derive(k, 'authorize-transaction'))),
@@ -36,6 +37,8 @@ export function buildUserFlowServices(d: UserFlowDeps) {
     sessions: new SessionService({ store: d.store, clock: d.clock }),
     passwords,
     userinfo: new UserinfoService({ keys: d.keys, clock: d.clock, issuer: d.issuer, audience: userTokens.userinfoAudience, store: d.store, dpop: d.dpop, htu: `${d.publicUrl}/userinfo` }),
+    /** Verifies access tokens for Auth0's MFA API audience (`${issuer}mfa/`). */
+    mfaApiTokens: new UserinfoService({ keys: d.keys, clock: d.clock, issuer: d.issuer, audience: userTokens.mfaAudience, store: d.store, dpop: d.dpop, htu: `${d.publicUrl}/mfa/` }),
     /** HMAC keys for CSRF tokens, newest first. */
     csrfKeys: masters.map((k) => derive(k, 'csrf')),
     /** Secure cookies when the public URL is https. */
@@ -45,6 +48,8 @@ export function buildUserFlowServices(d: UserFlowDeps) {
       new RefreshTokenGrant(grantDeps),
       new PasswordGrant('password', { ...grantDeps, users: passwords }),
       new PasswordGrant(PASSWORD_REALM, { ...grantDeps, users: passwords }),
+      new MfaGrant(MFA_OTP, grantDeps),
+      new MfaGrant(MFA_RECOVERY_CODE, grantDeps),
     ],
   };
 }

@@ -12,6 +12,7 @@ import { SqlConsentRepo } from './repos/consents';
 import { SqlRefreshTokenRepo } from './repos/refresh-tokens';
 import { SqlDpopProofRepo } from './repos/dpop-proofs';
 import { SqlSessionRepo } from './repos/sessions';
+import { SqlAuthenticatorRepo, SqlMfaFailureRepo, SqlMfaTokenRepo } from './repos/mfa';
 import { SqlClientGrantRepo } from './repos/client-grants';
 import { SqlClientRepo } from './repos/clients';
 import { SqlMetaRepo } from './repos/meta';
@@ -97,6 +98,9 @@ function repos(db: Db, box: SecretBox): Repos {
     sessions: new SqlSessionRepo(db),
     consents: new SqlConsentRepo(db),
     dpopProofs: new SqlDpopProofRepo(db),
+    authenticators: new SqlAuthenticatorRepo(db, box),
+    mfaTokens: new SqlMfaTokenRepo(db),
+    mfaFailures: new SqlMfaFailureRepo(db),
   };
 }
 

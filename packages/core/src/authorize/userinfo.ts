@@ -53,7 +53,8 @@ export class UserinfoService {
     return { sub: user.user_id, ...profileClaims(user, scopes) };
   }
 
-  private async verifyToken(token: string): Promise<JWTPayload> {
+  /** A tenant-signed access token for this service's audience: signature, issuer, audience, `exp` and `iat`. */
+  async verifyToken(token: string): Promise<JWTPayload> {
     let header;
     try { header = decodeProtectedHeader(token); } catch (e) { throw invalid(e); }
     // a nested JWE (an API with token_encryption) is readable only with that API's private key, which Tessera never holds

@@ -21,12 +21,15 @@ export class OAuthError extends TesseraError {
   readonly code: string;
   readonly errorUri?: string;
   readonly headers: Record<string, string>;
-  constructor(code: string, status: number, description: string, opts: { cause?: unknown; errorUri?: string; headers?: Record<string, string> } = {}) {
+  /** Further members of the error body (Auth0's `mfa_token` with `mfa_required`). */
+  readonly extra: Record<string, string>;
+  constructor(code: string, status: number, description: string, opts: { cause?: unknown; errorUri?: string; headers?: Record<string, string>; extra?: Record<string, string> } = {}) {
     super(description, opts.cause);
     this.code = code;
     this.status = status;
     this.errorUri = opts.errorUri;
     this.headers = opts.headers ?? {};
+    this.extra = opts.extra ?? {};
   }
 }
 
@@ -62,6 +65,16 @@ export class InvalidDpopProof extends OAuthError {
 export class UseDpopNonce extends OAuthError {
   constructor(nonce: string, cause?: unknown) {
     super('use_dpop_nonce', 400, 'Authorization server requires nonce in DPoP proof', { cause, headers: { 'dpop-nonce': nonce } });
+  }
+}
+/** Auth0: a user enrolled in a second factor needs it; the client continues with the mfa_token (MFA API). */
+export class MfaRequired extends OAuthError {
+  constructor(mfaToken: string) { super('mfa_required', 403, 'Multifactor authentication required', { extra: { mfa_token: mfaToken } }); }
+}
+/** Too many wrong second-factor codes: the user's second factor is locked for a while. */
+export class TooManyAttempts extends OAuthError {
+  constructor(retryAfterSeconds: number) {
+    super('too_many_attempts', 429, 'Too many failed attempts. Try again later.', { headers: { 'retry-after': String(retryAfterSeconds) } });
   }
 }
 export class ServerError extends OAuthError {

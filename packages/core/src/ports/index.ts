@@ -2,6 +2,7 @@ import type {
   Client, ClientGrant, Organization, PermissionRef, PermissionView, ResourceServer, Role, SigningKey, SubjectType, User,
 } from '../model';
 import type { UserFlowRepos } from './user-flows';
+import type { MfaRepos } from './mfa';
 import type { DpopReplayRepo } from '../token/dpop-replay';
 
 export interface Page<T> { items: T[]; total: number }
@@ -123,8 +124,9 @@ export interface OrganizationRepo {
 }
 
 export * from './user-flows';
+export * from './mfa';
 
-export interface Repos extends UserFlowRepos {
+export interface Repos extends UserFlowRepos, MfaRepos {
   resourceServers: ResourceServerRepo;
   clients: ClientRepo;
   clientGrants: ClientGrantRepo;

@@ -17,6 +17,8 @@ export interface CodeGrant {
   authTime: number;
   orgId?: string;
   sessionId?: string;
+  /** Authentication methods references (`["mfa"]` after a second factor), for the tokens minted from the code. */
+  amr?: string[];
   codeChallenge?: string;
   codeChallengeMethod?: 'S256' | 'plain';
 }
@@ -49,6 +51,8 @@ export interface RefreshGrant {
   scopes: string[];
   authTime: number;
   orgId?: string;
+  /** `["mfa"]` when the family started after a second factor; refreshed tokens carry it on. */
+  amr?: string[];
   /** Grant type that started the family (for gty on the first token only; refreshes say refresh_token). */
   origin: string;
 }
@@ -91,10 +95,14 @@ export interface SessionRecord {
   authTime: number;
   createdAt: number;
   expiresAt: number;
+  /** When the user last passed a second factor in this session (undefined: never). */
+  mfaAt?: number;
 }
 
 export interface SessionRepo {
   insert(s: SessionRecord): Promise<void>;
+  /** Records a second factor passed in this session. */
+  markMfa(idHash: string, at: number): Promise<void>;
   find(idHash: string): Promise<SessionRecord | undefined>;
   delete(idHash: string): Promise<void>;
   /** Ends every login session of a user. */

@@ -49,6 +49,8 @@ export interface UserTokenInput {
   orgId?: string;
   /** RFC 9449 §6 / RFC 8705 §3.1: the DPoP key or client certificate the token is bound to. */
   cnf?: Cnf;
+  /** Authentication methods references: `["mfa"]` after a second factor. */
+  amr?: string[];
 }
 
 const notAuthorized = (client: Client, api: ResourceServer, reason: string) =>
@@ -61,7 +63,10 @@ const notAuthorized = (client: Client, api: ResourceServer, reason: string) =>
  */
 export class UserTokenService {
   readonly userinfoAudience: string;
+  /** Auth0's MFA API audience (`${issuer}mfa/`): tokens with `enroll`, `read:authenticators`, `remove:authenticators`. */
+  readonly mfaAudience: string;
   private readonly userinfoApi: ResourceServer;
+  private readonly mfaApi: ResourceServer;
 
   constructor(private readonly deps: { store: Store; directory: Directory; minter: AccessTokenMinter; idTokens: IdTokenMinter; publicUrl: string }) {
     this.userinfoAudience = `${deps.publicUrl}/userinfo`;
@@ -69,13 +74,19 @@ export class UserTokenService {
       id: 'userinfo', identifier: this.userinfoAudience, signing_alg: 'RS256', allow_offline_access: true,
       skip_consent_for_verifiable_first_party_clients: true, subject_type_authorization: {}, token_lifetime: 86400, token_lifetime_for_web: 7200,
     };
+    this.mfaAudience = `${deps.publicUrl}/mfa/`;
+    this.mfaApi = {
+      id: 'mfa', identifier: this.mfaAudience, name: 'MFA API', signing_alg: 'RS256', allow_offline_access: false,
+      skip_consent_for_verifiable_first_party_clients: true, subject_type_authorization: {}, token_lifetime: 600, token_lifetime_for_web: 600,
+      scopes: ['enroll', 'read:authenticators', 'remove:authenticators'].map((value) => ({ value, description: value })),
+    };
   }
 
   async decide(r: ScopeRequest): Promise<ScopeDecision> {
     const { client } = r;
     const requested = r.requested ?? [];
     const userinfoOnly = r.audience === undefined || r.audience === this.userinfoAudience;
-    const api = userinfoOnly ? this.userinfoApi : await this.deps.directory.resourceServer(r.audience as string);
+    const api = userinfoOnly ? this.userinfoApi : r.audience === this.mfaAudience ? this.mfaApi : await this.deps.directory.resourceServer(r.audience as string);
     if (!api) throw r.unknownAudience(r.audience as string);
     if (api.is_system) throw notAuthorized(client, api, 'The API does not allow access on behalf of users.');
     let apiScopes: string[] = [];
@@ -116,7 +127,7 @@ export class UserTokenService {
       permissions: i.decision.permissions ?? [],
       extraAudience: withUserinfo ? this.userinfoAudience : undefined,
       orgId: i.orgId,
-      extra: i.cnf && { cnf: i.cnf },
+      extra: i.cnf || i.amr ? { ...(i.cnf && { cnf: i.cnf }), ...(i.amr && { amr: i.amr }) } : undefined,
     }, lifetime);
     return { token, expiresIn };
   }

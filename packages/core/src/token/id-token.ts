@@ -11,6 +11,8 @@ export interface IdTokenInput {
   authTime: number; // ms
   nonce?: string;
   orgId?: string;
+  /** Authentication methods references (`["mfa"]` after a second factor). */
+  amr?: string[];
   /** Set when the ID token travels with an access token from /authorize (OIDC Core §3.3.2.11). */
   accessToken?: string;
   /** Set when the ID token travels with a code from /authorize (hybrid flow). */
@@ -62,6 +64,7 @@ export class IdTokenMinter {
     };
     if (i.nonce !== undefined) claims.nonce = i.nonce;
     if (i.orgId !== undefined) claims.org_id = i.orgId;
+    if (i.amr !== undefined) claims.amr = i.amr;
     if (i.accessToken !== undefined) claims.at_hash = halfHash(i.accessToken);
     if (i.code !== undefined) claims.c_hash = halfHash(i.code);
     const signer = await this.deps.keys.signer('RS256');

@@ -21,6 +21,8 @@ export interface TokenResponse {
   scope?: string;
   expires_in: number;
   token_type: 'Bearer' | 'DPoP';
+  /** mfa-recovery-code grant: the replacement recovery code (shown once). */
+  recovery_code?: string;
   /** Not part of the body: a fresh server nonce for the DPoP-Nonce response header. */
   dpopNonce?: string;
 }

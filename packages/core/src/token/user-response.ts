@@ -12,6 +12,8 @@ export interface UserResponseInput {
   authTime: number;
   nonce?: string;
   orgId?: string;
+  /** `["mfa"]` when a second factor was passed; recorded on a new refresh-token family too. */
+  amr?: string[];
   /** Grant type recorded on a new refresh-token family. */
   origin: string;
   /** A refresh token to hand back instead of minting one (rotation's successor), or false for none. */
@@ -28,20 +30,20 @@ export async function userTokenResponse(
   deps: { userTokens: UserTokenService; refreshTokens: RefreshTokenService }, i: UserResponseInput,
 ): Promise<TokenResponse & { familyId?: string }> {
   const binding = bindingFor(i.pop, i.decision.userinfoOnly ? 'userinfo' : i.decision.api);
-  const access = await deps.userTokens.accessToken({ client: i.client, user: i.user, decision: i.decision, flow: i.flow, orgId: i.orgId, cnf: binding.cnf });
+  const access = await deps.userTokens.accessToken({ client: i.client, user: i.user, decision: i.decision, flow: i.flow, orgId: i.orgId, cnf: binding.cnf, amr: i.amr });
   const res: TokenResponse & { familyId?: string } = { access_token: access.token, expires_in: access.expiresIn, token_type: binding.tokenType };
   const { scopes } = i.decision;
   if (i.refreshToken) res.refresh_token = i.refreshToken;
   else if (i.refreshToken === undefined && i.decision.offline) {
     const { token, familyId } = await deps.refreshTokens.issue(i.client, {
       clientId: i.client.client_id, userId: i.user.user_id, audience: i.decision.userinfoOnly ? undefined : i.decision.api.identifier,
-      scopes, authTime: i.authTime, orgId: i.orgId, origin: i.origin,
+      scopes, authTime: i.authTime, orgId: i.orgId, origin: i.origin, ...(i.amr && { amr: i.amr }),
     }, undefined, i.pop.publicClient ? i.pop.jkt : undefined, i.pop.publicClient && binding.cnf && 'x5t#S256' in binding.cnf ? binding.cnf['x5t#S256'] : undefined);
     res.refresh_token = token;
     res.familyId = familyId;
   }
   if (scopes.includes('openid')) {
-    res.id_token = await deps.userTokens.idToken({ client: i.client, user: i.user, scopes, authTime: i.authTime, nonce: i.nonce, orgId: i.orgId });
+    res.id_token = await deps.userTokens.idToken({ client: i.client, user: i.user, scopes, authTime: i.authTime, nonce: i.nonce, orgId: i.orgId, amr: i.amr });
   }
   if (scopes.length > 0) res.scope = scopes.join(' ');
   return res;

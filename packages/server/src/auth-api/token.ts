@@ -8,7 +8,7 @@ const TokenResponse = {
   type: 'object',
   properties: {
     access_token: { type: 'string' }, refresh_token: { type: 'string' }, id_token: { type: 'string' },
-    scope: { type: 'string' }, expires_in: { type: 'integer' }, token_type: { type: 'string' },
+    scope: { type: 'string' }, expires_in: { type: 'integer' }, token_type: { type: 'string' }, recovery_code: { type: 'string' },
   },
   required: ['access_token', 'expires_in', 'token_type'],
 } as const;
@@ -41,6 +41,7 @@ function inWireOrder(r: TokenBody): TokenBody {
   if (r.scope !== undefined) out.scope = r.scope;
   out.expires_in = r.expires_in;
   out.token_type = r.token_type;
+  if (r.recovery_code !== undefined) out.recovery_code = r.recovery_code;
   return out as TokenBody;
 }
 

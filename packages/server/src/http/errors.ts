@@ -54,6 +54,7 @@ export function renderOAuth(reply: FastifyReply, e: OAuthError | ApiError): Fast
   const code = e instanceof OAuthError ? e.code : e.status === 401 ? 'invalid_token' : e.status >= 500 ? 'server_error' : 'invalid_request';
   const body: Record<string, string> = { error: code, error_description: e.message };
   if (e instanceof OAuthError && e.errorUri) body.error_uri = e.errorUri;
+  if (e instanceof OAuthError) Object.assign(body, e.extra);
   return reply.code(e.status).headers(e.headers).header('cache-control', 'no-store').header('pragma', 'no-cache')
     .type('application/json; charset=utf-8').serializer(JSON.stringify).send(body);
 }

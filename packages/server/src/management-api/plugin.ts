@@ -13,6 +13,7 @@ import { organizationRoutes } from './organizations';
 import { resourceServerRoutes } from './resource-servers';
 import { roleRoutes } from './roles';
 import { userRoutes } from './users';
+import { authenticationMethodRoutes } from './authentication-methods';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -60,4 +61,5 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(userRoutes, { services });
   await app.register(roleRoutes, { services });
   await app.register(organizationRoutes, { services });
+  await app.register(authenticationMethodRoutes, { services });
 }

@@ -159,6 +159,39 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       await sql`ALTER TABLE refresh_tokens ADD COLUMN mtls_x5t TEXT`.execute(db);
     },
   },
+  '0009_mfa': {
+    async up(db: Kysely<any>) {
+      // TOTP authenticators (secret sealed with the master key) and recovery codes (SHA-256); last_step is the
+      // newest RFC 6238 time step accepted, claimed atomically so that a code is never accepted twice
+      await sql`CREATE TABLE mfa_authenticators (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        confirmed INTEGER NOT NULL DEFAULT 0,
+        created_at ${t.bigint} NOT NULL,
+        last_auth_at ${t.bigint},
+        last_step ${t.bigint})`.execute(db);
+      await sql`CREATE INDEX mfa_authenticators_user ON mfa_authenticators (user_id)`.execute(db);
+      // Auth0's mfa_token (SHA-256), bound to client and user, with the interrupted token request
+      await sql`CREATE TABLE mfa_tokens (
+        token_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        data TEXT NOT NULL,
+        expires_at ${t.bigint} NOT NULL,
+        consumed_at ${t.bigint})`.execute(db);
+      await sql`CREATE INDEX mfa_tokens_expires ON mfa_tokens (expires_at)`.execute(db);
+      await sql`CREATE INDEX mfa_tokens_user ON mfa_tokens (user_id)`.execute(db);
+      // wrong second-factor codes in a row, and the lock they lead to
+      await sql`CREATE TABLE mfa_failures (
+        user_id TEXT PRIMARY KEY REFERENCES users(user_id) ON DELETE CASCADE,
+        failures INTEGER NOT NULL,
+        locked_until ${t.bigint})`.execute(db);
+      // when the session last passed a second factor
+      await sql`ALTER TABLE sessions ADD COLUMN mfa_at ${t.bigint}`.execute(db);
+    },
+  },
 };
 }
 

@@ -10,7 +10,11 @@ export interface RefreshTokenRow {
   mtls_x5t: string | null;
 }
 export interface DpopProofRow { key: string; expires_at: number }
-export interface SessionRow { id_hash: string; user_id: string; auth_time: number; created_at: number; expires_at: number }
+export interface SessionRow { id_hash: string; user_id: string; auth_time: number; created_at: number; expires_at: number; mfa_at: number | null }
+/** Tables of migration 0009_mfa. */
+export interface MfaAuthenticatorRow { id: string; user_id: string; type: string; secret: string; confirmed: number; created_at: number; last_auth_at: number | null; last_step: number | null }
+export interface MfaTokenRow { token_hash: string; client_id: string; user_id: string; data: string; expires_at: number; consumed_at: number | null }
+export interface MfaFailureRow { user_id: string; failures: number; locked_until: number | null }
 export interface UsedAssertionRow { key_hash: string; expires_at: number }
 export interface ConsentRow { seq: Generated<number>; id: string; user_id: string; client_id: string; audience: string; scopes: string; created_at: string; updated_at: string }
 
@@ -21,6 +25,9 @@ export interface FlowDatabase {
   user_consents: ConsentRow;
   used_client_assertions: UsedAssertionRow;
   dpop_proofs: DpopProofRow;
+  mfa_authenticators: MfaAuthenticatorRow;
+  mfa_tokens: MfaTokenRow;
+  mfa_failures: MfaFailureRow;
 }
 
 export type FlowDb = Kysely<FlowDatabase>;

@@ -56,7 +56,7 @@ export class AuthorizationCodeGrant implements GrantHandler {
       unknownAudience: () => invalidCode('API deleted'),
     });
     const { familyId, ...res } = await userTokenResponse(this.deps, {
-      client: ctx.client, user, decision, flow: 'code', authTime: g.authTime, nonce: g.nonce, orgId: g.orgId, origin: this.grantType, pop: popOf(ctx),
+      client: ctx.client, user, decision, flow: 'code', authTime: g.authTime, nonce: g.nonce, orgId: g.orgId, amr: g.amr, origin: this.grantType, pop: popOf(ctx),
     });
     if (familyId) await store.authorizationCodes.setFamily(codeHash, familyId);
     return res;

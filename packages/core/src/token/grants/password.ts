@@ -1,6 +1,7 @@
-import { AccessDenied, InvalidGrant, OAuthError } from '../../errors';
+import { AccessDenied, InvalidGrant, MfaRequired, OAuthError } from '../../errors';
 import { DATABASE_CONNECTION, type Client } from '../../model';
 import type { Clock } from '../../ports';
+import type { MfaService } from '../../mfa/service';
 import type { PasswordVerifier } from '../../authorize/sessions';
 import { splitScope, type UserTokenService } from '../../services/user-tokens';
 import type { RefreshTokenService } from '../refresh-tokens';
@@ -13,7 +14,8 @@ export const PASSWORD_REALM = 'http://auth0.com/oauth/grant-type/password-realm'
 /**
  * RFC 6749 §4.3 Resource Owner Password Credentials, and Auth0's password-realm variant (`realm` names the
  * connection). A wrong password, an unknown user and an unknown realm all answer "Wrong email or password."
- * No `scope` means every scope of the API (Auth0's "implied trust"), still narrowed by RBAC and grants.
+ * No `scope` means every scope of the API (Auth0's "implied trust"), still narrowed by RBAC and grants. A user with
+ * a TOTP authenticator gets 403 `mfa_required` with an `mfa_token` instead of tokens (see grants/mfa.ts).
  */
 export class PasswordGrant implements GrantHandler {
   readonly required: readonly string[];
@@ -21,7 +23,7 @@ export class PasswordGrant implements GrantHandler {
 
   constructor(
     readonly grantType: 'password' | typeof PASSWORD_REALM,
-    private readonly deps: { users: PasswordVerifier; clock: Clock; userTokens: UserTokenService; refreshTokens: RefreshTokenService },
+    private readonly deps: { users: PasswordVerifier; clock: Clock; userTokens: UserTokenService; refreshTokens: RefreshTokenService; mfa: MfaService },
   ) {
     this.required = grantType === PASSWORD_REALM ? ['username', 'password', 'realm'] : ['username', 'password'];
   }
@@ -32,6 +34,11 @@ export class PasswordGrant implements GrantHandler {
     const user = await this.deps.users.verifyPassword(connection, p.username, p.password);
     if (!user) throw new InvalidGrant('Wrong email or password.');
     if (user.blocked) throw new OAuthError('unauthorized', 401, 'user is blocked');
+    // a user with a second factor (or an enrollment to finish) continues through the MFA API with an mfa_token
+    if ((await this.deps.mfa.state(user.user_id)) !== 'none') {
+      const pending = { audience: p.audience || undefined, scope: p.scope, origin: this.grantType, authTime: this.deps.clock.now() };
+      throw new MfaRequired(await this.deps.mfa.issueToken(ctx.client.client_id, user.user_id, pending));
+    }
     const decision = await this.deps.userTokens.decide({
       client: ctx.client, userId: user.user_id, audience: p.audience || undefined, requested: splitScope(p.scope), defaultAll: true,
       unknownAudience: (aud) => new AccessDenied(`Service not enabled within domain: ${aud}`),

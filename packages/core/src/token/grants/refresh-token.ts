@@ -35,7 +35,7 @@ export class RefreshTokenGrant implements GrantHandler {
       unknownAudience: () => invalidRefreshToken('API deleted'),
     });
     const { familyId: _f, ...res } = await userTokenResponse(this.deps, {
-      client: ctx.client, user, decision, flow: 'refresh', authTime: grant.authTime, orgId: grant.orgId, origin: grant.origin,
+      client: ctx.client, user, decision, flow: 'refresh', authTime: grant.authTime, orgId: grant.orgId, origin: grant.origin, amr: grant.amr,
       refreshToken: next ?? false, pop: popOf(ctx),
     });
     return res;
