@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,13 @@ interface KeyPair { publicPem: string; privateKey: KeyObject; privatePem: string
 const rsaPair = (bits = 2048): KeyPair => {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
   return { publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), privateKey, privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+};
+/** An RSA public key PEM with a random modulus of exactly `bits` bits and the given exponent (no private key exists). */
+const rsaFromParts = (bits: number, e: string): string => {
+  const n = randomBytes(bits / 8);
+  n[0] |= 0x80;
+  n[n.length - 1] |= 1;
+  return createPublicKey({ key: { kty: 'RSA', n: n.toString('base64url'), e }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
 };
 const ALGS = ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'] as const;
 const HEADER = 'x-client-cert';
@@ -299,13 +306,15 @@ eachDialect('token encryption: JWE access tokens', (dialect) => {
       expect(await snapshot(s)).toEqual(before);
     });
 
-    it('an EC key, a 1024-bit RSA key and text that is not a PEM are refused', async () => {
+    it('an EC key, RSA keys under 2048 or over 8192 bits, a public exponent over 32 bits and text that is not a PEM are refused', async () => {
       const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
       const short = rsaPair(1024).publicPem;
       const cases: Array<[string, string]> = [
         [ec, 'Invalid PEM: expected an RSA public key or certificate'],
         ['-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----', 'Invalid PEM: expected an RSA public key or certificate'],
         [short, 'Invalid PEM: the RSA key has 1024 bits, at least 2048 are required'],
+        [rsaFromParts(8448, 'AQAB'), 'Invalid PEM: the RSA key has 8448 bits, at most 8192 are accepted'],
+        [rsaFromParts(2048, Buffer.from('010000000001', 'hex').toString('base64url')), 'Invalid PEM: the RSA public exponent is larger than 32 bits'],
       ];
       for (const [pem, reason] of cases) {
         const r = await s.api('POST', '/resource-servers', { identifier: `https://bad-${uniq()}.example/`, token_encryption: encryption('RSA-OAEP-256', pem) });
