@@ -1,6 +1,7 @@
 // jose: createRemoteJWKSet on the discovered jwks_uri + jwtVerify with RFC 9068 options, across a key rotation
-// and a revocation.
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyOptions } from 'jose';
+// and a revocation; nested JWE access tokens opened with compactDecrypt.
+import { generateKeyPairSync } from 'node:crypto';
+import { compactDecrypt, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyOptions } from 'jose';
 import { beforeAll, expect, it } from 'vitest';
 import { forEachTarget } from './setup/targets';
 import { apiFixture, m2mClientFor, mgmt, tokenRequest, unique } from './setup/http';
@@ -74,5 +75,25 @@ forEachTarget('jose', (target) => {
     const t = await token(rs256);
     await expect(jwtVerify(t, JWKS, { ...rfc9068(rs256), issuer: target.baseUrl })).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'iss' });
     await expect(jwtVerify(t, JWKS, rfc9068(ps256))).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'aud' });
+  });
+
+  it('nested JWE (token_encryption): compactDecrypt with the API private key, then jwtVerify against the remote JWKS', async () => {
+    const mine = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const someoneElse = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwe = `https://${tag}.example.test/jwe`;
+    await apiFixture(target, {
+      identifier: jwe, signing_alg: 'RS256', token_dialect: 'rfc9068_profile',
+      token_encryption: { format: 'compact-nested-jwe', encryption_key: { name: 'orders', alg: 'RSA-OAEP-256', kid: 'orders-enc-1', pem: mine.publicKey.export({ type: 'spki', format: 'pem' }) } },
+    });
+    expect((await mgmt(target, 'POST', '/client-grants', { client_id: creds.client_id, audience: jwe, scope: [] })).status).toBe(201);
+    const t = await token(jwe);
+    expect(t.split('.')).toHaveLength(5);
+    const opts = { keyManagementAlgorithms: ['RSA-OAEP-256'], contentEncryptionAlgorithms: ['A256GCM'] };
+    const { plaintext, protectedHeader } = await compactDecrypt(t, mine.privateKey, opts);
+    expect(protectedHeader).toEqual({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT', kid: 'orders-enc-1' });
+    const inner = await jwtVerify(new TextDecoder().decode(plaintext), createRemoteJWKSet(jwksUri), rfc9068(jwe));
+    expect(inner.protectedHeader).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
+    await expect(compactDecrypt(t, someoneElse.privateKey, opts)).rejects.toThrow();
+    await expect(jwtVerify(t, createRemoteJWKSet(jwksUri), rfc9068(jwe))).rejects.toThrow();
   });
 });
