@@ -8,6 +8,7 @@ import { consentRoutes } from './auth-api/consent';
 import { loginRoutes } from './auth-api/login';
 import { revokeRoutes } from './auth-api/revoke';
 import { mfaRoutes } from './auth-api/mfa';
+import { mfaPageRoutes } from './auth-api/mfa-pages';
 import { userinfoRoutes } from './auth-api/userinfo';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { registerFormParser } from './http/form';
@@ -73,7 +74,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const certificates = { trustedCa: opts.tls?.ca !== undefined, proxy: opts.mtlsProxy };
   await app.register(tokenRoutes, { services, certificates });
   await app.register(userinfoRoutes, { services, certificates });
-  for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, revokeRoutes, mfaRoutes]) await app.register(routes, { services });
+  for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, revokeRoutes, mfaRoutes, mfaPageRoutes]) await app.register(routes, { services });
   await app.register(managementApi, { services, prefix: '/api/v2' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

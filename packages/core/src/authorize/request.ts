@@ -22,7 +22,12 @@ export interface AuthorizeRequest {
   prompt: string[];
   maxAge?: number;
   loginHint?: string;
+  /** OIDC Core §3.1.2.1 `acr_values`: the multi-factor policy URI asks for a second factor (enrollment first). */
+  acrValues?: string[];
 }
+
+/** The PAPE multi-factor policy, as Auth0 accepts it in `acr_values` to ask for a second factor. */
+export const ACR_MULTI_FACTOR = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
 
 /**
  * An /authorize error that cannot be sent back to the client (unknown client, unregistered redirect_uri):
@@ -112,6 +117,7 @@ export function parseAuthorizeRequest(p: Record<string, string | undefined>, cli
     if (v !== undefined && v !== '') req[k] = v;
   }
   if (maxAge !== undefined) req.maxAge = maxAge;
+  if (p.acr_values) req.acrValues = p.acr_values.split(' ').filter(Boolean);
   checkPkce(p, client, req);
   checkOrganizationUsage(client, req);
   return req;

@@ -19,11 +19,27 @@ export type Outcome =
   | { kind: 'respond'; response: AuthorizeResponse }
   | { kind: 'consent'; client: Client; decision: ScopeDecision; organization?: Organization };
 
-export interface LoginState { user: User; authTime: number; sessionId?: string }
+export interface LoginState {
+  user: User; authTime: number; sessionId?: string;
+  /** When this login last passed a second factor (undefined: password only). */
+  mfaAt?: number;
+}
+
+/**
+ * What travels sealed with a pending /authorize request between the hosted pages: `pending` is a user whose
+ * password was checked and whose second factor is still due (no session exists yet); `mfa` records a second factor
+ * passed during this transaction.
+ */
+export interface TxExtras {
+  pending?: { userId: string; authTime: number };
+  mfa?: { userId: string; at: number };
+}
 
 const CODE_LIFETIME_MS = 5 * 60_000;
 const TX_LIFETIME_MS = 60 * 60_000;
 const TX_AAD = 'authorize-transaction';
+/** How long a checked password waits for its second factor, and how long a second factor counts as fresh. */
+const TX_STEP_MS = 10 * 60_000;
 
 const isLocalhost = (uri: string): boolean => {
   try {
@@ -61,14 +77,26 @@ export class AuthorizeService {
     }
   }
 
-  seal(req: AuthorizeRequest): string {
-    return this.deps.box.seal(JSON.stringify({ r: req, exp: this.deps.clock.now() + TX_LIFETIME_MS, n: randomBase64Url(9) }), TX_AAD);
+  seal(req: AuthorizeRequest, extras: TxExtras = {}): string {
+    return this.deps.box.seal(JSON.stringify({ r: req, x: extras, exp: this.deps.clock.now() + TX_LIFETIME_MS, n: randomBase64Url(9) }), TX_AAD);
   }
 
   open(handle: string | undefined): AuthorizeRequest {
+    return this.openTx(handle).req;
+  }
+
+  /** The request and what the pages recorded with it; `pending` and `mfa` count for 10 minutes. */
+  openTx(handle: string | undefined): { req: AuthorizeRequest; extras: TxExtras } {
     try {
-      const tx = JSON.parse(this.deps.box.openString(handle ?? '', TX_AAD)) as { r: AuthorizeRequest; exp: number };
-      if (tx.exp > this.deps.clock.now()) return tx.r;
+      const tx = JSON.parse(this.deps.box.openString(handle ?? '', TX_AAD)) as { r: AuthorizeRequest; x?: TxExtras; exp: number };
+      const now = this.deps.clock.now();
+      if (tx.exp > now) {
+        const x = tx.x ?? {};
+        const extras: TxExtras = {};
+        if (x.pending && now - x.pending.authTime <= TX_STEP_MS) extras.pending = x.pending;
+        if (x.mfa && now - x.mfa.at <= TX_STEP_MS) extras.mfa = x.mfa;
+        return { req: tx.r, extras };
+      }
     } catch { /* below */ }
     throw new AuthorizePageError('invalid_request', 'The login transaction is invalid or has expired. Start again from the application.');
   }
@@ -167,7 +195,7 @@ export class AuthorizeService {
         grant: {
           clientId: client.client_id, userId: login.user.user_id, redirectUri: req.redirectUri, redirectUriGiven: req.redirectUriGiven,
           audience: d.userinfoOnly ? undefined : d.api.identifier, scopes: d.scopes, nonce: req.nonce, authTime: login.authTime,
-          orgId: org?.id, sessionId: login.sessionId, codeChallenge: req.codeChallenge, codeChallengeMethod: req.codeChallengeMethod,
+          orgId: org?.id, sessionId: login.sessionId, ...(login.mfaAt !== undefined && { amr: ['mfa'] }), codeChallenge: req.codeChallenge, codeChallengeMethod: req.codeChallengeMethod,
         },
       });
       params.code = code;
@@ -176,7 +204,7 @@ export class AuthorizeService {
     }
     let accessToken: string | undefined;
     if (types.includes('token')) {
-      const at = await this.deps.userTokens.accessToken({ client, user: login.user, decision: d, flow: 'web', orgId: org?.id });
+      const at = await this.deps.userTokens.accessToken({ client, user: login.user, decision: d, flow: 'web', orgId: org?.id, amr: login.mfaAt !== undefined ? ['mfa'] : undefined });
       accessToken = at.token;
       Object.assign(params, { access_token: at.token, token_type: 'Bearer', expires_in: String(at.expiresIn) });
       if (d.scopes.length > 0) params.scope = d.scopes.join(' ');
@@ -184,6 +212,7 @@ export class AuthorizeService {
     if (types.includes('id_token')) {
       params.id_token = await this.deps.userTokens.idToken({
         client, user: login.user, scopes: d.scopes, authTime: login.authTime, nonce: req.nonce, orgId: org?.id, accessToken, code,
+        amr: login.mfaAt !== undefined ? ['mfa'] : undefined,
       });
     }
     if (req.state !== undefined) params.state = req.state;

@@ -11,10 +11,14 @@ export class SessionService {
 
   constructor(private readonly deps: { store: Store; clock: Clock }) {}
 
-  async create(user: User): Promise<{ cookie: string; record: SessionRecord }> {
+  /** A new session; `authTime` is when the password was checked, `mfaAt` when a second factor was passed. */
+  async create(user: User, o: { authTime?: number; mfaAt?: number } = {}): Promise<{ cookie: string; record: SessionRecord }> {
     const now = this.deps.clock.now();
     const cookie = randomBase64Url(32);
-    const record: SessionRecord = { idHash: hashSecret(cookie), userId: user.user_id, authTime: now, createdAt: now, expiresAt: now + SessionService.LIFETIME_MS };
+    const record: SessionRecord = {
+      idHash: hashSecret(cookie), userId: user.user_id, authTime: o.authTime ?? now, createdAt: now, expiresAt: now + SessionService.LIFETIME_MS,
+      ...(o.mfaAt !== undefined && { mfaAt: o.mfaAt }),
+    };
     await this.deps.store.sessions.insert(record);
     return { cookie, record };
   }
@@ -27,6 +31,10 @@ export class SessionService {
     const user = await this.deps.store.users.findById(record.userId);
     if (!user || user.blocked) return undefined;
     return { record, user };
+  }
+
+  markMfa(idHash: string, at: number): Promise<void> {
+    return this.deps.store.sessions.markMfa(idHash, at);
   }
 
   async destroy(cookie: string): Promise<void> {

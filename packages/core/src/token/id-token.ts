@@ -65,6 +65,8 @@ export class IdTokenMinter {
     if (i.nonce !== undefined) claims.nonce = i.nonce;
     if (i.orgId !== undefined) claims.org_id = i.orgId;
     if (i.amr !== undefined) claims.amr = i.amr;
+    // OIDC Core §2: the PAPE multi-factor policy was satisfied (what Auth0 puts in `acr` after a second factor)
+    if (i.amr?.includes('mfa')) claims.acr = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
     if (i.accessToken !== undefined) claims.at_hash = halfHash(i.accessToken);
     if (i.code !== undefined) claims.c_hash = halfHash(i.code);
     const signer = await this.deps.keys.signer('RS256');

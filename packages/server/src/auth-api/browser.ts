@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
-  AuthorizePageError, SessionService, type AuthorizeRequest, type AuthorizeResponse, type LoginState,
+  ACR_MULTI_FACTOR, AuthorizePageError, SessionService, type AuthorizeRequest, type AuthorizeResponse, type LoginState,
 } from '@tessera/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services';
@@ -79,16 +79,26 @@ export function sendAuthorizeResponse(reply: FastifyReply, r: AuthorizeResponse)
 
 /** With a logged-in user: answer the client, or send the browser to the consent page. */
 export async function continueAuthorization(reply: FastifyReply, services: Services, req: AuthorizeRequest, login: LoginState, consented = false): Promise<FastifyReply> {
-  const { authorize } = services.userFlows;
+  const { authorize, mfa } = services.userFlows;
+  // a user with a TOTP authenticator (or an enrollment to finish) passes it once per session before anything is issued;
+  // acr_values with the multi-factor policy asks for it (and so for an enrollment) from anyone
+  if (login.mfaAt === undefined && (req.acrValues?.includes(ACR_MULTI_FACTOR) || (await mfa.state(login.user.user_id)) !== 'none')) {
+    return toMfa(reply, authorize.seal(req));
+  }
   const outcome = await authorize.proceed(req, login, consented);
   if (outcome.kind === 'respond') return sendAuthorizeResponse(reply, outcome.response);
   return reply.code(302).header('cache-control', 'no-store').header('location', `/u/consent?state=${encodeURIComponent(authorize.seal(req))}`).send();
 }
 
+/** The second-factor page (challenge, or enrollment) for a sealed transaction. */
+export function toMfa(reply: FastifyReply, state: string): FastifyReply {
+  return reply.code(302).header('cache-control', 'no-store').header('location', `/u/mfa?state=${encodeURIComponent(state)}`).send();
+}
+
 /** The current login session (cookie), if any. */
 export async function currentSession(req: FastifyRequest, services: Services): Promise<LoginState | undefined> {
   const found = await services.userFlows.sessions.find(cookiesOf(req)[SESSION_COOKIE]);
-  return found && { user: found.user, authTime: found.record.authTime, sessionId: found.record.idHash };
+  return found && { user: found.user, authTime: found.record.authTime, sessionId: found.record.idHash, mfaAt: found.record.mfaAt };
 }
 
 export function startSession(reply: FastifyReply, services: Services, cookie: string): void {

@@ -1,12 +1,12 @@
-import { DATABASE_CONNECTION } from '@tessera/core';
+import { ACR_MULTI_FACTOR, DATABASE_CONNECTION } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services';
-import { continueAuthorization, csrfToken, csrfValid, field, page, startSession } from './browser';
+import { continueAuthorization, csrfToken, csrfValid, field, page, startSession, toMfa } from './browser';
 import { errorPage, loginPage } from './pages/pages';
 
-/** The hosted login page: email and password against the database connection, then a session cookie. */
+/** The hosted login page: email and password against the database connection, then a session cookie (after the second factor, when the user has one). */
 export async function loginRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { authorize, passwords, sessions } = services.userFlows;
+  const { authorize, passwords, sessions, mfa } = services.userFlows;
   const clientName = async (clientId: string) => (await services.directory.client(clientId))?.client.name ?? clientId;
 
   app.get('/u/login', { schema: { summary: 'Hosted login page', tags: ['authentication'] } }, (req, reply) => page(reply, async () => {
@@ -29,6 +29,8 @@ export async function loginRoutes(app: FastifyInstance, { services }: { services
         email: username, redirectUri: tx.redirectUri, error: user ? 'Your account is blocked.' : 'Wrong email or password.',
       }, 401);
     }
+    // with a second factor due, no session exists until it is passed: the checked password travels sealed with the transaction
+    if (tx.acrValues?.includes(ACR_MULTI_FACTOR) || (await mfa.state(user.user_id)) !== 'none') return toMfa(reply, authorize.seal(tx, { pending: { userId: user.user_id, authTime: services.clock.now() } }));
     const { cookie, record } = await sessions.create(user);
     startSession(reply, services, cookie);
     return continueAuthorization(reply, services, tx, { user, authTime: record.authTime, sessionId: record.idHash });

@@ -63,3 +63,47 @@ export function formPostPage(reply: FastifyReply, redirectUri: string, params: R
 <noscript><button type="submit">Continue</button></noscript></form><script>${raw(AUTO_SUBMIT)}</script>`;
   return sendPage(reply, 200, layout('Continuing…', body), csp([redirectUri], AUTO_SUBMIT_HASH));
 }
+
+export interface MfaView {
+  state: string; csrf: string; clientName: string; email: string; redirectUri: string; error?: string;
+  /** Enrollment: the QR code (an SVG data URL, rendered server-side) and the key to type in by hand. */
+  enroll?: { qr: string; secret: string };
+  /** Why a second factor is asked now (shown above the form). */
+  reason?: string;
+}
+
+/** The second-factor page: enrollment (QR code and manual key, then a first code) or the challenge (code, or the recovery code). */
+export function mfaPage(reply: FastifyReply, v: MfaView, status = 200): FastifyReply {
+  const error = v.error ? html`<p class="error" role="alert" id="mfa-error">${v.error}</p>` : raw('');
+  const reason = v.reason ? html`<p id="mfa-reason">${v.reason}</p>` : raw('');
+  const codeField = html`<label for="code">Enter the 6-digit code from your authenticator app</label>
+<input type="text" id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required autofocus>`;
+  let body: Raw;
+  if (v.enroll) {
+    const key = v.enroll.secret.replace(/(.{4})/g, '$1 ').trim();
+    body = html`<h1>Secure your account</h1>${reason}<p>Scan this QR code with an authenticator app (for example Google Authenticator, Authy or 1Password) to add <strong>${v.email}</strong>.</p>${error}
+<p><img id="totp-qr" src="${v.enroll.qr}" alt="QR code for your authenticator app" width="200" height="200"></p>
+<p>Or enter this key manually: <code id="totp-secret">${key}</code></p>
+<form method="post" action="/u/mfa" novalidate>${hidden({ state: v.state, csrf: v.csrf, action: 'otp' })}${codeField}
+<button type="submit">Continue</button></form>`;
+  } else {
+    body = html`<h1>Verify your identity</h1>${reason}<p><strong>${v.email}</strong>, ${v.clientName} needs the code from your authenticator app.</p>${error}
+<form method="post" action="/u/mfa" novalidate>${hidden({ state: v.state, csrf: v.csrf, action: 'otp' })}${codeField}
+<button type="submit">Continue</button></form>
+<form method="post" action="/u/mfa" novalidate>${hidden({ state: v.state, csrf: v.csrf, action: 'recovery' })}
+<label for="recovery_code">Or use your recovery code</label>
+<input type="text" id="recovery_code" name="recovery_code" autocomplete="off" maxlength="64">
+<button type="submit" class="secondary">Use recovery code</button></form>`;
+  }
+  return sendPage(reply, status, layout(v.enroll ? 'Secure your account' : 'Verify your identity', body), csp([v.redirectUri]));
+}
+
+/** The new recovery code, shown once (after enrollment, or after the previous one was used). */
+export function recoveryCodePage(reply: FastifyReply, v: { state: string; csrf: string; code: string; redirectUri: string }): FastifyReply {
+  const body = html`<h1>Save your recovery code</h1>
+<p>If you lose your device, this code lets you sign in once. Keep it somewhere safe: it is shown only now.</p>
+<p><code id="recovery-code">${v.code}</code></p>
+<form method="post" action="/u/mfa/continue">${hidden({ state: v.state, csrf: v.csrf })}
+<button type="submit">I have saved it, continue</button></form>`;
+  return sendPage(reply, 200, layout('Save your recovery code', body), csp([v.redirectUri]));
+}
