@@ -4,7 +4,7 @@ import { ADMIN_ID, ADMIN_SECRET, eachDialect, startTessera, type TestServer } fr
 
 /**
  * The document a real tenant serves (contract §7.11), with {domain} replaced by `base`, less what Tessera does
- * not implement (device flow, MFA API, dynamic registration, Auth0's legacy per-claim scopes and the claims no
+ * not implement (device flow, dynamic registration, Auth0's legacy per-claim scopes and the claims no
  * token carries), plus RFC 9207's `authorization_response_iss_parameter_supported` and RFC 9449's
  * `dpop_signing_alg_values_supported` (the algorithms Tessera accepts in DPoP proofs).
  */
@@ -14,6 +14,7 @@ function auth0Document(base: string) {
     authorization_endpoint: `${base}/authorize`,
     token_endpoint: `${base}/oauth/token`,
     userinfo_endpoint: `${base}/userinfo`,
+    mfa_challenge_endpoint: `${base}/mfa/challenge`,
     jwks_uri: `${base}/.well-known/jwks.json`,
     revocation_endpoint: `${base}/oauth/revoke`,
     scopes_supported: ['openid', 'profile', 'offline_access', 'email'],

@@ -14,6 +14,7 @@ export function discoveryDocument(publicUrl: string, mtls = false, trustedCa = f
     authorization_endpoint: u('/authorize'),
     token_endpoint: u('/oauth/token'),
     userinfo_endpoint: u('/userinfo'),
+    mfa_challenge_endpoint: u('/mfa/challenge'),
     jwks_uri: u('/.well-known/jwks.json'),
     revocation_endpoint: u('/oauth/revoke'),
     scopes_supported: ['openid', 'profile', 'offline_access', 'email'],
