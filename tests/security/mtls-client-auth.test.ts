@@ -144,7 +144,7 @@ eachDialect('self_signed_tls_client_auth', (dialect) => {
 
   it('tls_client_auth: pem and subject_dn together are refused', async () => {
     const r = await s.api('POST', '/clients', { name: `dn-${uniq()}`, client_authentication_methods: { tls_client_auth: { credentials: [{ credential_type: 'cert_subject_dn', pem: carol.pem, subject_dn: 'CN=carol' }] } } });
-    expect([r.status, r.body.message]).toEqual([400, "Payload validation error: 'Exactly one of pem and subject_dn is required' on property client_authentication_methods.tls_client_auth.credentials[0]."]);
+    expect([r.status, r.body.message]).toEqual([400, "Payload validation error: 'Exactly one of pem, subject_dn, tls_client_auth_san_dns, tls_client_auth_san_uri, tls_client_auth_san_ip and tls_client_auth_san_email is required' on property client_authentication_methods.tls_client_auth.credentials[0]."]);
   });
 
   it('tls_client_auth: registering a subject DN needs create:client_credentials', async () => {

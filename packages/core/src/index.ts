@@ -14,6 +14,7 @@ export * from './services/key-manager';
 export * from './services/signing-keys';
 export * from './services/resource-servers';
 export * from './services/clients';
+export * from './services/client-credentials';
 export * from './services/client-grants';
 export * from './services/users';
 export * from './services/permissions';

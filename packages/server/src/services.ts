@@ -1,5 +1,5 @@
 import {
-  AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
+  AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialService, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
   KeyManager, ManagementTokenVerifier, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
   SigningKeyService, TokenEndpoint, UserService, type Clock, type DpopNoncePolicy, type Store,
 } from '@tessera/core';
@@ -33,6 +33,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
       reservedIdentifiers: [cfg.managementAudience, `${cfg.publicUrl}/userinfo`, `${cfg.publicUrl}/mfa/`, `${cfg.publicUrl}/me/`],
     }),
     clients: new ClientService({ store, changes, clock }),
+    clientCredentials: new ClientCredentialService({ store, changes, clock }),
     clientGrants: new ClientGrantService({ store, changes }),
     signingKeys: new SigningKeyService({ store, keys, changes, clock, subject: host }),
     users,

@@ -2,6 +2,7 @@ import type { Generated, Kysely } from 'kysely';
 
 export interface ResourceServerRow { seq: Generated<number>; id: string; identifier: string; is_system: number; doc: string; signing_secret: string | null; created_at: string; updated_at: string }
 export interface ClientRow { seq: Generated<number>; client_id: string; name: string; is_global: number; is_first_party: number; app_type: string | null; doc: string; client_secret: string | null; created_at: string; updated_at: string }
+export interface ClientCredentialRow { seq: Generated<number>; id: string; client_id: string; doc: string; created_at: string; updated_at: string }
 export interface ClientGrantRow { seq: Generated<number>; id: string; client_id: string | null; audience: string; subject_type: string; default_for: string | null; allow_any_organization: number; doc: string; created_at: string }
 export interface SigningKeyRow { seq: Generated<number>; kid: string; state: string; private_key: string; public_jwk: string; cert: string; fingerprint: string; thumbprint: string; created_at: string; current_since: string | null; current_until: string | null; revoked_at: string | null }
 export interface MetaRow { key: string; value: string }
@@ -19,6 +20,7 @@ export interface OrganizationClientGrantRow { seq: Generated<number>; organizati
 export interface Database {
   resource_servers: ResourceServerRow;
   clients: ClientRow;
+  client_credentials: ClientCredentialRow;
   client_grants: ClientGrantRow;
   signing_keys: SigningKeyRow;
   meta: MetaRow;

@@ -15,18 +15,35 @@ export const APP_TYPES = [
 
 export type TokenEndpointAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
 
+/** RFC 8705 §2.1.2: the subject alternative name forms a tls_client_auth credential may name instead of a subject DN. */
+export const SAN_FIELDS = {
+  tls_client_auth_san_dns: 'dns', tls_client_auth_san_uri: 'uri', tls_client_auth_san_ip: 'ip', tls_client_auth_san_email: 'email',
+} as const;
+export type SanField = keyof typeof SAN_FIELDS;
+export type SanType = (typeof SAN_FIELDS)[SanField];
+
+/** Which credential type each client authentication method takes (Auth0's `client_authentication_methods`). */
+export const CREDENTIAL_METHODS = { private_key_jwt: 'public_key', self_signed_tls_client_auth: 'x509_cert', tls_client_auth: 'cert_subject_dn' } as const;
+export type CredentialMethod = keyof typeof CREDENTIAL_METHODS;
+
 /**
- * A credential registered for client authentication: a public key for private_key_jwt (`public_key`), or a
- * certificate for self_signed_tls_client_auth (`x509_cert`, RFC 8705 §2.2; `thumbprint_sha256` is its x5t#S256),
- * or the subject DN of a CA-issued certificate for tls_client_auth (`cert_subject_dn`, RFC 8705 §2.1).
+ * A client credential (Auth0's `/api/v2/clients/{id}/credentials`): a public key for private_key_jwt
+ * (`public_key`), a certificate for self_signed_tls_client_auth (`x509_cert`, RFC 8705 §2.2; `thumbprint_sha256`
+ * is its x5t#S256), or what a CA-issued certificate must carry for tls_client_auth (`cert_subject_dn`, RFC 8705
+ * §2.1: exactly one of a subject DN, given or read from `pem`, or one subject alternative name). A credential is
+ * used only while a method of `client_authentication_methods` refers to it and it has not expired.
  */
 export interface ClientCredential {
   id: string;
   name?: string;
   credential_type: 'public_key' | 'x509_cert' | 'cert_subject_dn';
-  /** Absent only for a `cert_subject_dn` credential registered by `subject_dn`. */
+  /** The PEM registered (public key or certificate); never returned by the API. Absent for DN and SAN credentials. */
   pem?: string;
   subject_dn?: string;
+  tls_client_auth_san_dns?: string;
+  tls_client_auth_san_uri?: string;
+  tls_client_auth_san_ip?: string;
+  tls_client_auth_san_email?: string;
   alg?: 'RS256' | 'RS384' | 'PS256';
   kid?: string;
   thumbprint_sha256?: string;
@@ -73,7 +90,7 @@ export interface Client {
   require_proof_of_possession?: boolean;
   sso?: boolean;
   global?: boolean;
-  /** private_key_jwt keys and self_signed_tls_client_auth certificates (internal; exposed through client_authentication_methods). */
+  /** Every credential of the client, enabled or not (loaded from their own table; exposed through the credentials API). */
   credentials?: ClientCredential[];
 }
 

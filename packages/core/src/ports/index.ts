@@ -1,5 +1,5 @@
 import type {
-  Client, ClientGrant, Organization, PermissionRef, PermissionView, ResourceServer, Role, SigningKey, SubjectType, User,
+  Client, ClientCredential, ClientGrant, Organization, PermissionRef, PermissionView, ResourceServer, Role, SigningKey, SubjectType, User,
 } from '../model';
 import type { UserFlowRepos } from './user-flows';
 import type { MfaRepos } from './mfa';
@@ -29,8 +29,13 @@ export interface ClientRepo {
   insert(c: Client): Promise<void>;
   replace(c: Client): Promise<void>;
   delete(clientId: string): Promise<boolean>;
+  /** The client with every credential it has (`credentials`); list() leaves credentials out. */
   findById(clientId: string): Promise<Client | undefined>;
   list(q: ClientQuery): Promise<Page<Client>>;
+  /** Client credentials live in their own rows; replace() of the client leaves them alone. */
+  insertCredential(clientId: string, c: ClientCredential): Promise<void>;
+  replaceCredential(clientId: string, c: ClientCredential): Promise<void>;
+  deleteCredential(clientId: string, credentialId: string): Promise<boolean>;
 }
 
 export interface ClientGrantRepo {

@@ -1,20 +1,14 @@
 import { BadRequest, NotFound } from '../errors';
 import { ids } from '../crypto/random';
-import { jwkThumbprint, parsePublicPem } from '../crypto/pem';
-import { DEFAULT_GRANT_TYPES, type Client, type ClientCredential } from '../model';
+import { CREDENTIAL_METHODS, DEFAULT_GRANT_TYPES, type Client, type ClientCredential, type CredentialMethod } from '../model';
 import type { Clock, ClientQuery, Page, Store } from '../ports';
 import type { ChangeFeed } from './changes';
 import { checkClientUrls } from '../authorize/url-schemes';
-import { certificateThumbprint, normalizeDn } from '../token/mtls';
-import { X509Certificate } from 'node:crypto';
+import { buildCredential, MAX_CREDENTIALS_PER_CLIENT, tooMany, type CredentialInput } from './client-credentials';
 
 export const CLIENT_NOT_FOUND = () => new NotFound('The client does not exist', 'inexistent_client');
 
-export interface CredentialInput { credential_type: ClientCredential['credential_type']; name?: string; pem?: string; subject_dn?: string; alg?: ClientCredential['alg']; kid?: string; expires_at?: string }
 type CredentialsInput = { credentials: Array<CredentialInput | { id: string }> };
-/** The client authentication methods that take registered credentials, and the credential type each takes. */
-const CREDENTIAL_METHODS = { private_key_jwt: 'public_key', self_signed_tls_client_auth: 'x509_cert', tls_client_auth: 'cert_subject_dn' } as const;
-type CredentialMethod = keyof typeof CREDENTIAL_METHODS;
 export type ClientInput = Partial<Omit<Client, 'client_id' | 'credentials' | 'client_authentication_methods'>> & {
   client_authentication_methods?: { [M in CredentialMethod]?: CredentialsInput } | null;
   token_endpoint_auth_method?: Client['token_endpoint_auth_method'] | null;
@@ -63,8 +57,11 @@ export class ClientService {
     if (input.jwt_configuration && input.jwt_configuration.lifetime_in_seconds === undefined && input.jwt_configuration.alg !== undefined) {
       delete c.jwt_configuration.lifetime_in_seconds; // Auth0 echoes lifetime only when sent alongside alg
     }
-    await this.apply(c, { ...input, token_endpoint_auth_method: method });
-    await this.deps.store.write((tx) => tx.clients.insert(c));
+    const added = await this.apply(c, { ...input, token_endpoint_auth_method: method });
+    await this.deps.store.write(async (tx) => {
+      await tx.clients.insert(c);
+      for (const cred of added) await tx.clients.insertCredential(c.client_id, cred);
+    });
     this.deps.changes.notify();
     return c;
   }
@@ -73,8 +70,11 @@ export class ClientService {
     const current = await this.get(clientId);
     if (current.global) throw new BadRequest('The global client cannot be modified.', 'operation_not_supported');
     const next = structuredClone(current);
-    await this.apply(next, patch);
-    await this.deps.store.write((tx) => tx.clients.replace(next));
+    const added = await this.apply(next, patch);
+    await this.deps.store.write(async (tx) => {
+      await tx.clients.replace(next);
+      for (const cred of added) await tx.clients.insertCredential(next.client_id, cred);
+    });
     this.deps.changes.notify();
     return next;
   }
@@ -94,84 +94,56 @@ export class ClientService {
     this.deps.changes.notify();
   }
 
-  private async apply(c: Client, patch: ClientInput): Promise<void> {
+  /** Applies a body to the client; returns the credentials it created inline (to be stored with the client). */
+  private async apply(c: Client, patch: ClientInput): Promise<ClientCredential[]> {
     checkClientUrls(patch as Record<string, unknown>);
     const target = c as unknown as Record<string, unknown>;
+    let added: ClientCredential[] = [];
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined) continue;
-      if (value === null) { if (NULL_CLEARS.has(key)) delete target[key]; if (key === 'client_authentication_methods') delete c.credentials; continue; }
-      if (key === 'client_authentication_methods') { await this.credentials(c, value as NonNullable<ClientInput['client_authentication_methods']>); continue; }
+      if (value === null) { if (NULL_CLEARS.has(key)) delete target[key]; continue; }
+      if (key === 'client_authentication_methods') { added = await this.methods(c, value as NonNullable<ClientInput['client_authentication_methods']>); continue; }
       if (MERGED.has(key)) { target[key] = { ...(target[key] as object), ...(value as object) }; continue; }
       target[key] = structuredClone(value);
     }
+    return added;
   }
 
   /**
-   * private_key_jwt public keys and self_signed_tls_client_auth certificates: new ones given inline, existing
-   * ones referenced by id (of the same method). The methods sent replace the client's registered credentials.
+   * `client_authentication_methods`: each method lists credentials of its type, existing ones by id or new ones in
+   * full (created as credentials of the client, as Auth0 does on create). The methods sent replace the client's
+   * methods; credentials no longer referred to stay (unused) until deleted through the credentials API.
    */
-  private async credentials(c: Client, methods: NonNullable<ClientInput['client_authentication_methods']>): Promise<void> {
-    const now = new Date(this.deps.clock.now()).toISOString();
-    const kept: ClientCredential[] = [];
+  private async methods(c: Client, methods: NonNullable<ClientInput['client_authentication_methods']>): Promise<ClientCredential[]> {
+    const now = this.deps.clock.now();
+    const added: ClientCredential[] = [];
     const out: NonNullable<Client['client_authentication_methods']> = {};
     for (const method of Object.keys(CREDENTIAL_METHODS) as CredentialMethod[]) {
       const items = methods[method]?.credentials;
       if (!items) continue;
-      const list: ClientCredential[] = [];
-      for (const [i, item] of items.entries()) list.push(await this.credential(c, method, item, `client_authentication_methods.${method}.credentials[${i}]`, now));
-      kept.push(...list);
-      out[method] = { credentials: list.map((k) => ({ id: k.id })) };
+      const refs: Array<{ id: string }> = [];
+      for (const [i, item] of items.entries()) {
+        const at = `client_authentication_methods.${method}.credentials[${i}]`;
+        let id: string;
+        if ('id' in item && !('credential_type' in item)) {
+          const type = CREDENTIAL_METHODS[method];
+          const existing = c.credentials?.find((x) => x.id === item.id);
+          if (!existing) throw new BadRequest(`Payload validation error: 'Unknown credential ${item.id}' on property ${at}.`);
+          if (existing.credential_type !== type) throw new BadRequest(`Payload validation error: 'Credential ${item.id} is a ${existing.credential_type} credential; ${method} takes ${type}' on property ${at}.`);
+          id = existing.id;
+        } else {
+          const cred = await buildCredential({ ...(item as CredentialInput), credential_type: CREDENTIAL_METHODS[method] }, at, now);
+          added.push(cred);
+          id = cred.id;
+        }
+        if (refs.some((r) => r.id === id)) throw new BadRequest(`Payload validation error: 'Duplicate credential ${id}' on property ${at}.`);
+        refs.push({ id });
+      }
+      out[method] = { credentials: refs };
     }
-    c.credentials = kept;
+    if ((c.credentials?.length ?? 0) + added.length > MAX_CREDENTIALS_PER_CLIENT && added.length > 0) throw tooMany();
+    c.credentials = [...(c.credentials ?? []), ...added];
     c.client_authentication_methods = Object.keys(out).length > 0 ? out : { private_key_jwt: { credentials: [] } };
-  }
-
-  private async credential(c: Client, method: CredentialMethod, item: CredentialInput | { id: string }, at: string, now: string): Promise<ClientCredential> {
-    const type = CREDENTIAL_METHODS[method];
-    if ('id' in item && !('pem' in item)) {
-      const existing = c.credentials?.find((x) => x.id === item.id && x.credential_type === type);
-      if (!existing) throw new BadRequest(`Payload validation error: 'Unknown credential ${item.id}' on property ${at}.`);
-      return existing;
-    }
-    const input = item as CredentialInput;
-    if (type === 'cert_subject_dn') return { id: ids.credential(), credential_type: type, ...subjectDnOf(input, at), created_at: now, updated_at: now, ...(input.name !== undefined && { name: input.name }) };
-    const pem = input.pem ?? '';
-    const thumbprint = type === 'x509_cert' ? certificateThumbprintOf(pem, at) : await rsaKeyThumbprint(pem, at);
-    if (input.expires_at !== undefined && Number.isNaN(Date.parse(input.expires_at))) {
-      throw new BadRequest(`Payload validation error: 'Object didn't pass validation for format date-time: ${input.expires_at}' on property ${at}.expires_at.`);
-    }
-    return {
-      id: ids.credential(), credential_type: type, pem, kid: input.kid ?? thumbprint, thumbprint_sha256: thumbprint,
-      created_at: now, updated_at: now,
-      ...(input.name !== undefined && { name: input.name }), ...(input.alg !== undefined && { alg: input.alg }),
-      ...(input.expires_at !== undefined && { expires_at: input.expires_at }),
-    };
-  }
-}
-
-async function rsaKeyThumbprint(pem: string, at: string): Promise<string> {
-  const key = parsePublicPem(pem);
-  if (!key || key.asymmetricKeyType !== 'rsa') throw new BadRequest(`Payload validation error: 'Invalid PEM: expected an RSA public key or certificate' on property ${at}.pem.`);
-  return jwkThumbprint(key);
-}
-
-/** RFC 8705 §2.2: a self-signed certificate is matched by its x5t#S256. */
-function certificateThumbprintOf(pem: string, at: string): string {
-  let der: Buffer;
-  try { der = new X509Certificate(pem).raw; } catch { throw new BadRequest(`Payload validation error: 'Invalid PEM: expected an X509 certificate' on property ${at}.pem.`); }
-  return certificateThumbprint({ der });
-}
-
-/** RFC 8705 §2.1 tls_client_auth: the subject DN given, or read from a CA-issued certificate (one of the two). */
-function subjectDnOf(input: CredentialInput, at: string): { subject_dn: string; pem?: string } {
-  if ((input.pem === undefined) === (input.subject_dn === undefined)) {
-    throw new BadRequest(`Payload validation error: 'Exactly one of pem and subject_dn is required' on property ${at}.`);
-  }
-  if (input.subject_dn !== undefined) {
-    if (!normalizeDn(input.subject_dn)) throw new BadRequest(`Payload validation error: 'Invalid subject DN' on property ${at}.subject_dn.`);
-    return { subject_dn: input.subject_dn };
-  }
-  try { return { subject_dn: new X509Certificate(input.pem!).subject, pem: input.pem }; } catch {
-    throw new BadRequest(`Payload validation error: 'Invalid PEM: expected an X509 certificate' on property ${at}.pem.`);
+    return added;
   }
 }

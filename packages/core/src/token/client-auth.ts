@@ -2,10 +2,10 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { secretMatches } from '../crypto/compare';
 import { InvalidClient, InvalidRequest } from '../errors';
-import type { Client, ClientCredential } from '../model';
+import { SAN_FIELDS, type Client, type ClientCredential, type CredentialMethod, type SanField } from '../model';
 import type { Clock, UsedAssertionRepo } from '../ports';
 import type { Directory } from '../services/directory';
-import { certificateSubject, certificateThumbprint, normalizeDn } from './mtls';
+import { certificateSans, certificateSubject, certificateThumbprint, normalizeDn, normalizeSan } from './mtls';
 import { hashSecret } from './refresh-tokens';
 import { issuedInTheFuture } from './time-claims';
 import type { TokenContext } from './types';
@@ -22,6 +22,7 @@ const CLOCK_TOLERANCE_S = 30;
  */
 export class ClientAuthenticator {
   private assertionKeys = new WeakMap<ClientCredential, KeyObject>();
+  private enabledCache = new WeakMap<Client, Partial<Record<CredentialMethod, ClientCredential[]>>>();
   private claims = 0;
 
   constructor(private readonly deps: { directory: Directory; clock: Clock; audiences: string[]; usedAssertions: UsedAssertionRepo }) {}
@@ -55,27 +56,45 @@ export class ClientAuthenticator {
   }
 
   /**
-   * RFC 8705 §2: self_signed_tls_client_auth matches the connection's certificate by x5t#S256 against a registered
-   * one; tls_client_auth matches its subject DN, and only for a chain verified against the operator's CAs
-   * (TESSERA_MTLS_CA). Credentials past a registered expiry are skipped.
+   * RFC 8705 §2: self_signed_tls_client_auth matches the connection's certificate by x5t#S256 against an enabled
+   * credential; tls_client_auth matches its subject DN or one subject alternative name (§2.1.2), and only for a chain
+   * verified against the operator's CAs (TESSERA_MTLS_CA). Expired credentials are skipped.
    */
   private certificate(ctx: TokenContext, cached: NonNullable<TokenContext['cached']>): Client {
     const cert = ctx.request.clientCertificate;
     if (!cert) throw new InvalidClient('client certificate required');
     const now = this.deps.clock.now();
-    const live = (cached.client.credentials ?? []).filter((c) => c.expires_at === undefined || Date.parse(c.expires_at) >= now);
     const x5t = certificateThumbprint(cert);
-    if (live.some((c) => c.credential_type === 'x509_cert' && c.thumbprint_sha256 === x5t)) {
+    if (this.enabled(cached.client, 'self_signed_tls_client_auth', now).some((c) => c.thumbprint_sha256 === x5t)) {
       ctx.authMethod = 'self_signed_tls_client_auth';
       return this.done(ctx, cached);
     }
-    const subject = cert.trusted ? certificateSubject(cert) : undefined;
-    const dn = subject === undefined ? undefined : normalizeDn(subject);
-    if (dn !== undefined && live.some((c) => c.credential_type === 'cert_subject_dn' && c.subject_dn !== undefined && normalizeDn(c.subject_dn) === dn)) {
-      ctx.authMethod = 'tls_client_auth';
-      return this.done(ctx, cached);
+    const byCa = cert.trusted ? this.enabled(cached.client, 'tls_client_auth', now) : [];
+    if (byCa.length > 0) {
+      const subject = certificateSubject(cert);
+      const dn = subject === undefined ? undefined : normalizeDn(subject);
+      let sans: Set<string> | undefined;
+      const matches = (c: ClientCredential): boolean => {
+        if (c.subject_dn !== undefined) return dn !== undefined && normalizeDn(c.subject_dn) === dn;
+        const field = (Object.keys(SAN_FIELDS) as SanField[]).find((f) => c[f] !== undefined);
+        if (!field) return false;
+        const want = normalizeSan(SAN_FIELDS[field], c[field]!);
+        sans ??= certificateSans(cert);
+        return want !== undefined && sans.has(`${SAN_FIELDS[field]}\u0000${want}`);
+      };
+      if (byCa.some(matches)) {
+        ctx.authMethod = 'tls_client_auth';
+        return this.done(ctx, cached);
+      }
     }
     throw new InvalidClient(cert.trusted ? 'client certificate not registered' : 'client certificate not registered or not from a trusted CA');
+  }
+
+  /** The client's credentials that `client_authentication_methods[method]` enables and that have not expired. */
+  private enabled(client: Client, method: CredentialMethod, now: number): ClientCredential[] {
+    let byMethod = this.enabledCache.get(client);
+    if (!byMethod) { byMethod = enabledByMethod(client); this.enabledCache.set(client, byMethod); }
+    return (byMethod[method] ?? []).filter((c) => c.expires_at === undefined || Date.parse(c.expires_at) >= now);
   }
 
   private done(ctx: TokenContext, cached: NonNullable<TokenContext['cached']>): Client {
@@ -98,8 +117,9 @@ export class ClientAuthenticator {
     const bodyClientId = ctx.request.params.client_id;
     if (bodyClientId !== undefined && bodyClientId !== clientId) throw new InvalidClient('client_id does not match the assertion');
     const cached = await this.deps.directory.client(clientId);
-    const creds = (cached?.client.credentials ?? []).filter((c) => c.credential_type === 'public_key');
-    if (!cached || creds.length === 0) throw new InvalidClient('client has no registered public keys');
+    if (!cached) throw new InvalidClient('unknown client');
+    const creds = this.enabled(cached.client, 'private_key_jwt', Number.NEGATIVE_INFINITY);
+    if (creds.length === 0) throw new InvalidClient('client has no enabled public keys');
     let kid: string | undefined;
     try { kid = decodeProtectedHeader(assertion).kid; } catch { throw new InvalidClient('malformed assertion'); }
     const candidates = kid ? creds.filter((c) => c.kid === kid || c.id === kid) : creds;
@@ -161,11 +181,27 @@ export function parseBasicAuth(header: string | undefined): { clientId: string; 
   }
 }
 
-/** A client registered for private_key_jwt or a certificate (credentials and no secret method) may not fall back to its secret. */
-function usesPrivateKeyJwt(client: Client): boolean {
-  return (client.credentials?.length ?? 0) > 0 && !client.token_endpoint_auth_method;
+/** The enabled credentials of each method: those `client_authentication_methods` refers to, of the method's type. */
+function enabledByMethod(client: Client): Partial<Record<CredentialMethod, ClientCredential[]>> {
+  const out: Partial<Record<CredentialMethod, ClientCredential[]>> = {};
+  const types = { private_key_jwt: 'public_key', self_signed_tls_client_auth: 'x509_cert', tls_client_auth: 'cert_subject_dn' } as const;
+  for (const method of Object.keys(types) as CredentialMethod[]) {
+    const ids = client.client_authentication_methods?.[method]?.credentials ?? [];
+    out[method] = ids.map((r) => client.credentials?.find((c) => c.id === r.id && c.credential_type === types[method]))
+      .filter((c): c is ClientCredential => c !== undefined);
+  }
+  return out;
 }
 
-/** A client that registered a certificate (self-signed or by subject DN) authenticates with it. */
+/**
+ * A client with `client_authentication_methods` and no token_endpoint_auth_method authenticates with its credentials
+ * only (Auth0 treats the two as alternatives): its secret is never a fallback.
+ */
+function usesPrivateKeyJwt(client: Client): boolean {
+  return client.client_authentication_methods !== undefined && !client.token_endpoint_auth_method;
+}
+
+/** A client with a certificate method that refers to a credential authenticates with a certificate. */
 const usesCertificate = (client: Client): boolean =>
-  (client.credentials ?? []).some((c) => c.credential_type === 'x509_cert' || c.credential_type === 'cert_subject_dn');
+  (client.client_authentication_methods?.self_signed_tls_client_auth?.credentials.length ?? 0) > 0
+  || (client.client_authentication_methods?.tls_client_auth?.credentials.length ?? 0) > 0;

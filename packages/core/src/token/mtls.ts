@@ -38,3 +38,66 @@ export function normalizeDn(dn: string): string | undefined {
   }
   return out.sort().join('\n');
 }
+
+/** The subject alternative names Node reports, by RFC 8705 §2.1.2 type (`DNS`, `URI`, `IP Address`, `email`). */
+const SAN_PREFIX: Record<string, string> = { DNS: 'dns', URI: 'uri', 'IP Address': 'ip', email: 'email' };
+
+/**
+ * A certificate's subject alternative names as `type\u0000normalised value` strings (see normalizeSan). Node prints
+ * them comma-separated, quoting (JSON) any value that holds a comma or a quote.
+ */
+export function certificateSans(cert: ClientCertificate): Set<string> {
+  const out = new Set<string>();
+  let text: string | undefined;
+  try { text = new X509Certificate(cert.der).subjectAltName; } catch { return out; }
+  if (!text) return out;
+  const entry = /(DNS|URI|IP Address|email|[A-Za-z ]+):("(?:[^"\\]|\\.)*"|[^,]*)(?:,\s*|$)/gy;
+  for (let m = entry.exec(text); m && m[0].length > 0; m = entry.exec(text)) {
+    const type = SAN_PREFIX[m[1]];
+    if (!type) continue;
+    let value = m[2];
+    if (value.startsWith('"')) { try { value = JSON.parse(value) as string; } catch { continue; } }
+    const norm = normalizeSan(type, value);
+    if (norm !== undefined) out.add(`${type}\u0000${norm}`);
+  }
+  return out;
+}
+
+/**
+ * A subject alternative name in comparable form: DNS names lower-cased without a trailing dot; IP addresses in one
+ * spelling (IPv6 expanded, hex lower-cased, IPv4-mapped kept as such); e-mail addresses with the domain lower-cased;
+ * URIs compared exactly. Undefined when the value is not of the type.
+ */
+export function normalizeSan(type: string, value: string): string | undefined {
+  switch (type) {
+    case 'dns': return value.toLowerCase().replace(/\.$/, '');
+    case 'uri': return value;
+    case 'email': {
+      const at = value.lastIndexOf('@');
+      return at <= 0 ? undefined : `${value.slice(0, at)}@${value.slice(at + 1).toLowerCase()}`;
+    }
+    case 'ip': return normalizeIp(value);
+    default: return undefined;
+  }
+}
+
+function normalizeIp(value: string): string | undefined {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(value)) return value.split('.').every((o) => Number(o) <= 255) ? value.split('.').map(Number).join('.') : undefined;
+  if (!/^[0-9A-Fa-f:.]+$/.test(value) || !value.includes(':')) return undefined;
+  let v = value.toLowerCase();
+  const v4 = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(v);
+  if (v4) {
+    const parts = v4[1].split('.').map(Number);
+    if (parts.some((p) => p > 255)) return undefined;
+    v = v.slice(0, -v4[1].length) + `${((parts[0] << 8) | parts[1]).toString(16)}:${((parts[2] << 8) | parts[3]).toString(16)}`;
+  }
+  const halves = v.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 1 && missing !== 0) || (halves.length === 2 && missing < 1)) return undefined;
+  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  return groups.map((g) => parseInt(g, 16).toString(16)).join(':');
+}

@@ -5,6 +5,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { managementBodies } from '../http/validation';
 import type { Services } from '../services';
+import { clientCredentialRoutes } from './client-credentials';
 import { clientGrantRoutes } from './client-grants';
 import { clientRoutes } from './clients';
 import { grantRoutes } from './grants';
@@ -55,6 +56,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   });
   await app.register(resourceServerRoutes, { services });
   await app.register(clientRoutes, { services });
+  await app.register(clientCredentialRoutes, { services });
   await app.register(clientGrantRoutes, { services });
   await app.register(grantRoutes, { services });
   await app.register(keysSigningRoutes, { services });

@@ -3,30 +3,62 @@ import { APP_TYPES, GRANT_TYPES } from '@tessera/core';
 import { Nullable, StringEnum } from './common';
 
 const Url = Type.String({ maxLength: 2048 });
+const Pem = Type.String({ minLength: 1, maxLength: 8192, description: 'PEM-formatted public key (SPKI and PKCS1) or X509 certificate. Private keys are refused.' });
+const Kid = Type.String({ pattern: '^[0-9a-zA-Z-_]{10,64}$', description: 'Key ID that JWTs signed by this credential carry; generated (RFC 7638 thumbprint) when not given.' });
+const ExpiresAt = Type.String({ minLength: 1, description: 'ISO 8601 date after which the credential is refused. Absent: never expires.' });
+const CredentialName = Type.String({ maxLength: 128, description: 'Friendly name for a credential.' });
+/** RFC 8705 §2.1.2: a tls_client_auth credential may name one subject alternative name instead of a subject DN. */
+export const SanFields = {
+  tls_client_auth_san_dns: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'A dNSName SAN the certificate must carry (RFC 8705 §2.1.2). Tessera extension.' })),
+  tls_client_auth_san_uri: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'A uniformResourceIdentifier SAN the certificate must carry. Tessera extension.' })),
+  tls_client_auth_san_ip: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'An iPAddress SAN (IPv4 or IPv6) the certificate must carry. Tessera extension.' })),
+  tls_client_auth_san_email: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'An rfc822Name SAN the certificate must carry. Tessera extension.' })),
+};
+export const CredentialCreateBody = Type.Object({
+  credential_type: StringEnum(['public_key', 'cert_subject_dn', 'x509_cert'] as const, { description: 'The type of credential.' }),
+  name: Type.Optional(CredentialName),
+  subject_dn: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Subject Distinguished Name. Mutually exclusive with pem. Applies to cert_subject_dn.' })),
+  pem: Type.Optional(Pem),
+  alg: Type.Optional(StringEnum(['RS256', 'RS384', 'PS256'] as const, { description: 'Algorithm of the credential (public_key); RS256 when not given.' })),
+  parse_expiry_from_cert: Type.Optional(Type.Boolean({ description: 'Take expires_at from the certificate in pem (public_key).' })),
+  expires_at: Type.Optional(ExpiresAt),
+  kid: Type.Optional(Kid),
+  ...SanFields,
+}, { additionalProperties: false });
+export const CredentialPatchBody = Type.Object({
+  expires_at: Type.Optional(Nullable(Type.String({ minLength: 1, description: 'ISO 8601 expiry; null removes it.' }))),
+}, { additionalProperties: false });
+export const CredentialResponse = Type.Object({
+  id: Type.String(), name: Type.String(), kid: Type.Optional(Type.String()), alg: Type.Optional(Type.String()),
+  credential_type: Type.String(), subject_dn: Type.Optional(Type.String()),
+  tls_client_auth_san_dns: Type.Optional(Type.String()), tls_client_auth_san_uri: Type.Optional(Type.String()),
+  tls_client_auth_san_ip: Type.Optional(Type.String()), tls_client_auth_san_email: Type.Optional(Type.String()),
+  thumbprint_sha256: Type.Optional(Type.String()), created_at: Type.String(), updated_at: Type.String(), expires_at: Type.Optional(Type.String()),
+});
+
 const Credential = Type.Union([
   Type.Object({
-    credential_type: Type.Literal('public_key'), name: Type.Optional(Type.String({ maxLength: 128 })),
-    pem: Type.String({ minLength: 1, maxLength: 4096, description: 'PEM-formatted public key (SPKI and PKCS1) or X509 certificate.' }),
-    alg: Type.Optional(StringEnum(['RS256', 'RS384', 'PS256'] as const)),
-    kid: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    expires_at: Type.Optional(Type.String({ minLength: 1 })),
+    credential_type: Type.Literal('public_key'), name: Type.Optional(CredentialName), pem: Pem,
+    alg: Type.Optional(StringEnum(['RS256', 'RS384', 'PS256'] as const)), kid: Type.Optional(Kid),
+    parse_expiry_from_cert: Type.Optional(Type.Boolean()), expires_at: Type.Optional(ExpiresAt),
   }, { additionalProperties: false }),
   Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
 ]);
-/** A tls_client_auth credential: a CA-issued certificate or its subject DN (exactly one), or an existing one by id. */
+/** A tls_client_auth credential: a CA-issued certificate, its subject DN or one SAN (exactly one), or an existing one by id. */
 const DnCredential = Type.Union([
   Type.Object({
-    credential_type: Type.Literal('cert_subject_dn'), name: Type.Optional(Type.String({ maxLength: 128 })),
-    pem: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'PEM-formatted X509 certificate. Mutually exclusive with subject_dn.' })),
+    credential_type: Type.Literal('cert_subject_dn'), name: Type.Optional(CredentialName),
+    pem: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: 'PEM-formatted X509 certificate. Mutually exclusive with subject_dn.' })),
     subject_dn: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Subject Distinguished Name. Mutually exclusive with pem.' })),
+    expires_at: Type.Optional(ExpiresAt), ...SanFields,
   }, { additionalProperties: false }),
   Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
 ]);
 /** A self_signed_tls_client_auth certificate (RFC 8705 §2.2), or an existing one by id. */
 const CertCredential = Type.Union([
   Type.Object({
-    credential_type: Type.Literal('x509_cert'), name: Type.Optional(Type.String({ maxLength: 128 })),
-    pem: Type.String({ minLength: 1, maxLength: 4096, description: 'PEM-formatted X509 certificate.' }),
+    credential_type: Type.Literal('x509_cert'), name: Type.Optional(CredentialName),
+    pem: Type.String({ minLength: 1, maxLength: 8192, description: 'PEM-formatted X509 certificate.' }), expires_at: Type.Optional(ExpiresAt),
   }, { additionalProperties: false }),
   Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
 ]);

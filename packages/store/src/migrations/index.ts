@@ -192,6 +192,20 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       await sql`ALTER TABLE sessions ADD COLUMN mfa_at ${t.bigint}`.execute(db);
     },
   },
+  '0010_client_credentials': {
+    async up(db: Kysely<any>) {
+      // Auth0's client credentials as their own resource: one row per credential, whether or not a method uses it
+      await sql`CREATE TABLE client_credentials (
+        seq ${t.serial},
+        id TEXT NOT NULL UNIQUE,
+        client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+        doc TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)`.execute(db);
+      await sql`CREATE INDEX client_credentials_client ON client_credentials (client_id)`.execute(db);
+      await moveInlineCredentials(db);
+    },
+  },
 };
 }
 
@@ -260,4 +274,24 @@ async function organizationTables(db: Kysely<any>, t: Types): Promise<void> {
     grant_id TEXT NOT NULL REFERENCES client_grants(id) ON DELETE CASCADE,
     UNIQUE (organization_id, grant_id))`.execute(db);
   await sql`CREATE INDEX organization_client_grants_grant ON organization_client_grants (grant_id)`.execute(db);
+}
+
+/**
+ * 0010: credentials that clients kept inline in their document (`doc.credentials`, written before 0010) become rows;
+ * the document keeps `client_authentication_methods`, whose ids are unchanged, so every client authenticates as before.
+ */
+async function moveInlineCredentials(db: Kysely<any>): Promise<void> {
+  const rows = await db.selectFrom('clients').select(['client_id', 'doc']).execute() as Array<{ client_id: string; doc: string }>;
+  for (const row of rows) {
+    const doc = JSON.parse(row.doc) as { credentials?: Array<{ id: string; created_at?: string; updated_at?: string }> };
+    if (!('credentials' in doc)) continue;
+    for (const cred of doc.credentials ?? []) {
+      const created = cred.created_at ?? new Date().toISOString();
+      await db.insertInto('client_credentials').values({
+        id: cred.id, client_id: row.client_id, doc: JSON.stringify(cred), created_at: created, updated_at: cred.updated_at ?? created,
+      }).execute();
+    }
+    delete doc.credentials;
+    await db.updateTable('clients').set({ doc: JSON.stringify(doc) }).where('client_id', '=', row.client_id).execute();
+  }
 }
