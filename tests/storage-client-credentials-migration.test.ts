@@ -28,7 +28,7 @@ const publicPem = keyPair.publicKey.export({ type: 'spki', format: 'pem' }).toSt
 const CLIENT_ID = 'legacyClientWithInlineCredentials';
 const at = '2026-01-01T00:00:00.000Z';
 
-/** A client document as releases before 0009 wrote it: `credentials` inline next to client_authentication_methods. */
+/** A client document as releases before 0010 wrote it: `credentials` inline next to client_authentication_methods. */
 function legacyDoc(): Record<string, unknown> {
   const x5t = createHash('sha256').update(Buffer.from(selfSigned.pem.replace(/-----[^-]+-----|\s/g, ''), 'base64')).digest('base64url');
   return {

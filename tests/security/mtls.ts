@@ -7,10 +7,10 @@ import { X509Certificate } from 'node:crypto';
 export interface ClientCert { cert: Buffer; key: Buffer; pem: string; x5t: string }
 
 /** A self-signed client certificate made by openssl in `dir`, and its RFC 8705 thumbprint computed from openssl's SHA-256 fingerprint. */
-export function clientCert(dir: string, name: string): ClientCert {
+export function clientCert(dir: string, name: string, sans: string[] = []): ClientCert {
   const f = (n: string) => join(dir, `${name}.${n}`);
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('key'), '-out', f('crt'),
-    '-days', '2', '-subj', `/CN=${name}/O=Tessera Tests`], { stdio: 'pipe' });
+    '-days', '2', '-subj', `/CN=${name}/O=Tessera Tests`, ...(sans.length ? ['-addext', `subjectAltName=${sans.join(',')}`] : [])], { stdio: 'pipe' });
   const fp = execFileSync('openssl', ['x509', '-in', f('crt'), '-noout', '-fingerprint', '-sha256']).toString();
   const hex = fp.split('=')[1].trim().replace(/:/g, '');
   const cert = readFileSync(f('crt'));
@@ -44,12 +44,15 @@ export function overTls(port: number, ca: Buffer, method: string, path: string, 
   });
 }
 
-/** A client certificate for `/CN=${name}/O=${org}` issued by the test CA in `dir` (ca.crt, ca.key from makeCerts). */
-export function caSignedCert(dir: string, name: string, org = 'Tessera Tests'): ClientCert {
+/**
+ * A client certificate for `/CN=${name}/O=${org}` issued by the test CA in `dir` (ca.crt, ca.key from makeCerts), with
+ * subject alternative names in openssl's syntax when given (`DNS:a.example`, `URI:spiffe://…`, `IP:10.0.0.1`, `email:…`).
+ */
+export function caSignedCert(dir: string, name: string, org = 'Tessera Tests', sans: string[] = []): ClientCert {
   const f = (n: string) => join(dir, `${name}.${n}`);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('key'), '-out', f('csr'), '-subj', `/CN=${name}/O=${org}`);
-  writeFileSync(f('ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n');
+  writeFileSync(f('ext'), `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n${sans.length ? `subjectAltName=${sans.join(',')}\n` : ''}`);
   ssl('x509', '-req', '-in', f('csr'), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', f('crt'), '-days', '2', '-extfile', f('ext'));
   const cert = readFileSync(f('crt'));
   return { cert, key: readFileSync(f('key')), pem: cert.toString(), x5t: Buffer.from(new X509Certificate(cert).fingerprint256.replace(/:/g, ''), 'hex').toString('base64url') };
