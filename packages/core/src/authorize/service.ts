@@ -17,7 +17,11 @@ export interface AuthorizeResponse { redirectUri: string; mode: ResponseMode; pa
 
 export type Outcome =
   | { kind: 'respond'; response: AuthorizeResponse }
-  | { kind: 'consent'; client: Client; decision: ScopeDecision; organization?: Organization };
+  | {
+    kind: 'consent'; client: Client; decision: ScopeDecision; organization?: Organization;
+    /** consent_policy `transactional-authorization-with-mfa` with authorization_details: asked every time, after a fresh second factor. */
+    transactional: boolean;
+  };
 
 export interface LoginState {
   user: User; authTime: number; sessionId?: string;
@@ -107,8 +111,11 @@ export class AuthorizeService {
     return req.maxAge === undefined || this.deps.clock.now() - authTime <= req.maxAge * 1000;
   }
 
-  /** With a logged-in user: consent page, or the response. `consented` records the user's approval first. */
-  async proceed(req: AuthorizeRequest, login: LoginState, consented = false): Promise<Outcome> {
+  /**
+   * With a logged-in user: consent page, or the response. `consented` records the user's approval first;
+   * `freshMfaAt` is when a second factor was passed for this very transaction (transactional consent needs it).
+   */
+  async proceed(req: AuthorizeRequest, login: LoginState, consented = false, freshMfaAt?: number): Promise<Outcome> {
     return this.redirectOnError(req, async () => {
       const client = (await this.deps.directory.client(req.clientId))?.client;
       if (!client) throw new AuthorizePageError('invalid_request', `Unknown client: ${req.clientId}`);
@@ -117,13 +124,30 @@ export class AuthorizeService {
         client, userId: login.user.user_id, audience: req.audience, requested: req.scopes, organizationId: organization?.id,
         unknownAudience: (aud) => new AccessDenied(`Service not found: ${aud}`),
       });
-      if (consented) await this.remember(client, login.user, decision);
-      else if (await this.consentNeeded(req, client, login.user, decision)) {
+      const transactional = this.transactional(req, decision);
+      const approved = consented && (!transactional || this.mfaFresh(freshMfaAt));
+      if (approved && !transactional) await this.remember(client, login.user, decision);
+      else if (!approved && (transactional || await this.consentNeeded(req, client, login.user, decision))) {
         if (req.prompt.includes('none')) throw redirectError('consent_required', 'Consent required');
-        return { kind: 'consent', client, decision, organization };
+        return { kind: 'consent', client, decision, organization, transactional };
       }
       return { kind: 'respond', response: await this.respond(req, client, login, decision, organization) };
     });
+  }
+
+  /**
+   * An API with consent_policy `transactional-authorization-with-mfa` and a request carrying authorization_details:
+   * the consent covers this transaction only (never remembered, never skipped) and needs a fresh second factor.
+   * Without authorization_details the API's normal consent rules apply.
+   */
+  transactional(req: AuthorizeRequest, d: ScopeDecision): boolean {
+    const details = (req as { authorizationDetails?: unknown[] }).authorizationDetails;
+    return !d.userinfoOnly && d.api.consent_policy === 'transactional-authorization-with-mfa' && Array.isArray(details) && details.length > 0;
+  }
+
+  /** A second factor passed for the transaction within the last 10 minutes. */
+  mfaFresh(at: number | undefined): boolean {
+    return at !== undefined && at <= this.deps.clock.now() && this.deps.clock.now() - at <= TX_STEP_MS;
   }
 
   /** The user declined on the consent page. */

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
-  ACR_MULTI_FACTOR, AuthorizePageError, SessionService, type AuthorizeRequest, type AuthorizeResponse, type LoginState,
+  ACR_MULTI_FACTOR, AuthorizePageError, SessionService, type TxExtras, type AuthorizeRequest, type AuthorizeResponse, type LoginState,
 } from '@tessera/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services';
@@ -77,17 +77,25 @@ export function sendAuthorizeResponse(reply: FastifyReply, r: AuthorizeResponse)
   return reply.code(302).header('cache-control', 'no-store').header('location', location).send();
 }
 
-/** With a logged-in user: answer the client, or send the browser to the consent page. */
-export async function continueAuthorization(reply: FastifyReply, services: Services, req: AuthorizeRequest, login: LoginState, consented = false): Promise<FastifyReply> {
+/**
+ * With a logged-in user: answer the client, or send the browser to the second-factor or consent page. `extras`
+ * (a second factor passed during this transaction) travel on with the transaction.
+ */
+export async function continueAuthorization(reply: FastifyReply, services: Services, req: AuthorizeRequest, login: LoginState, consented = false, extras: TxExtras = {}): Promise<FastifyReply> {
   const { authorize, mfa } = services.userFlows;
   // a user with a TOTP authenticator (or an enrollment to finish) passes it once per session before anything is issued;
   // acr_values with the multi-factor policy asks for it (and so for an enrollment) from anyone
   if (login.mfaAt === undefined && (req.acrValues?.includes(ACR_MULTI_FACTOR) || (await mfa.state(login.user.user_id)) !== 'none')) {
     return toMfa(reply, authorize.seal(req));
   }
-  const outcome = await authorize.proceed(req, login, consented);
+  const outcome = await authorize.proceed(req, login, consented, freshMfa(extras, login));
   if (outcome.kind === 'respond') return sendAuthorizeResponse(reply, outcome.response);
-  return reply.code(302).header('cache-control', 'no-store').header('location', `/u/consent?state=${encodeURIComponent(authorize.seal(req))}`).send();
+  return reply.code(302).header('cache-control', 'no-store').header('location', `/u/consent?state=${encodeURIComponent(authorize.seal(req, extras.mfa ? { mfa: extras.mfa } : {}))}`).send();
+}
+
+/** When this user passed a second factor for this transaction (sealed with it), if they did. */
+export function freshMfa(extras: TxExtras, login: LoginState): number | undefined {
+  return extras.mfa && extras.mfa.userId === login.user.user_id ? extras.mfa.at : undefined;
 }
 
 /** The second-factor page (challenge, or enrollment) for a sealed transaction. */

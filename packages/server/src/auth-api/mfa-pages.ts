@@ -71,15 +71,15 @@ export async function mfaPageRoutes(app: FastifyInstance, { services }: { servic
     }
     const next = authorize.seal(tx, { mfa: { userId: who.user.user_id, at: now } });
     if (verdict.recoveryCode) return recoveryCodePage(reply, { state: next, csrf: csrfToken(req, reply, services, next), code: verdict.recoveryCode, redirectUri: tx.redirectUri });
-    return continueAuthorization(reply, services, tx, login);
+    return continueAuthorization(reply, services, tx, login, false, { mfa: { userId: who.user.user_id, at: now } });
   }));
 
   app.post('/u/mfa/continue', { schema: { summary: 'Leave the recovery-code page', tags: ['authentication'] } }, (req, reply) => page(reply, async () => {
     const state = field(req.body, 'state');
-    const tx = authorize.open(state);
+    const { req: tx, extras } = authorize.openTx(state);
     if (!csrfValid(req, services, state as string, field(req.body, 'csrf'))) return errorPage(reply, 403, 'invalid_request', CSRF_FAILED);
     const login = await currentSession(req, services);
     if (!login) return toLogin(reply, tx);
-    return continueAuthorization(reply, services, tx, login);
+    return continueAuthorization(reply, services, tx, login, false, extras);
   }));
 }

@@ -33,9 +33,12 @@ export function loginPage(reply: FastifyReply, v: LoginView, status = 200): Fast
 export interface ConsentView {
   state: string; csrf: string; clientName: string; apiName: string; userEmail: string; redirectUri: string;
   scopes: Array<{ value: string; description?: string }>;
+  /** Transactional consent: approving needs a code from the authenticator app, typed here. */
+  mfaCode?: boolean;
+  error?: string;
 }
 
-export function consentPage(reply: FastifyReply, v: ConsentView): FastifyReply {
+export function consentPage(reply: FastifyReply, v: ConsentView, status = 200): FastifyReply {
   const items = v.scopes.map((s) => {
     const description = s.description ?? OIDC_DESCRIPTIONS[s.value];
     return description ? html`<li><code>${s.value}</code>: ${description}</li>` : html`<li><code>${s.value}</code></li>`;
@@ -43,10 +46,19 @@ export function consentPage(reply: FastifyReply, v: ConsentView): FastifyReply {
   const list = items.length > 0 ? html`<ul class="scopes" aria-label="Requested permissions">${items}</ul>` : html`<p>No specific permissions.</p>`;
   const body = html`<h1>Authorize ${v.clientName}</h1>
 <p>Hi <strong>${v.userEmail}</strong>, <strong>${v.clientName}</strong> is requesting access to your <strong>${v.apiName}</strong> account:</p>${list}
-<form method="post" action="/u/consent">${hidden({ state: v.state, csrf: v.csrf })}
+<form method="post" action="/u/consent">${hidden({ state: v.state, csrf: v.csrf })}${consentMfa(v)}
 <button type="submit" name="action" value="accept">Accept</button>
 <button type="submit" name="action" value="deny" class="secondary">Decline</button></form>`;
-  return sendPage(reply, 200, layout(`Authorize ${v.clientName}`, body), csp([v.redirectUri]));
+  return sendPage(reply, status, layout(`Authorize ${v.clientName}`, body), csp([v.redirectUri]));
+}
+
+/** The code field of a transactional consent (and why it is asked), with the error of a wrong code. */
+function consentMfa(v: ConsentView): Raw {
+  if (!v.mfaCode) return raw('');
+  const error = v.error ? html`<p class="error" role="alert" id="consent-error">${v.error}</p>` : raw('');
+  return html`${error}<p id="transaction-mfa">This authorization is for this transaction only. Confirm it with your authenticator app.</p>
+<label for="code">6-digit code</label>
+<input type="text" id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code">`;
 }
 
 export function errorPage(reply: FastifyReply, status: number, code: string, description: string): FastifyReply {
