@@ -25,9 +25,10 @@ export interface TesseraOptions { clock?: Clock; logger?: Logger; migrate?: bool
 export async function createTessera(config: Config, opts: TesseraOptions = {}): Promise<Tessera> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const store = openStore(config.databaseUrl, createSecretBox(config.masterKeys));
+  let services: Services | undefined;
   try {
     if (opts.migrate !== false) await store.migrate();
-    const services = buildServices(store, opts.clock ?? systemClock, config);
+    services = buildServices(store, opts.clock ?? systemClock, config);
     await services.changes.start();
     const boot = await bootstrap(services, config, logger);
     const app = await buildApp({ services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, mtlsPublicUrl: config.mtlsPublicUrl, hstsMaxAge: config.hstsMaxAge });
@@ -38,11 +39,12 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
         if (closed) return;
         closed = true;
         await app.close();
-        services.changes.stop();
+        await services!.changes.stop();
         await store.close();
       },
     };
   } catch (e) {
+    await services?.changes.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
   }

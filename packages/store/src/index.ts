@@ -3,9 +3,10 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
-import type { Repos, SecretBox, Store } from '@tessera/core';
+import type { ChangeEvents, Repos, SecretBox, Store } from '@tessera/core';
 import type { Database, Db, Dialect } from './db';
 import { migrationsFor } from './migrations';
+import { CHANGES_CHANNEL, listenForChanges } from './listen';
 import { SqlAuthorizationCodeRepo } from './repos/authorization-codes';
 import { SqlUsedAssertionRepo } from './repos/used-assertions';
 import { SqlConsentRepo } from './repos/consents';
@@ -120,7 +121,13 @@ export function openStore(url: string, box: SecretBox): OpenedStore {
     async write(fn) {
       return db.transaction().execute(async (trx) => {
         const result = await fn(repos(trx, box));
-        await trx.updateTable('store_generation').set((eb) => ({ value: eb('value', '+', 1) })).where('id', '=', 1).execute();
+        if (target.dialect === 'postgres') {
+          // one round trip: advance the generation and queue the notification, which PostgreSQL delivers at commit
+          await sql`WITH g AS (UPDATE store_generation SET value = value + 1 WHERE id = 1 RETURNING value)
+            SELECT pg_notify(${CHANGES_CHANNEL}, value::text) FROM g`.execute(trx);
+        } else {
+          await trx.updateTable('store_generation').set((eb) => ({ value: eb('value', '+', 1) })).where('id', '=', 1).execute();
+        }
         return result;
       });
     },
@@ -128,6 +135,7 @@ export function openStore(url: string, box: SecretBox): OpenedStore {
       const row = await db.selectFrom('store_generation').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
       return Number(row.value);
     },
+    ...(target.dialect === 'postgres' ? { listen: (events: ChangeEvents) => listenForChanges(target.location, events) } : {}),
     async ping() { await sql`SELECT 1`.execute(db); },
     async close() { await db.destroy(); },
   };

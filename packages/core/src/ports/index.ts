@@ -154,9 +154,24 @@ export interface Store extends Repos {
   write<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   /** Current change generation as stored (used by other processes to notice writes). */
   generation(): Promise<number>;
+  /**
+   * Push notification of committed writes from every process on the database (PostgreSQL LISTEN/NOTIFY). Absent
+   * where the store cannot push (SQLite): the change feed then polls `generation()`.
+   */
+  listen?(events: ChangeEvents): Promise<ChangeSubscription>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What a store's push channel reports. */
+export interface ChangeEvents {
+  /** A write committed (here or in another process); `generation` is the store's generation after it. */
+  changed(generation: number): void;
+  /** The channel is connected and listening (`true`), or lost its connection and reconnects (`false`): changes may be missed while down. */
+  state(up: boolean): void;
+}
+
+export interface ChangeSubscription { close(): Promise<void> }
 
 export interface Clock { now(): number /* ms since epoch */ }
 export const systemClock: Clock = { now: () => Date.now() };

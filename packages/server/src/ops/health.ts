@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Services } from '../services';
 
 /** /health/live (the process answers), /health/ready (storage answers, keys loaded), /metrics (Prometheus). */
@@ -8,6 +8,10 @@ export async function opsRoutes(app: FastifyInstance, { services }: { services: 
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({ name: 'tessera_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
   const duration = new Histogram({ name: 'tessera_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['route'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] });
+  new Gauge({
+    name: 'tessera_change_feed_pushed', help: '1 while cache invalidations arrive pushed (PostgreSQL LISTEN/NOTIFY), 0 while polling',
+    registers: [registry], collect() { this.set(services.changes.pushed ? 1 : 0); },
+  });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
     requests.inc({ route, status: reply.statusCode });

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, createTessera, loadConfig, type Tessera } from '@tessera/server';
+import { PG_ADMIN_URL, postgresAvailable } from './helpers/databases';
+import { ADMIN_ID, ADMIN_SECRET, MGMT_AUDIENCE, PUBLIC_URL, startTessera, type TestServer } from './helpers/tessera';
+
+/**
+ * Two instances on one PostgreSQL database: what one writes reaches the other's caches through LISTEN/NOTIFY
+ * within 50 ms (grants, secrets, signing keys), and after the listening connection is lost the 250 ms poll
+ * takes over until it is back.
+ */
+const pgReady = await postgresAvailable();
+const BOUND_MS = 50;
+
+describe.skipIf(!pgReady)('cross-instance push invalidation [postgres]', () => {
+  const AUDIENCE = 'https://orders.push.test';
+  const masterKey = randomBytes(32).toString('base64');
+  let a: TestServer;
+  let b: Tessera;
+  let client: { client_id: string; client_secret: string };
+  /** A's Management token once the first admin token's key is revoked. */
+  let freshAdmin: string | undefined;
+  const mgmt = (method: string, path: string, body?: unknown) => a.api(method, path, body, { token: freshAdmin });
+
+  const inject = async (t: Tessera, params: Record<string, string>) => {
+    const res = await t.app.inject({
+      method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(params).toString(),
+    });
+    return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any> };
+  };
+  const tokenFromB = () => inject(b, { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, audience: AUDIENCE });
+  const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid as string;
+
+  /**
+   * Asks B as fast as it answers until `done`; returns the milliseconds from `since` to the moment the first request
+   * whose answer was done was sent: a request sent that long after the write already saw it.
+   */
+  async function firstDone(since: number, done: (r: { status: number; body: Record<string, any> }) => boolean | Promise<boolean>, limitMs = 5000) {
+    for (;;) {
+      const sent = Date.now();
+      const r = await tokenFromB();
+      if (await done(r)) return sent - since;
+      if (Date.now() - since > limitMs) return Infinity;
+    }
+  }
+
+  async function newGrant(): Promise<string> {
+    const g = await mgmt('POST', '/client-grants', { client_id: client.client_id, audience: AUDIENCE, scope: ['read:orders'] });
+    expect(g.status).toBe(201);
+    expect(await firstDone(Date.now(), (r) => r.status === 200)).toBeLessThan(5000);
+    return g.body.id as string;
+  }
+
+  beforeAll(async () => {
+    a = await startTessera('postgres', { masterKey });
+    b = await createTessera(loadConfig({
+      TESSERA_DATABASE_URL: a.db.url, TESSERA_PUBLIC_URL: PUBLIC_URL, TESSERA_PORT: '0',
+      TESSERA_ADMIN_CLIENT_ID: ADMIN_ID, TESSERA_ADMIN_CLIENT_SECRET: ADMIN_SECRET, TESSERA_MASTER_KEY: masterKey, TESSERA_LOG_LEVEL: 'silent',
+    }), { logger: createLogger('silent') });
+    expect((await a.api('POST', '/resource-servers', { identifier: AUDIENCE, name: 'Orders', scopes: [{ value: 'read:orders' }] })).status).toBe(201);
+    const c = await a.api('POST', '/clients', { name: 'Push worker', app_type: 'non_interactive', grant_types: ['client_credentials'] });
+    client = { client_id: c.body.client_id, client_secret: c.body.client_secret };
+  });
+
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('listens: both feeds are pushed, and /metrics says so', async () => {
+    expect(a.t.services.changes.pushed).toBe(true);
+    expect(b.services.changes.pushed).toBe(true);
+    const m = await b.app.inject({ method: 'GET', url: '/metrics' });
+    expect(m.body).toMatch(/^tessera_change_feed_pushed 1$/m);
+  });
+
+  it(`B refuses a token within ${BOUND_MS} ms of the grant's deletion through A`, async () => {
+    const id = await newGrant();
+    expect((await tokenFromB()).status).toBe(200); // B's caches are warm
+    expect((await a.api('DELETE', `/client-grants/${id}`)).status).toBe(204);
+    const deletedAt = Date.now();
+    const ms = await firstDone(deletedAt, (r) => r.status === 403);
+    expect(ms).toBeLessThanOrEqual(BOUND_MS);
+    expect((await tokenFromB()).body.error).toBe('access_denied');
+  });
+
+  it(`B refuses an old client secret within ${BOUND_MS} ms of its rotation through A`, async () => {
+    const id = await newGrant();
+    const rotated = await a.api('POST', `/clients/${client.client_id}/rotate-secret`);
+    expect(rotated.status).toBe(200);
+    const at = Date.now();
+    expect(await firstDone(at, (r) => r.status === 401)).toBeLessThanOrEqual(BOUND_MS);
+    client = { ...client, client_secret: rotated.body.client_secret };
+    expect((await tokenFromB()).status).toBe(200);
+    expect((await a.api('DELETE', `/client-grants/${id}`)).status).toBe(204);
+  });
+
+  it(`B signs with the new key within ${BOUND_MS} ms of a rotation through A, and refuses the revoked key within ${BOUND_MS} ms`, async () => {
+    const oldToken = (await inject(b, { grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: ADMIN_SECRET, audience: MGMT_AUDIENCE })).body.access_token as string;
+    const oldKid = kidOf(oldToken);
+    const next = ((await a.api('GET', '/keys/signing')).body as Array<{ kid: string; next?: boolean }>).find((k) => k.next)!.kid;
+    const rotated = await a.api('POST', '/keys/signing/rotate'); // next becomes current, a new next is made
+    expect(rotated.status).toBe(201);
+    const at = Date.now();
+    const admin = { grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: ADMIN_SECRET, audience: MGMT_AUDIENCE };
+    let ms = Infinity;
+    while (Date.now() - at < 5000) {
+      const sent = Date.now();
+      const r = await inject(b, admin);
+      if (r.status === 200 && kidOf(r.body.access_token) === next) { ms = sent - at; break; }
+    }
+    expect(ms).toBeLessThanOrEqual(BOUND_MS);
+    const jwks = JSON.parse((await b.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).body) as { keys: Array<{ kid: string }> };
+    expect(jwks.keys.map((k) => k.kid).sort()).toEqual([oldKid, next, rotated.body.kid].sort());
+
+    // the old key's token still works on B until the key is revoked through A
+    const list = (token: string) => b.app.inject({ method: 'GET', url: '/api/v2/keys/signing', headers: { authorization: `Bearer ${token}` } });
+    expect((await list(oldToken)).statusCode).toBe(200);
+    freshAdmin = (await inject(a.t, { grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: ADMIN_SECRET, audience: MGMT_AUDIENCE })).body.access_token as string;
+    expect((await a.api('PUT', `/keys/signing/${oldKid}/revoke`, undefined, { token: freshAdmin })).status).toBe(200);
+    const revokedAt = Date.now();
+    ms = Infinity;
+    while (Date.now() - revokedAt < 5000) {
+      const sent = Date.now();
+      if ((await list(oldToken)).statusCode === 401) { ms = sent - revokedAt; break; }
+    }
+    expect(ms).toBeLessThanOrEqual(BOUND_MS);
+    const after = JSON.parse((await b.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).body) as { keys: Array<{ kid: string }> };
+    expect(after.keys.map((k) => k.kid)).not.toContain(oldKid);
+  });
+
+  it('after the listening connection is lost, the poll takes over; once it is back, pushes are milliseconds again', async () => {
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    try {
+      const db = new URL(a.db.url).pathname.slice(1);
+      const killed = await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'tessera-changes'", [db]);
+      expect(killed.rowCount).toBe(2); // A's and B's listeners
+    } finally {
+      await admin.end();
+    }
+    const lostAt = Date.now();
+    while (b.services.changes.pushed && Date.now() - lostAt < 2000) await new Promise((r) => setTimeout(r, 5));
+    const id = await newGrant(); // written while (at least) B was not listening, or just reconnected
+    expect((await mgmt('DELETE', `/client-grants/${id}`)).status).toBe(204);
+    const ms = await firstDone(Date.now(), (r) => r.status === 403);
+    expect(ms).toBeLessThanOrEqual(1000); // the 250 ms poll, or the push after reconnecting
+
+    const backAt = Date.now();
+    while (!b.services.changes.pushed && Date.now() - backAt < 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(b.services.changes.pushed).toBe(true);
+    const again = await newGrant();
+    expect((await mgmt('DELETE', `/client-grants/${again}`)).status).toBe(204);
+    expect(await firstDone(Date.now(), (r) => r.status === 403)).toBeLessThanOrEqual(BOUND_MS);
+  });
+});
