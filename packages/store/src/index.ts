@@ -54,7 +54,7 @@ function createPrivately(path: string): void {
   }
 }
 
-function connect(target: DatabaseTarget): Db {
+function connect(target: DatabaseTarget): { db: Db; sqlite?: SqliteDatabase.Database } {
   if (target.dialect === 'sqlite') {
     if (target.location !== ':memory:') createPrivately(target.location);
     const database = new SqliteDatabase(target.location);
@@ -62,7 +62,7 @@ function connect(target: DatabaseTarget): Db {
     database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), sqlite: database };
   }
   const pool = new pg.Pool({
     connectionString: target.location,
@@ -72,7 +72,7 @@ function connect(target: DatabaseTarget): Db {
   // an idle connection the server drops (restart, failover, a forced DROP DATABASE) is discarded by the pool and
   // replaced on the next query; without a listener its 'error' event would crash the process
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) };
 }
 
 /** Applies the migrations not applied yet (up to `target` when given: a test that needs an older schema). */
@@ -84,7 +84,8 @@ export async function migrate(db: Db, dialect: Dialect, target?: string): Promis
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-function repos(db: Db, box: SecretBox): Repos {
+/** `sqlite`: the in-process database handle, for the DPoP replay claim that needs no await (see SqlDpopProofRepo). */
+function repos(db: Db, box: SecretBox, sqlite?: SqliteDatabase.Database): Repos {
   return {
     resourceServers: new SqlResourceServerRepo(db, box),
     clients: new SqlClientRepo(db, box),
@@ -100,7 +101,7 @@ function repos(db: Db, box: SecretBox): Repos {
     refreshTokens: new SqlRefreshTokenRepo(db),
     sessions: new SqlSessionRepo(db),
     consents: new SqlConsentRepo(db),
-    dpopProofs: new SqlDpopProofRepo(db),
+    dpopProofs: new SqlDpopProofRepo(db, sqlite),
     authenticators: new SqlAuthenticatorRepo(db, box),
     mfaTokens: new SqlMfaTokenRepo(db),
     mfaFailures: new SqlMfaFailureRepo(db),
@@ -112,11 +113,11 @@ export interface OpenedStore extends Store { readonly db: Db; migrate(): Promise
 /** Opens the store (does not migrate; call `migrate()`). */
 export function openStore(url: string, box: SecretBox): OpenedStore {
   const target = parseDatabaseUrl(url);
-  const db = connect(target);
+  const { db, sqlite } = connect(target);
   return {
     db,
     dialect: target.dialect,
-    ...repos(db, box),
+    ...repos(db, box, sqlite),
     migrate: () => migrate(db, target.dialect),
     async write(fn) {
       return db.transaction().execute(async (trx) => {

@@ -41,9 +41,12 @@ export class MemoryReplayCache implements DpopReplayCache {
 
 /**
  * Multi-instance adapter: the in-memory check first (a replay to the same process is refused at once, without
- * I/O), then the entry joins a batch written with one INSERT per event-loop turn; the unique key makes a second
- * instance's claim of the same `jti` fail. The token endpoint overlaps the wait with the grant and awaits the
- * verdict before answering, so no extra round trip is added in series. Expired rows are purged once a minute.
+ * I/O). Then the shared table, whose unique key makes a second worker's or instance's claim of the same `jti`
+ * fail: the entries of one event-loop turn are written together at its end (setImmediate), in one INSERT. On
+ * SQLite that write is a synchronous in-process call (no round trip; see SqlDpopProofRepo); on PostgreSQL it is
+ * one round trip per turn for every request of that turn. Either way the token endpoint runs the grant and the
+ * signing meanwhile and awaits the verdict before answering, so a proof is accepted once across workers and
+ * instances and nothing is added in series on a single instance. Expired rows are purged once a minute.
  */
 export class SharedReplayCache implements DpopReplayCache {
   private readonly local: MemoryReplayCache;
@@ -73,6 +76,10 @@ export class SharedReplayCache implements DpopReplayCache {
     } catch (e) {
       for (const b of batch) b.fail(e);
     }
+    this.purgeSometimes();
+  }
+
+  private purgeSometimes(): void {
     const now = this.deps.now();
     if (now - this.purgedAt > 60_000) {
       this.purgedAt = now;
