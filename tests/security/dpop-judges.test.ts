@@ -3,8 +3,9 @@ import express, { type ErrorRequestHandler } from 'express';
 import { auth } from 'express-oauth2-jwt-bearer';
 import { calculateJwkThumbprint, createRemoteJWKSet, exportJWK, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
+import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD } from '../helpers/flows';
+import { authorize, Browser, CALLBACK, callbackParams, createUser, createWebApp, PASSWORD } from '../helpers/flows';
 import { startListening, type ListeningServer } from '../helpers/listening';
 import { eachDialect, type TestServer } from '../helpers/tessera';
 import { m2m, publicClient } from './dpop';
@@ -12,7 +13,9 @@ import { m2m, publicClient } from './dpop';
 /**
  * Independent judges of Tessera's DPoP tokens: oauth4webapi's own DPoP support (proofs, the nonce challenge and
  * retry, refresh) obtains them over a real socket; jose checks `cnf.jkt` against the proof key; Auth0's
- * express-oauth2-jwt-bearer 1.10 accepts a bound token with its proof at an Express API and refuses it without.
+ * express-oauth2-jwt-bearer 1.10 accepts a bound token with its proof at an Express API and refuses it without;
+ * openid-client v6 binds an authorization code to its DPoP key with `dpop_jkt` (RFC 9449 §10) through the hosted
+ * login pages.
  */
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
@@ -115,6 +118,74 @@ eachDialect('security: DPoP judged by oauth4webapi, jose and express-oauth2-jwt-
       expect(challenge.response.status).toBe(401);
       expect(challenge.cause[0].scheme).toBe('dpop');
       expect(challenge.cause[0].parameters.error).toBe('invalid_token'); // the library reports a cnf.jkt mismatch against the token
+    });
+  });
+
+  describe('dpop_jkt at /authorize (RFC 9449 §10), driven by openid-client v6 through the hosted login', () => {
+    let config: oidc.Configuration;
+    let email: string;
+    beforeAll(async () => {
+      const web = await createWebApp(sv);
+      email = `dpop-jkt-${Date.now()}@example.com`;
+      await createUser(sv, email);
+      config = await oidc.discovery(new URL(`${l.publicUrl}/`), web.clientId, web.secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    });
+
+    /** /authorize with dpop_jkt = the thumbprint of `DPoP`'s key, login and consent; returns the callback URL and the checks. */
+    async function codeBoundTo(DPoP: oidc.DPoPHandle, extra: Record<string, string> = {}) {
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: CALLBACK, scope: 'openid read:data', audience, state, dpop_jkt: await DPoP.calculateThumbprint(),
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra,
+      });
+      const { res } = await authorize(l.s, new Browser(l.s), Object.fromEntries(url.searchParams), { email });
+      expect(res.status).toBe(302);
+      return { callback: new URL(res.location as string), checks: { pkceCodeVerifier: verifier, expectedState: state } };
+    }
+
+    it('the code exchange with a proof from the same key gets a token bound to it', async () => {
+      const keys = await oidc.randomDPoPKeyPair('ES256');
+      const DPoP = oidc.getDPoPHandle(config, keys);
+      const { callback, checks } = await codeBoundTo(DPoP);
+      const tokens = await oidc.authorizationCodeGrant(config, callback, checks, undefined, { DPoP });
+      expect(tokens.token_type).toBe('dpop');
+      const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(as.jwks_uri as string)), { issuer: as.issuer, audience });
+      expect(payload.cnf).toEqual({ jkt: await DPoP.calculateThumbprint() });
+    });
+
+    it('refuses the exchange with a proof from another key (invalid_dpop_proof), and the code stays usable by its key', async () => {
+      const keys = await oidc.randomDPoPKeyPair('ES256');
+      const DPoP = oidc.getDPoPHandle(config, keys);
+      const { callback, checks } = await codeBoundTo(DPoP);
+      const thief = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+      const err = await oidc.authorizationCodeGrant(config, callback, checks, undefined, { DPoP: thief }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(oidc.ResponseBodyError);
+      expect(err).toMatchObject({ status: 400, error: 'invalid_dpop_proof', error_description: 'Invalid DPoP proof: the key is not the one the authorization code is bound to (dpop_jkt)' });
+      expect((await oidc.authorizationCodeGrant(config, callback, checks, undefined, { DPoP })).token_type).toBe('dpop');
+    });
+
+    it('refuses the exchange without a proof', async () => {
+      const DPoP = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+      const { callback, checks } = await codeBoundTo(DPoP);
+      const err = await oidc.authorizationCodeGrant(config, callback, checks).catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, error: 'invalid_request', error_description: 'DPoP proof required: the authorization code is bound to a DPoP key (dpop_jkt)' });
+    });
+
+    it('refuses a malformed dpop_jkt at /authorize with a redirect error', async () => {
+      const web = await createWebApp(sv);
+      const r = await new Browser(l.s).get(`/authorize?${new URLSearchParams({ response_type: 'code', client_id: web.clientId, redirect_uri: CALLBACK, dpop_jkt: 'not a thumbprint', state: 's' })}`);
+      expect(r.status).toBe(302);
+      expect(callbackParams(r.location)).toMatchObject({ error: 'invalid_request', error_description: 'Invalid dpop_jkt: expected a base64url SHA-256 JWK thumbprint (RFC 7638)', state: 's' });
+    });
+
+    it('refuses dpop_jkt with a response_type that returns an access token from /authorize', async () => {
+      const web = await createWebApp(sv);
+      const r = await new Browser(l.s).get(`/authorize?${new URLSearchParams({
+        response_type: 'token', client_id: web.clientId, redirect_uri: CALLBACK, audience, dpop_jkt: 'A'.repeat(43), state: 's',
+      })}`);
+      expect(r.status).toBe(302);
+      expect(callbackParams(r.location)).toMatchObject({ error: 'invalid_request', error_description: 'dpop_jkt cannot be used with a response_type that returns an access token from /authorize' });
     });
   });
 });

@@ -18,6 +18,8 @@ export interface AuthorizeRequest {
   audience?: string;
   codeChallenge?: string;
   codeChallengeMethod?: 'S256' | 'plain';
+  /** RFC 9449 §10: the thumbprint of the DPoP key the code is bound to. */
+  dpopJkt?: string;
   organization?: string;
   prompt: string[];
   maxAge?: number;
@@ -43,6 +45,8 @@ export const redirectError = (code: string, description: string) => new OAuthErr
 
 const RESPONSE_TYPES = new Set(['code', 'token', 'id_token', 'code token', 'code id_token', 'token id_token', 'code token id_token']);
 const PKCE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
+/** An RFC 7638 SHA-256 JWK thumbprint, base64url without padding. */
+const JKT = /^[A-Za-z0-9_-]{43}$/;
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
 /** Client metadata flag that lets a client use the PKCE `plain` method (S256 only otherwise). */
 export const PKCE_PLAIN_METADATA = 'tessera_allow_pkce_plain';
@@ -119,6 +123,7 @@ export function parseAuthorizeRequest(p: Record<string, string | undefined>, cli
   if (maxAge !== undefined) req.maxAge = maxAge;
   if (p.acr_values) req.acrValues = p.acr_values.split(' ').filter(Boolean);
   checkPkce(p, client, req);
+  checkDpopJkt(p, req);
   checkOrganizationUsage(client, req);
   return req;
 }
@@ -136,6 +141,17 @@ function checkPkce(p: Record<string, string | undefined>, client: Client, req: A
   if (!PKCE_CHALLENGE.test(p.code_challenge)) throw redirectError('invalid_request', 'Invalid code_challenge');
   req.codeChallenge = p.code_challenge;
   req.codeChallengeMethod = method;
+}
+
+/**
+ * RFC 9449 §10: `dpop_jkt` binds the authorization code to a DPoP key; the code exchange must then carry a proof
+ * from that key. An access token returned from /authorize itself could not be bound, so the two do not mix.
+ */
+function checkDpopJkt(p: Record<string, string | undefined>, req: AuthorizeRequest): void {
+  if (p.dpop_jkt === undefined || p.dpop_jkt === '') return;
+  if (!JKT.test(p.dpop_jkt)) throw redirectError('invalid_request', 'Invalid dpop_jkt: expected a base64url SHA-256 JWK thumbprint (RFC 7638)');
+  if (req.responseType.includes('token')) throw redirectError('invalid_request', 'dpop_jkt cannot be used with a response_type that returns an access token from /authorize');
+  req.dpopJkt = p.dpop_jkt;
 }
 
 function checkOrganizationUsage(client: Client, req: AuthorizeRequest): void {

@@ -220,6 +220,7 @@ export class AuthorizeService {
           clientId: client.client_id, userId: login.user.user_id, redirectUri: req.redirectUri, redirectUriGiven: req.redirectUriGiven,
           audience: d.userinfoOnly ? undefined : d.api.identifier, scopes: d.scopes, nonce: req.nonce, authTime: login.authTime,
           orgId: org?.id, sessionId: login.sessionId, ...(login.mfaAt !== undefined && { amr: ['mfa'] }), codeChallenge: req.codeChallenge, codeChallengeMethod: req.codeChallengeMethod,
+          ...(req.dpopJkt ? { dpopJkt: req.dpopJkt } : {}),
         },
       });
       params.code = code;

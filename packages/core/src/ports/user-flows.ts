@@ -21,6 +21,8 @@ export interface CodeGrant {
   amr?: string[];
   codeChallenge?: string;
   codeChallengeMethod?: 'S256' | 'plain';
+  /** RFC 9449 §10: the exchange needs a DPoP proof from the key with this thumbprint. */
+  dpopJkt?: string;
 }
 
 export interface AuthorizationCodeRecord {

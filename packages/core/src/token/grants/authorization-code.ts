@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InvalidClient, InvalidGrant } from '../../errors';
+import { InvalidClient, InvalidDpopProof, InvalidGrant, InvalidRequest } from '../../errors';
 import type { Client } from '../../model';
 import type { Clock, CodeGrant, Store } from '../../ports';
 import type { UserTokenService } from '../../services/user-tokens';
@@ -10,6 +10,13 @@ import { popOf } from '../binding';
 
 const invalidCode = (cause: string) => new InvalidGrant('Invalid authorization code', cause);
 const badVerifier = () => new InvalidGrant('Failed to verify code verifier');
+
+/** RFC 9449 §10: a code issued with `dpop_jkt` is exchanged only with a proof from that key. */
+function checkCodeBinding(grant: CodeGrant, jkt: string | undefined): void {
+  if (grant.dpopJkt === undefined) return;
+  if (jkt === undefined) throw new InvalidRequest('DPoP proof required: the authorization code is bound to a DPoP key (dpop_jkt)');
+  if (jkt !== grant.dpopJkt) throw new InvalidDpopProof('Invalid DPoP proof: the key is not the one the authorization code is bound to (dpop_jkt)');
+}
 
 /** RFC 7636 §4.6: S256 compares BASE64URL(SHA256(verifier)); plain compares the verifier itself. */
 function verifierMatches(grant: CodeGrant, verifier: string): boolean {
@@ -48,6 +55,7 @@ export class AuthorizationCodeGrant implements GrantHandler {
     } else if (p.code_verifier === undefined || !verifierMatches(g, p.code_verifier)) {
       throw badVerifier();
     }
+    checkCodeBinding(g, ctx.dpop?.jkt);
     if (!(await store.authorizationCodes.consume(codeHash, clock.now()))) throw invalidCode('replayed concurrently');
     const user = await store.users.findById(g.userId);
     if (!user || user.blocked) throw invalidCode('user gone or blocked');
