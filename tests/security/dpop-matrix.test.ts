@@ -10,7 +10,7 @@ import { claimsOf, dpopApi, m2m, passwordParams, proof, proofKey, publicClient, 
  * client_credentials; the public rows use the password grant (with the server nonce public clients need).
  */
 type Policy = 'none' | 'allowed' | 'required' | 'required_for_public';
-type Outcome = 'bearer' | 'bound' | 'client_requires' | 'api_requires' | 'api_refuses_dpop';
+type Outcome = 'bearer' | 'bound' | 'client_requires' | 'api_requires' | 'api_refuses_dpop' | 'api_has_no_policy';
 
 const POLICIES: Record<Policy, Record<string, unknown> | undefined> = {
   none: undefined,
@@ -29,7 +29,7 @@ const CONFIDENTIAL: Array<[boolean, boolean, Policy, Outcome]> = [
   [false, true, 'allowed', 'bound'],
   [false, true, 'required', 'bound'],
   [false, true, 'required_for_public', 'bound'],
-  [true, false, 'none', 'client_requires'],
+  [true, false, 'none', 'api_has_no_policy'],
   [true, false, 'allowed', 'client_requires'],
   [true, false, 'required', 'client_requires'],
   [true, false, 'required_for_public', 'client_requires'],
@@ -38,6 +38,7 @@ const CONFIDENTIAL: Array<[boolean, boolean, Policy, Outcome]> = [
   [true, true, 'required', 'bound'],
   [true, true, 'required_for_public', 'bound'],
 ];
+// every row for public clients too: `required_for: public_clients` is "required" for them
 const PUBLIC: Array<[boolean, boolean, Policy, Outcome]> = [
   [false, false, 'none', 'bearer'],
   [false, false, 'allowed', 'bearer'],
@@ -45,10 +46,16 @@ const PUBLIC: Array<[boolean, boolean, Policy, Outcome]> = [
   [false, false, 'required_for_public', 'api_requires'],
   [false, true, 'none', 'bearer'],
   [false, true, 'allowed', 'bound'],
+  [false, true, 'required', 'bound'],
   [false, true, 'required_for_public', 'bound'],
+  [true, false, 'none', 'api_has_no_policy'],
   [true, false, 'allowed', 'client_requires'],
+  [true, false, 'required', 'client_requires'],
+  [true, false, 'required_for_public', 'client_requires'],
   [true, true, 'none', 'api_refuses_dpop'],
+  [true, true, 'allowed', 'bound'],
   [true, true, 'required', 'bound'],
+  [true, true, 'required_for_public', 'bound'],
 ];
 
 const label = ([req, sent, policy, outcome]: [boolean, boolean, Policy, Outcome]) =>
@@ -90,6 +97,7 @@ eachDialect('security: DPoP issuance matrix (contract §7.9)', (dialect) => {
       case 'client_requires': return refusal('DPoP proof required: the client requires proof of possession (require_proof_of_possession)');
       case 'api_requires': return refusal(`DPoP proof required: the API "${audience}" requires proof of possession`);
       case 'api_refuses_dpop': return refusal(`The client requires proof of possession but the API "${audience}" does not accept DPoP-bound tokens`);
+      case 'api_has_no_policy': return refusal(`The client requires proof of possession but the API "${audience}" has no proof_of_possession policy (it accepts neither DPoP- nor certificate-bound tokens)`);
     }
   }
 

@@ -80,18 +80,19 @@ eachDialect('mTLS-bound access tokens', (dialect) => {
     none: undefined, allowed: { mechanism: 'mtls', required: false }, required: { mechanism: 'mtls', required: true },
     required_for_public: { mechanism: 'mtls', required: true, required_for: 'public_clients' },
   };
-  const MATRIX: Array<[boolean, boolean, string, 'bearer' | 'bound' | 'client_requires' | 'api_requires' | 'client_requires_dpop']> = [
+  const MATRIX: Array<[boolean, boolean, string, 'bearer' | 'bound' | 'client_requires' | 'api_requires' | 'api_has_no_policy']> = [
     [false, false, 'none', 'bearer'], [false, false, 'allowed', 'bearer'], [false, false, 'required', 'api_requires'], [false, false, 'required_for_public', 'bearer'],
     [false, true, 'none', 'bearer'], [false, true, 'allowed', 'bound'], [false, true, 'required', 'bound'], [false, true, 'required_for_public', 'bound'],
-    [true, false, 'none', 'client_requires_dpop'], [true, false, 'allowed', 'client_requires'], [true, false, 'required', 'client_requires'], [true, false, 'required_for_public', 'client_requires'],
-    [true, true, 'none', 'client_requires_dpop'], [true, true, 'allowed', 'bound'], [true, true, 'required', 'bound'], [true, true, 'required_for_public', 'bound'],
+    [true, false, 'none', 'api_has_no_policy'], [true, false, 'allowed', 'client_requires'], [true, false, 'required', 'client_requires'], [true, false, 'required_for_public', 'client_requires'],
+    [true, true, 'none', 'api_has_no_policy'], [true, true, 'allowed', 'bound'], [true, true, 'required', 'bound'], [true, true, 'required_for_public', 'bound'],
   ];
   it.each(MATRIX)('matrix: client requires %s, certificate %s, API policy %s → %s', async (requires, withCert, policy, outcome) => {
     const api = await dpopApi(s, POLICIES[policy]);
     const r = await cc(api, await m2m(s, api, requires ? { require_proof_of_possession: true } : {}), withCert ? alice : undefined);
     const refusal = {
       client_requires: 'Client certificate required: the client requires proof of possession (require_proof_of_possession)',
-      client_requires_dpop: 'DPoP proof required: the client requires proof of possession (require_proof_of_possession)',
+      // a certificate cannot satisfy the client's requirement at an API without a proof_of_possession policy
+      api_has_no_policy: `The client requires proof of possession but the API "${api}" has no proof_of_possession policy (it accepts neither DPoP- nor certificate-bound tokens)`,
       api_requires: `Client certificate required: the API "${api}" requires mTLS-bound tokens`,
     }[outcome as string];
     if (refusal) {

@@ -54,21 +54,26 @@ function requirement(pop: NonNullable<ResourceServer['proof_of_possession']>, pu
  * | no              | yes   | Bearer   | bound   | bound    |
  * | yes             | no    | refused  | refused | refused  |
  * | yes             | yes   | refused  | bound   | bound    |
+ *
+ * A refusal names its rule: with policy "none" the API is the obstacle (no proof, DPoP or certificate, helps),
+ * otherwise the missing proof.
  */
 export function bindingFor(input: BindingInput, api: ResourceServer | 'userinfo'): Binding {
   if (api !== 'userinfo' && api.proof_of_possession?.mechanism === 'mtls') return mtlsBinding(input, api);
   const policy = policyOf(api, input.publicClient);
   const clientRequires = input.client.require_proof_of_possession === true;
   const audience = api === 'userinfo' ? 'userinfo' : api.identifier;
+  if (policy === 'none' && clientRequires) {
+    // §7.9 "client requires PoP × RS policy none": nothing the client could send makes a bound token here
+    if (input.jkt !== undefined) throw new InvalidRequest(`The client requires proof of possession but the API "${audience}" does not accept DPoP-bound tokens`);
+    throw new InvalidRequest(`The client requires proof of possession but the API "${audience}" has no proof_of_possession policy (it accepts neither DPoP- nor certificate-bound tokens)`);
+  }
   if (input.jkt === undefined) {
     if (clientRequires) throw new InvalidRequest('DPoP proof required: the client requires proof of possession (require_proof_of_possession)');
     if (policy === 'required') throw new InvalidRequest(`DPoP proof required: the API "${audience}" requires proof of possession`);
     return BEARER;
   }
-  if (policy === 'none') {
-    if (clientRequires) throw new InvalidRequest(`The client requires proof of possession but the API "${audience}" does not accept DPoP-bound tokens`);
-    return BEARER;
-  }
+  if (policy === 'none') return BEARER;
   return { tokenType: 'DPoP', cnf: { jkt: input.jkt } };
 }
 
