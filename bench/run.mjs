@@ -9,6 +9,7 @@
 //   npm run bench -- --peers             # also node-oidc-provider and AuthHero (installs them once)
 //   npm run bench -- --profile           # Tessera runs with --cpu-prof (profiles in bench/results/profiles)
 //   npm run bench -- --no-jwe            # skip the encrypted-token scenario (RS256 vs RS256 + JWE, 1 process)
+//   npm run bench -- --no-dpop           # skip the DPoP scenario (next to RS256 with an empty store)
 //
 // Flags: --dialects sqlite,postgres|none  --workers 1,2  --algs RS256,PS256,HS256  --connections 10,50
 //        --duration <s>  --warmup <s>  --rounds <n>  --store-size <n APIs; 0 = skip the large store>
@@ -22,7 +23,8 @@ import { measure, warmUp } from './lib/load.mjs';
 import { runPeers } from './lib/peers.mjs';
 import { CORES } from './lib/proc.mjs';
 import { markdown, pairs, target } from './lib/report.mjs';
-import { ALGS, JWE_API, SCOPES, apiIdentifier, adminToken, clientCredentials, seedLargeStore, seedThroughApi } from './lib/seed.mjs';
+import { makeProofs } from './lib/dpop.mjs';
+import { ALGS, DPOP_API, JWE_API, SCOPES, apiIdentifier, adminToken, clientCredentials, seedLargeStore, seedThroughApi } from './lib/seed.mjs';
 import { ROOT, freePort, startCeiling, startTessera } from './lib/servers.mjs';
 
 const argv = process.argv.slice(2);
@@ -54,6 +56,23 @@ function tokenRequest(baseUrl, client, alg, audience = apiIdentifier(alg)) {
     url: `${baseUrl}/oauth/token`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret, audience }).toString(),
   };
+}
+
+/** client_credentials for the RS256 API that requires DPoP, each request with its own pre-made ES256 proof. */
+const dpopRequest = (tessera, client) => ({ ...tokenRequest(tessera.baseUrl, client, 'RS256', DPOP_API), dpop: { htu: `${tessera.baseUrl}/oauth/token` } });
+
+/** The DPoP request must give a DPoP-bound RS256 token before anything is timed. */
+async function checkDpopToken(tessera, client) {
+  const { proofs } = makeProofs({ htu: `${tessera.baseUrl}/oauth/token`, count: 1 });
+  const res = await fetch(`${tessera.baseUrl}/oauth/token`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: proofs[0] },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret, audience: DPOP_API }).toString(),
+  });
+  const body = await res.json();
+  const claims = res.status === 200 ? JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString()) : undefined;
+  if (body.token_type !== 'DPoP' || !claims?.cnf?.jkt || claims.aud !== DPOP_API) {
+    throw new Error(`DPoP: unexpected token response ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  }
 }
 
 /** The encrypted API must answer with a JWE that the private key opens to an RS256 token before anything is timed. */
@@ -124,6 +143,11 @@ async function tokenScenarios({ dialect, workers, store, tessera, client, algs }
         { label: 'ceiling', handle: ceiling, request: tokenRequest(ceiling.baseUrl, client, alg) },
         { label: 'tessera', handle: tessera, request: tokenRequest(tessera.baseUrl, client, alg) },
       ];
+      // DPoP next to plain RS256 in the same interleaved rounds (empty store only: the store size does not change it)
+      if (alg === 'RS256' && !flag('no-dpop') && store === 'empty') {
+        await checkDpopToken(tessera, client);
+        subjects.push({ label: 'tessera-dpop', handle: tessera, request: dpopRequest(tessera, client) });
+      }
       for (const s of subjects) await warmUp(s.request, cfg.warmup);
       log(`# ${dialect}, ${workers} worker(s), ${alg}, store ${store}`);
       await interleave(`${dialect}|${workers}|${alg}|${store}`, { dialect, workers, alg, store }, subjects);

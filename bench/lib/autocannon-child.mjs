@@ -1,13 +1,22 @@
 // One autocannon measurement in its own process (so its CPU use is known and it cannot steal the
-// server's event loop). argv[2] is JSON: autocannon options plus optional `paths` to rotate through.
-// Prints {result, cpuSec} as JSON.
+// server's event loop). argv[2] is JSON: autocannon options plus optional `paths` to rotate through, or
+// `dpop: {htu}` to send a fresh pre-made DPoP proof with every request. Prints "ready" once the requests
+// are prepared (the parent opens its measuring window then), then {result, cpuSec} as JSON.
 import autocannon from 'autocannon';
+import { makeProofs, proofsFor } from './dpop.mjs';
 
-const { paths, ...opts } = JSON.parse(process.argv[2]);
+const { paths, dpop, ...opts } = JSON.parse(process.argv[2]);
 if (paths?.length) {
   let i = 0;
   opts.requests = [{ setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] }) }];
 }
+if (dpop) {
+  // made before the window opens; a proof is never sent twice (running out would show as non-2xx answers)
+  const { proofs } = makeProofs({ htu: dpop.htu, count: proofsFor(opts.duration) });
+  let i = 0;
+  opts.requests = [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, dpop: proofs[i++ % proofs.length] } }) }];
+}
+process.stdout.write('ready\n');
 const c0 = process.cpuUsage();
 const result = await autocannon({ ...opts, renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
 const c = process.cpuUsage(c0);

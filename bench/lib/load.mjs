@@ -6,20 +6,25 @@ import { cpuWindow, rssMb, waitQuiet } from './proc.mjs';
 
 const CHILD = fileURLToPath(new URL('./autocannon-child.mjs', import.meta.url));
 
-function autocannon(opts) {
+/** Runs the child; `onReady` is called when its requests are prepared, just before it starts sending. */
+function autocannon(opts, onReady = () => {}) {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [CHILD, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    p.stdout.on('data', (d) => { out += d; });
+    let ready = false;
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (!ready && out.includes('\n')) { ready = true; out = out.slice(out.indexOf('\n') + 1); onReady(); }
+    });
     p.on('exit', (code) => (code === 0 ? resolve({ ...JSON.parse(out), pid: p.pid }) : reject(new Error(`autocannon exited with ${code}`))));
   });
 }
 
-/** `request`: {url, method, headers, body, paths?}. Returns the measured row. */
+/** `request`: {url, method, headers, body, paths?, dpop?}. Returns the measured row. */
 export async function measure(server, request, { connections, duration }) {
   const quiet = await waitQuiet({ timeoutMs: 2000 });
-  const w = cpuWindow([server.pid]);
-  const { result: r, cpuSec: acCpu } = await autocannon({ ...request, connections, duration });
+  let w;
+  const { result: r, cpuSec: acCpu } = await autocannon({ ...request, connections, duration }, () => { w = cpuWindow([server.pid]); });
   const win = w.stop();
   const rss = rssMb(server.workerPids());
   const primary = rss.some((x) => x.pid === server.pid) ? undefined : rssMb([server.pid])[0]?.mb;

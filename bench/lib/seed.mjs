@@ -9,6 +9,8 @@ export const SCOPES = ['read:orders', 'write:orders', 'read:users'];
 export const apiIdentifier = (alg) => `https://api.bench.tessera/${alg.toLowerCase()}`;
 /** An RS256 API whose tokens are encrypted (token_encryption, RSA-OAEP-256 + A256GCM): the JWE scenario. */
 export const JWE_API = 'https://api.bench.tessera/rs256-jwe';
+/** An RS256 API that requires DPoP-bound tokens (proof_of_possession mechanism dpop, required): the DPoP scenario. */
+export const DPOP_API = 'https://api.bench.tessera/rs256-dpop';
 
 async function call(base, token, method, path, body) {
   const res = await fetch(`${base}${path}`, {
@@ -35,7 +37,8 @@ export async function adminToken(base, admin) {
 }
 
 /**
- * Creates the benchmark APIs (one per algorithm, plus the RS256 API with token encryption to `jwePem`), the M2M
+ * Creates the benchmark APIs (one per algorithm, the RS256 API with token encryption to `jwePem`, the RS256 API
+ * requiring DPoP), the M2M
  * client and its grants; returns what the load needs.
  */
 export async function seedThroughApi(base, admin, jwePem) {
@@ -48,10 +51,13 @@ export async function seedThroughApi(base, admin, jwePem) {
     name: 'Bench RS256 + JWE', identifier: JWE_API, signing_alg: 'RS256', scopes,
     token_encryption: { format: 'compact-nested-jwe', encryption_key: { name: 'bench', alg: 'RSA-OAEP-256', pem: jwePem } },
   });
+  await call(base, token, 'POST', '/api/v2/resource-servers', {
+    name: 'Bench RS256 DPoP', identifier: DPOP_API, signing_alg: 'RS256', scopes, proof_of_possession: { mechanism: 'dpop', required: true },
+  });
   const client = await call(base, token, 'POST', '/api/v2/clients', {
     name: 'Bench M2M', app_type: 'non_interactive', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post',
   });
-  for (const audience of [...ALGS.map(apiIdentifier), JWE_API]) {
+  for (const audience of [...ALGS.map(apiIdentifier), JWE_API, DPOP_API]) {
     await call(base, token, 'POST', '/api/v2/client-grants', { client_id: client.client_id, audience, scope: SCOPES });
   }
   return { id: client.client_id, secret: client.client_secret };
