@@ -128,6 +128,43 @@ eachDialect('security: DPoP proof checks at /oauth/token', (dialect) => {
     expect(await send({ header: { jwk: other.jwk } })).toMatchObject({ status: 400, body: refused('signature does not verify with the embedded jwk') });
   });
 
+  it('refuses a key that does not fit alg (a P-384 key claiming ES256)', async () => {
+    const p384 = await proofKey('ES384');
+    const { SignJWT } = await import('jose');
+    const jws = await new SignJWT({ htm: 'POST', htu: TOKEN_URL, jti: randomUUID() })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES384', jwk: p384.jwk }).setIssuedAt(Math.floor(s.clock.now() / 1000)).sign(p384.privateKey);
+    const [h, rest] = [jws.split('.')[0], jws.split('.').slice(1).join('.')];
+    const relabelled = `${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h, 'base64url').toString()), alg: 'ES256' })).toString('base64url')}.${rest}`;
+    expect(await withProofs(relabelled)).toMatchObject({ status: 400, body: refused('signature does not verify with the embedded jwk') });
+  });
+
+  /** A proof signed with node:crypto, for headers and keys jose refuses to sign with. */
+  const rawProof = async (header: Record<string, unknown>, privateKey: import('node:crypto').KeyObject, dsa?: 'ieee-p1363') => {
+    const { sign } = await import('node:crypto');
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const input = `${b64(header)}.${b64({ htm: 'POST', htu: TOKEN_URL, jti: randomUUID(), iat: Math.floor(s.clock.now() / 1000) })}`;
+    return `${input}.${sign('sha256', Buffer.from(input), dsa ? { key: privateKey, dsaEncoding: dsa } : privateKey).toString('base64url')}`;
+  };
+
+  it('refuses an RSA key shorter than 2048 bits', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const p = await rawProof({ typ: 'dpop+jwt', alg: 'RS256', jwk: publicKey.export({ format: 'jwk' }) }, privateKey);
+    expect(await withProofs(p)).toMatchObject({ status: 400, body: refused('signature does not verify with the embedded jwk') });
+  });
+
+  it('refuses a crit header parameter', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const p = await rawProof({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicKey.export({ format: 'jwk' }), crit: ['x-unknown'], 'x-unknown': 1 }, privateKey, 'ieee-p1363');
+    expect(await withProofs(p)).toMatchObject({ status: 400, body: refused('crit and b64 header parameters are not supported') });
+  });
+
+  it('refuses a payload that is not a JSON object', async () => {
+    const h = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: key.jwk })).toString('base64url');
+    expect(await withProofs(`${h}.${Buffer.from('[1]').toString('base64url')}.AAAA`)).toMatchObject({ status: 400, body: refused('not a JWS') });
+  });
+
   it('refuses a wrong typ', async () => {
     expect(await send({ header: { typ: 'JWT' } })).toMatchObject({ status: 400, body: refused('typ must be dpop+jwt') });
   });
