@@ -37,6 +37,8 @@ export interface LoginState {
 export interface TxExtras {
   pending?: { userId: string; authTime: number };
   mfa?: { userId: string; at: number };
+  /** A TOTP secret offered on the enrollment page, stored only once the user proves it with a first code. */
+  enroll?: { userId: string; secret: string };
 }
 
 const CODE_LIFETIME_MS = 5 * 60_000;
@@ -99,6 +101,7 @@ export class AuthorizeService {
         const extras: TxExtras = {};
         if (x.pending && now - x.pending.authTime <= TX_STEP_MS) extras.pending = x.pending;
         if (x.mfa && now - x.mfa.at <= TX_STEP_MS) extras.mfa = x.mfa;
+        if (x.enroll) extras.enroll = x.enroll;
         return { req: tx.r, extras };
       }
     } catch { /* below */ }

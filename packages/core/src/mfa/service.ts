@@ -94,6 +94,28 @@ export class MfaService {
     return { ok: true, recoveryCode };
   }
 
+  /**
+   * Enrolls a user without any authenticator in one step: the secret was shown on the enrollment page (sealed in
+   * the transaction, not stored), and a first good code stores it confirmed, with a new recovery code (returned).
+   */
+  async enrollWithCode(user: User, secret: string, code: string): Promise<CodeVerdict> {
+    const { store, clock } = this.deps;
+    const locked = await this.locked(user.user_id);
+    if (locked) return locked;
+    if ((await this.state(user.user_id)) !== 'none') return { ok: false, reason: 'invalid' };
+    const step = matchingStep(secret, code.trim(), clock.now());
+    if (step === undefined) return this.fail(user.user_id);
+    const recoveryCode = newRecoveryCode();
+    const id = `totp|dev_${randomAlnum(16)}`;
+    await store.write(async (tx) => {
+      await tx.authenticators.insert({ id, userId: user.user_id, type: 'totp', secret, confirmed: true, createdAt: clock.now() });
+      await tx.authenticators.claimStep(id, step, clock.now());
+      await tx.authenticators.insert({ id: `recovery-code|dev_${randomAlnum(16)}`, userId: user.user_id, type: 'recovery-code', secret: recoveryHash(recoveryCode), confirmed: true, createdAt: clock.now() });
+    });
+    await store.mfaFailures.reset(user.user_id);
+    return { ok: true, recoveryCode };
+  }
+
   /** Checks the recovery code (constant-time), spends it, and returns its replacement (shown once). */
   async verifyRecovery(userId: string, code: string): Promise<CodeVerdict> {
     const { store, clock } = this.deps;

@@ -1,4 +1,4 @@
-import type { AuthorizeRequest, LoginState, TxExtras, User } from '@tessera/core';
+import { newTotpSecret, totpUri, type AuthorizeRequest, type LoginState, type TxExtras, type User } from '@tessera/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { Services } from '../services';
@@ -15,6 +15,7 @@ const CSRF_FAILED = 'The form has expired or was not submitted from this site. G
  */
 export async function mfaPageRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { authorize, mfa, sessions } = services.userFlows;
+  const issuerName = new URL(services.userFlows.userTokens.mfaAudience).host;
   const clientName = async (clientId: string) => (await services.directory.client(clientId))?.client.name ?? clientId;
   const toLogin = (reply: FastifyReply, req: AuthorizeRequest) =>
     reply.code(302).header('cache-control', 'no-store').header('location', `/u/login?state=${encodeURIComponent(authorize.seal(req))}`).send();
@@ -29,12 +30,29 @@ export async function mfaPageRoutes(app: FastifyInstance, { services }: { servic
     return login && { user: login.user, login, authTime: login.authTime };
   };
 
-  const render = async (req: FastifyRequest, reply: FastifyReply, state: string, tx: AuthorizeRequest, user: User, error?: string, status = 200) => {
-    const common = { state, csrf: csrfToken(req, reply, services, state), clientName: await clientName(tx.clientId), email: user.email, redirectUri: tx.redirectUri, error };
-    if ((await mfa.state(user.user_id)) === 'enrolled') return mfaPage(reply, common, status);
-    const e = await mfa.beginEnrollment(user, { reuse: true, recovery: false });
-    const qr = `data:image/svg+xml;base64,${Buffer.from(await QRCode.toString(e.uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })).toString('base64')}`;
-    return mfaPage(reply, { ...common, enroll: { qr, secret: e.secret } }, status);
+  /**
+   * The challenge for an enrolled user; otherwise the enrollment: a pending one (started through the MFA API) shows its
+   * stored secret, else a new secret travels sealed in the form's transaction and nothing is stored before a first code.
+   */
+  const render = async (req: FastifyRequest, reply: FastifyReply, tx: AuthorizeRequest, extras: TxExtras, user: User, error?: string, status = 200) => {
+    const state = await mfa.state(user.user_id);
+    const next: TxExtras = { ...extras };
+    let secret: string | undefined;
+    let uri: string | undefined;
+    if (state === 'pending') {
+      const e = await mfa.beginEnrollment(user, { reuse: true, recovery: false });
+      ({ secret, uri } = e);
+      delete next.enroll;
+    } else if (state === 'none') {
+      secret = extras.enroll?.userId === user.user_id ? extras.enroll.secret : newTotpSecret();
+      uri = totpUri(secret, issuerName, user.email);
+      next.enroll = { userId: user.user_id, secret };
+    }
+    const formState = authorize.seal(tx, next);
+    const common = { state: formState, csrf: csrfToken(req, reply, services, formState), clientName: await clientName(tx.clientId), email: user.email, redirectUri: tx.redirectUri, error };
+    if (state === 'enrolled' || !secret || !uri) return mfaPage(reply, common, status);
+    const qr = `data:image/svg+xml;base64,${Buffer.from(await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })).toString('base64')}`;
+    return mfaPage(reply, { ...common, enroll: { qr, secret } }, status);
   };
 
   app.get('/u/mfa', { schema: { summary: 'Second-factor page (TOTP challenge or enrollment)', tags: ['authentication'] } }, (req, reply) => page(reply, async () => {
@@ -42,7 +60,7 @@ export async function mfaPageRoutes(app: FastifyInstance, { services }: { servic
     const { req: tx, extras } = authorize.openTx(state);
     const who = await subject(req, extras);
     if (!who) return toLogin(reply, tx);
-    return render(req, reply, state as string, tx, who.user);
+    return render(req, reply, tx, extras, who.user);
   }));
 
   app.post('/u/mfa', { schema: { summary: 'Second-factor form submission', tags: ['authentication'] } }, (req, reply) => page(reply, async () => {
@@ -53,11 +71,14 @@ export async function mfaPageRoutes(app: FastifyInstance, { services }: { servic
     if (!who) return toLogin(reply, tx);
     const action = field(req.body, 'action');
     if (action !== 'otp' && action !== 'recovery') return errorPage(reply, 400, 'invalid_request', 'Enter a code.');
-    const verdict = action === 'otp' ? await mfa.verifyOtp(who.user.user_id, field(req.body, 'code') ?? '') : await mfa.verifyRecovery(who.user.user_id, field(req.body, 'recovery_code') ?? '');
+    const code = field(req.body, 'code') ?? '';
+    const enrolling = extras.enroll?.userId === who.user.user_id && (await mfa.state(who.user.user_id)) === 'none' ? extras.enroll : undefined;
+    const verdict = action === 'recovery' ? await mfa.verifyRecovery(who.user.user_id, field(req.body, 'recovery_code') ?? '')
+      : enrolling ? await mfa.enrollWithCode(who.user, enrolling.secret, code) : await mfa.verifyOtp(who.user.user_id, code);
     if (!verdict.ok) {
       const message = verdict.reason === 'locked' ? 'Too many failed attempts. Try again later.'
         : action === 'otp' ? 'That code is not valid. Wait for a new code and try again.' : 'That recovery code is not valid.';
-      return render(req, reply, state as string, tx, who.user, message, verdict.reason === 'locked' ? 429 : 401);
+      return render(req, reply, tx, extras, who.user, message, verdict.reason === 'locked' ? 429 : 401);
     }
     const now = services.clock.now();
     let login: LoginState;
@@ -69,7 +90,7 @@ export async function mfaPageRoutes(app: FastifyInstance, { services }: { servic
       startSession(reply, services, cookie);
       login = { user: who.user, authTime: record.authTime, sessionId: record.idHash, mfaAt: now };
     }
-    const next = authorize.seal(tx, { mfa: { userId: who.user.user_id, at: now } });
+    const next = authorize.seal(tx, { mfa: { userId: who.user.user_id, at: now } }); // the enrollment secret does not travel on
     if (verdict.recoveryCode) return recoveryCodePage(reply, { state: next, csrf: csrfToken(req, reply, services, next), code: verdict.recoveryCode, redirectUri: tx.redirectUri });
     return continueAuthorization(reply, services, tx, login, false, { mfa: { userId: who.user.user_id, at: now } });
   }));
