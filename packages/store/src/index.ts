@@ -9,6 +9,7 @@ import { migrationsFor } from './migrations';
 import { CHANGES_CHANNEL, listenForChanges } from './listen';
 import { SqlAuthorizationCodeRepo } from './repos/authorization-codes';
 import { SqlUsedAssertionRepo } from './repos/used-assertions';
+import { SqlPushedRequestRepo } from './repos/pushed-requests';
 import { SqlConsentRepo } from './repos/consents';
 import { SqlRefreshTokenRepo } from './repos/refresh-tokens';
 import { SqlDpopProofRepo } from './repos/dpop-proofs';
@@ -97,6 +98,7 @@ function repos(db: Db, box: SecretBox, sqlite?: SqliteDatabase.Database): Repos 
     permissions: new SqlPermissionRepo(db),
     organizations: new SqlOrganizationRepo(db),
     authorizationCodes: new SqlAuthorizationCodeRepo(db),
+    pushedRequests: new SqlPushedRequestRepo(db),
     usedAssertions: new SqlUsedAssertionRepo(db),
     refreshTokens: new SqlRefreshTokenRepo(db),
     sessions: new SqlSessionRepo(db),

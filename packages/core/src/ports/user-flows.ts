@@ -1,3 +1,5 @@
+import type { AuthorizationDetail } from '../authorize/authorization-details';
+
 /**
  * Storage for the user-facing flows: authorization codes, refresh tokens, login sessions and remembered
  * consent. Secrets (codes, refresh tokens, session ids) are stored only as SHA-256 hashes. Times are
@@ -23,6 +25,8 @@ export interface CodeGrant {
   codeChallengeMethod?: 'S256' | 'plain';
   /** RFC 9449 §10: the exchange needs a DPoP proof from the key with this thumbprint. */
   dpopJkt?: string;
+  /** RFC 9396: the authorization details the user approved. */
+  authorizationDetails?: AuthorizationDetail[];
 }
 
 export interface AuthorizationCodeRecord {
@@ -57,6 +61,8 @@ export interface RefreshGrant {
   amr?: string[];
   /** Grant type that started the family (for gty on the first token only; refreshes say refresh_token). */
   origin: string;
+  /** RFC 9396 §6.2: the authorization details granted with the code; a refresh may narrow them, never widen. */
+  authorizationDetails?: AuthorizationDetail[];
 }
 
 export interface RefreshTokenRecord {
@@ -142,8 +148,22 @@ export interface UsedAssertionRepo {
   deleteExpired(before: number): Promise<void>;
 }
 
+/**
+ * RFC 9126 pushed authorization requests, in the database so that the instance answering /authorize need not be
+ * the one that took the push. The request_uri is stored as a SHA-256 hash; `data` is the sealed parameter set.
+ */
+export interface PushedRequestRecord { idHash: string; clientId: string; data: string; expiresAt: number }
+
+export interface PushedRequestRepo {
+  insert(r: PushedRequestRecord): Promise<void>;
+  /** Removes and returns the client's request in one statement: a request_uri is used at most once. */
+  take(idHash: string, clientId: string): Promise<PushedRequestRecord | undefined>;
+  deleteExpired(before: number): Promise<void>;
+}
+
 export interface UserFlowRepos {
   authorizationCodes: AuthorizationCodeRepo;
+  pushedRequests: PushedRequestRepo;
   usedAssertions: UsedAssertionRepo;
   refreshTokens: RefreshTokenRepo;
   sessions: SessionRepo;

@@ -206,6 +206,18 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       await moveInlineCredentials(db);
     },
   },
+  '0011_pushed_authorization_requests': {
+    async up(db: Kysely<any>) {
+      // RFC 9126: pushed requests shared by every instance; the request_uri is kept as a SHA-256 hash, the
+      // parameters sealed (AES-256-GCM), each row lives 30 s and is deleted when used
+      await sql`CREATE TABLE pushed_authorization_requests (
+        id_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+        data TEXT NOT NULL,
+        expires_at ${t.bigint} NOT NULL)`.execute(db);
+      await sql`CREATE INDEX pushed_authorization_requests_expires ON pushed_authorization_requests (expires_at)`.execute(db);
+    },
+  },
 };
 }
 

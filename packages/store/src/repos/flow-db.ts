@@ -15,6 +15,7 @@ export interface SessionRow { id_hash: string; user_id: string; auth_time: numbe
 export interface MfaAuthenticatorRow { id: string; user_id: string; type: string; secret: string; confirmed: number; created_at: number; last_auth_at: number | null; last_step: number | null }
 export interface MfaTokenRow { token_hash: string; client_id: string; user_id: string; data: string; expires_at: number; consumed_at: number | null }
 export interface MfaFailureRow { user_id: string; failures: number; locked_until: number | null }
+export interface PushedRequestRow { id_hash: string; client_id: string; data: string; expires_at: number }
 export interface UsedAssertionRow { key_hash: string; expires_at: number }
 export interface ConsentRow { seq: Generated<number>; id: string; user_id: string; client_id: string; audience: string; scopes: string; created_at: string; updated_at: string }
 
@@ -28,6 +29,7 @@ export interface FlowDatabase {
   mfa_authenticators: MfaAuthenticatorRow;
   mfa_tokens: MfaTokenRow;
   mfa_failures: MfaFailureRow;
+  pushed_authorization_requests: PushedRequestRow;
 }
 
 export type FlowDb = Kysely<FlowDatabase>;
