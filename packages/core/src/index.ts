@@ -49,3 +49,5 @@ export * from './authorize/url-schemes';
 export * from './authorize/service';
 export * from './authorize/sessions';
 export * from './authorize/userinfo';
+export * from './authorize/authorization-details';
+export * from './authorize/pushed';

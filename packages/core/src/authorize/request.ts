@@ -2,6 +2,7 @@ import { OAuthError, TesseraError, UnauthorizedClient } from '../errors';
 import type { Client } from '../model';
 import { splitScope } from '../services/user-tokens';
 import { hasDangerousScheme } from './url-schemes';
+import { parseAuthorizationDetails, type AuthorizationDetail } from './authorization-details';
 
 export type ResponseMode = 'query' | 'fragment' | 'form_post';
 
@@ -26,6 +27,8 @@ export interface AuthorizeRequest {
   loginHint?: string;
   /** OIDC Core §3.1.2.1 `acr_values`: the multi-factor policy URI asks for a second factor (enrollment first). */
   acrValues?: string[];
+  /** RFC 9396: what the client asks the user to authorize, checked against the API's types and the client grant. */
+  authorizationDetails?: AuthorizationDetail[];
 }
 
 /** The PAPE multi-factor policy, as Auth0 accepts it in `acr_values` to ask for a second factor. */
@@ -122,6 +125,8 @@ export function parseAuthorizeRequest(p: Record<string, string | undefined>, cli
   }
   if (maxAge !== undefined) req.maxAge = maxAge;
   if (p.acr_values) req.acrValues = p.acr_values.split(' ').filter(Boolean);
+  const details = parseAuthorizationDetails(p.authorization_details);
+  if (details) req.authorizationDetails = details;
   checkPkce(p, client, req);
   checkDpopJkt(p, req);
   checkOrganizationUsage(client, req);

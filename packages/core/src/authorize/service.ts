@@ -1,12 +1,14 @@
 import { randomBase64Url, randomHex } from '../crypto/random';
 import type { SecretBox } from '../crypto/envelope';
-import { AccessDenied, OAuthError } from '../errors';
+import { AccessDenied, InvalidRequest, OAuthError } from '../errors';
 import { bindingFor } from '../token/binding';
 import type { Client, Organization, User } from '../model';
 import type { Clock, Store } from '../ports';
 import type { Directory } from '../services/directory';
 import type { ScopeDecision, UserTokenService } from '../services/user-tokens';
 import { hashSecret } from '../token/refresh-tokens';
+import { checkAuthorizationDetailTypes } from './authorization-details';
+import { PushedRequests } from './pushed';
 import {
   AuthorizePageError, checkClientAndRedirect, fallbackMode, parseAuthorizeRequest, redirectError,
   type AuthorizeRequest, type ResponseMode,
@@ -64,23 +66,61 @@ export class AuthorizeService {
     store: Store; directory: Directory; clock: Clock; box: SecretBox; userTokens: UserTokenService;
     /** Sent as `iss` with every authorization response (RFC 9207). */
     issuer: string;
-  }) {}
+  }) {
+    this.pushed = new PushedRequests(deps);
+  }
 
-  /** Validates a raw /authorize query. Throws AuthorizePageError (render) or `{error, response}` for redirects. */
-  async parse(p: Record<string, string | undefined>): Promise<AuthorizeRequest> {
-    const client = p.client_id ? (await this.deps.directory.client(p.client_id))?.client : undefined;
+  private readonly pushed: PushedRequests;
+
+  /**
+   * Validates a raw /authorize query. Throws AuthorizePageError (render) or `{error, response}` for redirects.
+   * With `request_uri` (RFC 9126 §4) the pushed parameters replace the query's entirely.
+   */
+  async parse(query: Record<string, string | undefined>, o: { pushing?: boolean } = {}): Promise<AuthorizeRequest> {
+    let p = query;
+    let client = p.client_id ? (await this.deps.directory.client(p.client_id))?.client : undefined;
+    if (p.request_uri !== undefined && !o.pushing) {
+      // RFC 9126 §4: client_id is required beside request_uri, and the request is looked up for that client only
+      if (!p.client_id) throw new AuthorizePageError('invalid_request', 'Missing required parameter: client_id');
+      if (!client) throw new AuthorizePageError('invalid_request', `Unknown client: ${p.client_id}`);
+      p = await this.pushed.take(client.client_id, p.request_uri);
+      client = (await this.deps.directory.client(p.client_id as string))?.client;
+    }
     const redirect = checkClientAndRedirect(p, client);
     try {
+      if (client?.require_pushed_authorization_requests && query.request_uri === undefined && !o.pushing) {
+        throw redirectError('invalid_request', 'This client requires pushed authorization requests: push the request to /oauth/par and send its request_uri');
+      }
       const req = parseAuthorizeRequest(p, client as Client, redirect);
       const aud = req.audience;
       if (aud !== undefined && aud !== this.deps.userTokens.userinfoAudience && !(await this.deps.directory.resourceServer(aud))) {
         throw new AccessDenied(`Service not found: ${aud}`);
       }
+      await this.checkDetails(req, client as Client);
       return req;
     } catch (e) {
       if (e instanceof OAuthError) throw new AuthorizeRedirect(e, { redirectUri: redirect.redirectUri, mode: fallbackMode(p), state: p.state });
       throw e;
     }
+  }
+
+  /**
+   * POST /oauth/par (RFC 9126 §2): validates the parameters as /authorize would for the authenticated client,
+   * then stores them; errors come back as OAuth errors (400 JSON), not redirects.
+   */
+  async push(client: Client, params: Record<string, string | undefined>): Promise<{ request_uri: string; expires_in: number }> {
+    if (params.request_uri !== undefined) throw new InvalidRequest('request_uri must not be sent to the pushed authorization request endpoint');
+    if (params.request !== undefined) throw new InvalidRequest('Request objects (the request parameter) are not supported');
+    if (params.client_id !== undefined && params.client_id !== client.client_id) throw new InvalidRequest('client_id does not match the authenticated client');
+    const p = { ...params, client_id: client.client_id };
+    try {
+      await this.parse(p, { pushing: true });
+    } catch (e) {
+      if (e instanceof AuthorizeRedirect) throw e.error;
+      if (e instanceof AuthorizePageError) throw new InvalidRequest(e.message);
+      throw e;
+    }
+    return this.pushed.save(client.client_id, p);
   }
 
   seal(req: AuthorizeRequest, extras: TxExtras = {}): string {
@@ -122,6 +162,7 @@ export class AuthorizeService {
     return this.redirectOnError(req, async () => {
       const client = (await this.deps.directory.client(req.clientId))?.client;
       if (!client) throw new AuthorizePageError('invalid_request', `Unknown client: ${req.clientId}`);
+      await this.checkDetails(req, client); // types may have been withdrawn while the user was logging in
       const organization = await this.organization(req, login.user);
       const decision = await this.deps.userTokens.decide({
         client, userId: login.user.user_id, audience: req.audience, requested: req.scopes, organizationId: organization?.id,
@@ -179,6 +220,16 @@ export class AuthorizeService {
     }
   }
 
+  /** RFC 9396 §5: each requested type registered on the API and allowed by the client's user grant. */
+  private async checkDetails(req: AuthorizeRequest, client: Client): Promise<void> {
+    if (!req.authorizationDetails) return;
+    const aud = req.audience;
+    const api = aud === undefined || aud === this.deps.userTokens.userinfoAudience ? undefined : await this.deps.directory.resourceServer(aud);
+    const grant = api && ((await this.deps.directory.grant(client.client_id, api.identifier, 'user'))
+      ?? (client.is_first_party ? undefined : await this.deps.directory.defaultGrant(api.identifier, 'user')));
+    checkAuthorizationDetailTypes(req.authorizationDetails, api, grant);
+  }
+
   private async organization(req: AuthorizeRequest, user: User): Promise<Organization | undefined> {
     if (req.organization === undefined) return undefined;
     const orgs = this.deps.store.organizations;
@@ -197,6 +248,8 @@ export class AuthorizeService {
   private async consentNeeded(req: AuthorizeRequest, client: Client, user: User, d: ScopeDecision): Promise<boolean> {
     if (req.prompt.includes('consent')) return true;
     if (client.is_first_party && d.api.skip_consent_for_verifiable_first_party_clients && !isLocalhost(req.redirectUri)) return false;
+    // authorization details describe one transaction (a payment, a transfer): asked every time, never remembered
+    if (req.authorizationDetails) return true;
     const known = await this.deps.store.consents.find(user.user_id, client.client_id, d.api.identifier);
     return !known || !d.scopes.every((s) => known.scopes.includes(s));
   }
@@ -224,6 +277,7 @@ export class AuthorizeService {
           audience: d.userinfoOnly ? undefined : d.api.identifier, scopes: d.scopes, nonce: req.nonce, authTime: login.authTime,
           orgId: org?.id, sessionId: login.sessionId, ...(login.mfaAt !== undefined && { amr: ['mfa'] }), codeChallenge: req.codeChallenge, codeChallengeMethod: req.codeChallengeMethod,
           ...(req.dpopJkt ? { dpopJkt: req.dpopJkt } : {}),
+          ...(req.authorizationDetails && { authorizationDetails: req.authorizationDetails }),
         },
       });
       params.code = code;
@@ -232,7 +286,7 @@ export class AuthorizeService {
     }
     let accessToken: string | undefined;
     if (types.includes('token')) {
-      const at = await this.deps.userTokens.accessToken({ client, user: login.user, decision: d, flow: 'web', orgId: org?.id, amr: login.mfaAt !== undefined ? ['mfa'] : undefined });
+      const at = await this.deps.userTokens.accessToken({ client, user: login.user, decision: d, flow: 'web', orgId: org?.id, amr: login.mfaAt !== undefined ? ['mfa'] : undefined, authorizationDetails: req.authorizationDetails });
       accessToken = at.token;
       Object.assign(params, { access_token: at.token, token_type: 'Bearer', expires_in: String(at.expiresIn) });
       if (d.scopes.length > 0) params.scope = d.scopes.join(' ');

@@ -77,6 +77,10 @@ export class TooManyAttempts extends OAuthError {
     super('too_many_attempts', 429, 'Too many failed attempts. Try again later.', { headers: { 'retry-after': String(retryAfterSeconds) } });
   }
 }
+/** RFC 9396 §5: `authorization_details` that is malformed or asks for a type the API or the client grant does not allow. */
+export class InvalidAuthorizationDetails extends OAuthError {
+  constructor(description: string, cause?: unknown) { super('invalid_authorization_details', 400, description, { cause }); }
+}
 export class ServerError extends OAuthError {
   constructor(cause?: unknown) { super('server_error', 500, 'Internal error', { cause }); }
 }

@@ -88,6 +88,8 @@ export interface Client {
     tls_client_auth?: { credentials: Array<{ id: string }> };
   };
   require_proof_of_possession?: boolean;
+  /** RFC 9126 §5: /authorize accepts this client's requests only through /oauth/par (a request_uri). */
+  require_pushed_authorization_requests?: boolean;
   sso?: boolean;
   global?: boolean;
   /** Every credential of the client, enabled or not (loaded from their own table; exposed through the credentials API). */

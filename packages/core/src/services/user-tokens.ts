@@ -5,6 +5,7 @@ import type { AccessTokenMinter } from '../token/mint';
 import type { IdTokenMinter } from '../token/id-token';
 import type { Directory } from './directory';
 import type { Cnf } from '../token/binding';
+import { registeredTypes, type AuthorizationDetail } from '../authorize/authorization-details';
 
 /** OIDC scopes: they pass through to the ID token and /userinfo and are never API permissions. */
 export const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access']);
@@ -51,6 +52,8 @@ export interface UserTokenInput {
   cnf?: Cnf;
   /** Authentication methods references: `["mfa"]` after a second factor. */
   amr?: string[];
+  /** RFC 9396 §9.1: the granted authorization details, carried in the access token. */
+  authorizationDetails?: AuthorizationDetail[];
 }
 
 const notAuthorized = (client: Client, api: ResourceServer, reason: string) =>
@@ -127,9 +130,23 @@ export class UserTokenService {
       permissions: i.decision.permissions ?? [],
       extraAudience: withUserinfo ? this.userinfoAudience : undefined,
       orgId: i.orgId,
-      extra: i.cnf || i.amr ? { ...(i.cnf && { cnf: i.cnf }), ...(i.amr && { amr: i.amr }) } : undefined,
+      extra: i.cnf || i.amr || i.authorizationDetails ? { ...(i.cnf && { cnf: i.cnf }), ...(i.amr && { amr: i.amr }), ...(i.authorizationDetails && { authorization_details: i.authorizationDetails }) } : undefined,
     }, lifetime);
     return { token, expiresIn };
+  }
+
+  /**
+   * RFC 9396 at the token endpoint: of the details granted earlier, those whose type the API still registers and
+   * the client's user grant still allows (a type withdrawn since drops out, like a removed scope).
+   */
+  async allowedDetails(client: Client, d: ScopeDecision, details: AuthorizationDetail[] | undefined): Promise<AuthorizationDetail[] | undefined> {
+    if (!details || d.userinfoOnly) return undefined;
+    const grant = (await this.deps.directory.grant(client.client_id, d.api.identifier, 'user'))
+      ?? (client.is_first_party ? undefined : await this.deps.directory.defaultGrant(d.api.identifier, 'user'));
+    const registered = new Set(registeredTypes(d.api));
+    const allowed = new Set(grant?.authorization_details_types ?? []);
+    const kept = details.filter((x) => registered.has(x.type) && allowed.has(x.type));
+    return kept.length > 0 ? kept : undefined;
   }
 
   idToken(...args: Parameters<IdTokenMinter['mint']>): Promise<string> {

@@ -1,4 +1,4 @@
-import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors';
+import { InvalidAuthorizationDetails, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors';
 import type { Client } from '../model';
 import type { ClientAuthenticator } from './client-auth';
 import type { DpopVerifier } from './dpop';
@@ -34,6 +34,7 @@ export class TokenEndpoint {
     const client = await this.auth.authenticate(ctx, handler.allowsPublicClients);
     checkGrantTypeAllowed(client, grantType);
     checkRequiredParameters(request, handler);
+    checkAuthorizationDetailsAccepted(request, handler);
     await this.checkDpopProof(ctx);
     thumbprintClientCertificate(ctx);
     const res = await handler.handle({ ...ctx, client });
@@ -62,6 +63,16 @@ function thumbprintClientCertificate(ctx: TokenContext): void {
 
 function checkGrantTypeAllowed(client: Client, grantType: string): void {
   if (!client.grant_types.includes(grantType)) throw new UnauthorizedClient(`Grant type '${grantType}' not allowed for the client.`);
+}
+
+/**
+ * Auth0 offers Rich Authorization Requests for user flows started at /authorize (and /oauth/par) only: the
+ * code exchange and refreshes may narrow them; client_credentials and password grants refuse the parameter.
+ */
+function checkAuthorizationDetailsAccepted(request: TokenRequest, handler: GrantHandler): void {
+  if (request.params.authorization_details !== undefined && !handler.acceptsAuthorizationDetails) {
+    throw new InvalidAuthorizationDetails(`authorization_details is not supported with grant type ${handler.grantType}`);
+  }
 }
 
 function checkRequiredParameters(request: TokenRequest, handler: GrantHandler): void {

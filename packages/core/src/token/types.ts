@@ -2,6 +2,7 @@ import type { Client } from '../model';
 import type { CachedClient } from '../services/directory';
 import type { DpopProof } from './dpop';
 import type { ClientCertificate } from './mtls';
+import type { AuthorizationDetail } from '../authorize/authorization-details';
 
 /** A parsed token request: single-valued parameters plus what the transport saw. */
 export interface TokenRequest {
@@ -23,6 +24,8 @@ export interface TokenResponse {
   token_type: 'Bearer' | 'DPoP';
   /** mfa-recovery-code grant: the replacement recovery code (shown once). */
   recovery_code?: string;
+  /** RFC 9396 §7: the authorization details the access token carries. */
+  authorization_details?: AuthorizationDetail[];
   /** Not part of the body: a fresh server nonce for the DPoP-Nonce response header. */
   dpopNonce?: string;
 }
@@ -48,5 +51,7 @@ export interface GrantHandler {
   readonly required: readonly string[];
   /** Whether a public client (no secret) may use this grant. */
   readonly allowsPublicClients: boolean;
+  /** RFC 9396 §6: whether the grant takes `authorization_details` (refused with invalid_authorization_details otherwise). */
+  readonly acceptsAuthorizationDetails?: boolean;
   handle(ctx: TokenContext & { client: Client }): Promise<TokenResponse>;
 }

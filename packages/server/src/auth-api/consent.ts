@@ -7,7 +7,8 @@ import { consentPage, errorPage } from './pages/pages';
 type ConsentOutcome = Extract<Outcome, { kind: 'consent' }>;
 
 /**
- * The consent page: the requested scopes with their descriptions; the answer is remembered per user, client and API.
+ * The consent page: the requested scopes with their descriptions and any authorization details (RFC 9396); the
+ * answer is remembered per user, client and API for scopes, never for authorization details.
  * A transactional consent (consent_policy `transactional-authorization-with-mfa` with authorization_details) is
  * asked every time, never remembered, and approved only with a second factor passed for this transaction: the one
  * of its login or enrollment, or a code typed on this page; a user without a second factor enrolls first.
@@ -24,7 +25,7 @@ export async function consentRoutes(app: FastifyInstance, { services }: { servic
       state, csrf: csrfToken(req, reply, services, state), clientName: client.name,
       apiName: decision.userinfoOnly ? 'profile' : decision.api.name ?? decision.api.identifier, userEmail: login.user.email,
       redirectUri: tx.redirectUri, scopes: decision.scopes.map((value) => ({ value, description: described.get(value) })),
-      mfaCode: o.mfaCode, error: o.error,
+      details: tx.authorizationDetails, mfaCode: o.mfaCode, error: o.error,
     }, status);
   };
 

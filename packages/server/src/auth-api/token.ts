@@ -9,6 +9,7 @@ const TokenResponse = {
   properties: {
     access_token: { type: 'string' }, refresh_token: { type: 'string' }, id_token: { type: 'string' },
     scope: { type: 'string' }, expires_in: { type: 'integer' }, token_type: { type: 'string' }, recovery_code: { type: 'string' },
+    authorization_details: { type: 'array', items: { type: 'object', additionalProperties: true } },
   },
   required: ['access_token', 'expires_in', 'token_type'],
 } as const;
@@ -22,6 +23,8 @@ export function tokenRequestFrom(req: FastifyRequest, certificates: CertificateS
   const form = req.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded') === true;
   const params: Record<string, string> = {};
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    // RFC 9396 §6: a JSON body may carry authorization_details as JSON itself; it is checked as its text form
+    if (!form && k === 'authorization_details' && v !== null && typeof v === 'object') { params[k] = JSON.stringify(v); continue; }
     if (Array.isArray(v)) throw new InvalidRequest(form ? `Duplicate parameter: ${k}` : `Invalid parameter: ${k} must be a string`);
     if (v === undefined || v === null) continue;
     if (typeof v === 'object') throw new InvalidRequest(`Invalid parameter: ${k} must be a string`);
@@ -33,7 +36,7 @@ export function tokenRequestFrom(req: FastifyRequest, certificates: CertificateS
   return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req, certificates) };
 }
 
-/** Exactly the declared fields, in the order Auth0 sends them: access_token, [refresh_token], [id_token], [scope], expires_in, token_type. */
+/** Exactly the declared fields, in the order Auth0 sends them: access_token, [refresh_token], [id_token], [scope], expires_in, token_type, [authorization_details]. */
 function inWireOrder(r: TokenBody): TokenBody {
   const out: Partial<TokenBody> = { access_token: r.access_token };
   if (r.refresh_token !== undefined) out.refresh_token = r.refresh_token;
@@ -42,6 +45,7 @@ function inWireOrder(r: TokenBody): TokenBody {
   out.expires_in = r.expires_in;
   out.token_type = r.token_type;
   if (r.recovery_code !== undefined) out.recovery_code = r.recovery_code;
+  if (r.authorization_details !== undefined) out.authorization_details = r.authorization_details;
   return out as TokenBody;
 }
 

@@ -7,6 +7,7 @@ import { hashSecret, type RefreshTokenService } from '../refresh-tokens';
 import type { GrantHandler, TokenContext, TokenResponse } from '../types';
 import { userTokenResponse } from '../user-response';
 import { popOf } from '../binding';
+import { narrowAuthorizationDetails, parseAuthorizationDetails } from '../../authorize/authorization-details';
 
 const invalidCode = (cause: string) => new InvalidGrant('Invalid authorization code', cause);
 const badVerifier = () => new InvalidGrant('Failed to verify code verifier');
@@ -33,6 +34,7 @@ export class AuthorizationCodeGrant implements GrantHandler {
   readonly grantType = 'authorization_code';
   readonly required = ['code'] as const;
   readonly allowsPublicClients = true;
+  readonly acceptsAuthorizationDetails = true;
 
   constructor(private readonly deps: { store: Store; clock: Clock; userTokens: UserTokenService; refreshTokens: RefreshTokenService }) {}
 
@@ -56,6 +58,9 @@ export class AuthorizationCodeGrant implements GrantHandler {
       throw badVerifier();
     }
     checkCodeBinding(g, ctx.dpop?.jkt);
+    // RFC 9396 §6.1: the request may narrow the approved details; checked before the code is spent
+    const narrowed = parseAuthorizationDetails(p.authorization_details);
+    if (narrowed) narrowAuthorizationDetails(narrowed, g.authorizationDetails);
     if (!(await store.authorizationCodes.consume(codeHash, clock.now()))) throw invalidCode('replayed concurrently');
     const user = await store.users.findById(g.userId);
     if (!user || user.blocked) throw invalidCode('user gone or blocked');
@@ -63,8 +68,10 @@ export class AuthorizationCodeGrant implements GrantHandler {
       client: ctx.client, userId: user.user_id, audience: g.audience, requested: g.scopes, organizationId: g.orgId,
       unknownAudience: () => invalidCode('API deleted'),
     });
+    const granted = await this.deps.userTokens.allowedDetails(ctx.client, decision, g.authorizationDetails);
     const { familyId, ...res } = await userTokenResponse(this.deps, {
       client: ctx.client, user, decision, flow: 'code', authTime: g.authTime, nonce: g.nonce, orgId: g.orgId, amr: g.amr, origin: this.grantType, pop: popOf(ctx),
+      authorizationDetails: narrowed && granted ? narrowAuthorizationDetails(narrowed, granted) : granted, grantedAuthorizationDetails: granted,
     });
     if (familyId) await store.authorizationCodes.setFamily(codeHash, familyId);
     return res;

@@ -6,6 +6,7 @@ import { invalidRefreshToken, type RefreshTokenService } from '../refresh-tokens
 import type { GrantHandler, TokenContext, TokenResponse } from '../types';
 import { userTokenResponse } from '../user-response';
 import { popOf } from '../binding';
+import { narrowAuthorizationDetails, parseAuthorizationDetails } from '../../authorize/authorization-details';
 
 /**
  * RFC 6749 §6 Refreshing an Access Token. `scope` may narrow the original grant (omitted: the original
@@ -16,16 +17,19 @@ export class RefreshTokenGrant implements GrantHandler {
   readonly grantType = 'refresh_token';
   readonly required = ['refresh_token'] as const;
   readonly allowsPublicClients = true;
+  readonly acceptsAuthorizationDetails = true;
 
   constructor(private readonly deps: { store: Store; userTokens: UserTokenService; refreshTokens: RefreshTokenService }) {}
 
   async handle(ctx: TokenContext & { client: Client }): Promise<TokenResponse> {
     const requested = splitScope(ctx.request.params.scope);
+    const narrowed = parseAuthorizationDetails(ctx.request.params.authorization_details);
     const { grant, next } = await this.deps.refreshTokens.exchange(ctx.client, ctx.request.params.refresh_token, (g, jkt, x5t) => {
       checkKeyBinding(jkt, ctx.dpop?.jkt);
       checkCertificateBinding(x5t, ctx.x5t);
       const extra = (requested ?? []).filter((s) => !g.scopes.includes(s));
       if (extra.length > 0) throw new InvalidScope(`The requested scope exceeds the scope granted by the resource owner: ${extra.join(' ')}`);
+      if (narrowed) narrowAuthorizationDetails(narrowed, g.authorizationDetails); // RFC 9396 §6.2
     });
     const user = await this.deps.store.users.findById(grant.userId);
     if (!user || user.blocked) throw invalidRefreshToken('user gone or blocked');
@@ -34,9 +38,11 @@ export class RefreshTokenGrant implements GrantHandler {
       requested: requested && requested.length > 0 ? requested : grant.scopes, organizationId: grant.orgId,
       unknownAudience: () => invalidRefreshToken('API deleted'),
     });
+    const granted = await this.deps.userTokens.allowedDetails(ctx.client, decision, grant.authorizationDetails);
     const { familyId: _f, ...res } = await userTokenResponse(this.deps, {
       client: ctx.client, user, decision, flow: 'refresh', authTime: grant.authTime, orgId: grant.orgId, origin: grant.origin, amr: grant.amr,
       refreshToken: next ?? false, pop: popOf(ctx),
+      authorizationDetails: narrowed && granted ? narrowAuthorizationDetails(narrowed, granted) : granted,
     });
     return res;
   }

@@ -25,7 +25,9 @@ input[type=email],input[type=password],input[type=text]{width:100%;box-sizing:bo
 button{margin-top:1.4rem;padding:.7rem 1.2rem;font-size:1rem;border-radius:4px;border:1px solid #1b4fd8;background:#1b4fd8;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#1b4fd8;margin-left:.5rem}button:focus,input:focus{outline:3px solid #ffbf47}
 .error{color:#a4000f;background:#fde8ea;padding:.6rem;border-radius:4px}ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.4rem 0}
-code{background:#eef0f3;padding:0 .25rem;border-radius:3px}`;
+code{background:#eef0f3;padding:0 .25rem;border-radius:3px}
+section.detail{border:1px solid #d5d9de;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}section.detail h2{font-size:1rem;margin:0 0 .4rem}
+dl{margin:0}dt{font-weight:600;margin-top:.3rem}dd{margin:0 0 0 1rem;overflow-wrap:anywhere}`;
 const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
 /** Content-Security-Policy for a page: no external assets, inline style by hash, forms only to the listed origins. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import type { AuthorizationDetail } from '@tessera/core';
 import { csp, html, layout, raw, sendPage, type Raw } from './html';
 
 /** Descriptions shown on the consent page for the OIDC scopes. */
@@ -36,6 +37,35 @@ export interface ConsentView {
   /** Transactional consent: approving needs a code from the authenticator app, typed here. */
   mfaCode?: boolean;
   error?: string;
+  /** RFC 9396: the authorization details to approve, shown field by field. */
+  details?: AuthorizationDetail[];
+}
+
+/** `instructedAmount` / `creditor_name` → "Instructed amount" / "Creditor name". */
+function label(key: string): string {
+  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').trim().toLowerCase();
+  return words ? words[0].toUpperCase() + words.slice(1) : key;
+}
+
+/** A JSON value as nested definition and bullet lists; every string is escaped by the template tag. */
+function valueHtml(v: unknown): Raw {
+  if (v === null || v === undefined) return html`<em>none</em>`;
+  if (Array.isArray(v)) return v.length === 0 ? html`<em>none</em>` : html`<ul>${v.map((x) => html`<li>${valueHtml(x)}</li>`)}</ul>`;
+  if (typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>);
+    return entries.length === 0 ? html`<em>none</em>` : html`<dl>${entries.map(([k, x]) => html`<dt>${label(k)}</dt><dd>${valueHtml(x)}</dd>`)}</dl>`;
+  }
+  return html`${String(v)}`;
+}
+
+function detailsHtml(details: AuthorizationDetail[] | undefined): Raw {
+  if (!details || details.length === 0) return raw('');
+  const items = details.map((d) => {
+    const { type, ...fields } = d;
+    const body = Object.keys(fields).length > 0 ? valueHtml(fields) : raw('');
+    return html`<section class="detail"><h2><code>${type}</code></h2>${body}</section>`;
+  });
+  return html`<p>and asks you to authorize:</p><div aria-label="Authorization details">${items}</div>`;
 }
 
 export function consentPage(reply: FastifyReply, v: ConsentView, status = 200): FastifyReply {
@@ -45,7 +75,7 @@ export function consentPage(reply: FastifyReply, v: ConsentView, status = 200): 
   });
   const list = items.length > 0 ? html`<ul class="scopes" aria-label="Requested permissions">${items}</ul>` : html`<p>No specific permissions.</p>`;
   const body = html`<h1>Authorize ${v.clientName}</h1>
-<p>Hi <strong>${v.userEmail}</strong>, <strong>${v.clientName}</strong> is requesting access to your <strong>${v.apiName}</strong> account:</p>${list}
+<p>Hi <strong>${v.userEmail}</strong>, <strong>${v.clientName}</strong> is requesting access to your <strong>${v.apiName}</strong> account:</p>${list}${detailsHtml(v.details)}
 <form method="post" action="/u/consent">${hidden({ state: v.state, csrf: v.csrf })}${consentMfa(v)}
 <button type="submit" name="action" value="accept">Accept</button>
 <button type="submit" name="action" value="deny" class="secondary">Decline</button></form>`;
