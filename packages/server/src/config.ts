@@ -2,6 +2,7 @@ import { mtlsProxyFrom, type MtlsProxy } from './mtls-proxy';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /** Every setting: its variable, default and meaning. The README's configuration table lists the same. */
 export const SETTINGS = [
@@ -22,6 +23,9 @@ export const SETTINGS = [
   { env: 'TESSERA_LOG_LEVEL', default: 'info', doc: 'pino level: fatal, error, warn, info, debug, trace, silent' },
   { env: 'TESSERA_DPOP_NONCE', default: 'public_clients', doc: 'which clients must put a server nonce (DPoP-Nonce) in their DPoP proofs at /oauth/token: public_clients, all_clients or off' },
   { env: 'TESSERA_WORKERS', default: '1', doc: 'number of worker processes (node:cluster) sharing the port' },
+  { env: 'TESSERA_PASSWORD_THREADS', default: 'half the cores (at least 1)', doc: 'worker threads per process that hash and verify passwords (scrypt, 32 MiB each), apart from token signing' },
+  { env: 'TESSERA_PASSWORD_QUEUE', default: '32', doc: 'password derivations that may wait for a thread; beyond it logins get 503 temporarily_unavailable (a friendly message on the login page)' },
+  { env: 'TESSERA_PASSWORD_NICE', default: '10', doc: 'nice increment (0–19) of the hashing threads on Linux, so token issuance wins the CPU during a login flood' },
 ] as const;
 
 export interface Config {
@@ -47,6 +51,8 @@ export interface Config {
   workers: number;
   /** RFC 9449 §8: which clients get the use_dpop_nonce challenge at the token endpoint. */
   dpopNonce: 'public_clients' | 'all_clients' | 'off';
+  /** The password hashing pool (worker threads of its own, bounded queue, lowered priority). */
+  passwordPool: { threads: number; queue: number; niceIncrement: number };
 }
 
 export class ConfigError extends Error {
@@ -109,9 +115,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('TESSERA_DPOP_NONCE', `expected public_clients, all_clients or off, got "${dpopNonce}"`);
   }
   const mtlsProxy = mtlsProxyFrom(env);
+  const passwordPool = {
+    threads: int(env, 'TESSERA_PASSWORD_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), 1, 64),
+    queue: int(env, 'TESSERA_PASSWORD_QUEUE', 32, 0, 100_000),
+    niceIncrement: int(env, 'TESSERA_PASSWORD_NICE', 10, 0, 19),
+  };
   return {
     host, port, publicUrl, issuer: `${publicUrl}/`, managementAudience: `${publicUrl}/api/v2/`, databaseUrl,
-    adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce,
+    adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce, passwordPool,
     mtlsProxy, mtlsPublicUrl: mtlsPublicUrlFrom(env, tls !== undefined || mtlsProxy !== undefined),
   };
 }

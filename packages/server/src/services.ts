@@ -1,7 +1,7 @@
 import {
   AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialService, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
   KeyManager, ManagementTokenVerifier, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
-  SigningKeyService, TokenEndpoint, UserService, type Clock, type DpopNoncePolicy, type Store,
+  SigningKeyService, TokenEndpoint, UserService, type Clock, type DpopNoncePolicy, type PasswordHasher, type Store,
 } from '@tessera/core';
 import { buildDpopVerifier } from './dpop-services';
 import { buildUserFlowServices } from './user-flow-services';
@@ -10,6 +10,8 @@ export interface ServiceConfig {
   issuer: string; publicUrl: string; managementAudience: string; masterKeys?: Buffer[];
   /** Which clients must use DPoP server nonces (default public_clients). */
   dpopNonce?: DpopNoncePolicy;
+  /** Where password hashes are computed (the worker-thread pool); default: in process. */
+  passwords?: PasswordHasher;
 }
 
 /** The composition root: every service wired from one store, one clock and the public URLs. No singletons. */
@@ -23,7 +25,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const organizationDirectory = new OrganizationDirectory(store, changes);
   const permissions = new PermissionService({ store, changes });
   const roles = new RoleService({ store, changes, permissions });
-  const users = new UserService({ store, changes, clock });
+  const users = new UserService({ store, changes, clock, passwords: cfg.passwords });
   const dpop = buildDpopVerifier(store, clock, cfg.masterKeys);
   const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, dpop });
   return {

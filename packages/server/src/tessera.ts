@@ -6,6 +6,7 @@ import { buildApp } from './app';
 import { bootstrap, type BootstrapResult } from './bootstrap';
 import type { Config } from './config';
 import { createLogger } from './logger';
+import { createPasswordPool, type PasswordPool } from './password-pool';
 import { buildServices, type Services } from './services';
 
 export interface Tessera {
@@ -15,6 +16,8 @@ export interface Tessera {
   config: Config;
   boot: BootstrapResult;
   logger: Logger;
+  /** The password hashing pool (worker threads). */
+  passwords: PasswordPool;
   /** Stops accepting, lets in-flight requests finish, closes storage. */
   close(): Promise<void>;
 }
@@ -26,25 +29,29 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
   const logger = opts.logger ?? createLogger(config.logLevel);
   const store = openStore(config.databaseUrl, createSecretBox(config.masterKeys));
   let services: Services | undefined;
+  let passwords: PasswordPool | undefined;
   try {
     if (opts.migrate !== false) await store.migrate();
-    services = buildServices(store, opts.clock ?? systemClock, config);
+    passwords = await createPasswordPool(config.passwordPool);
+    services = buildServices(store, opts.clock ?? systemClock, { ...config, passwords: passwords.hasher });
     await services.changes.start();
     const boot = await bootstrap(services, config, logger);
     const app = await buildApp({ services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, mtlsPublicUrl: config.mtlsPublicUrl, hstsMaxAge: config.hstsMaxAge });
     let closed = false;
     return {
-      app, services, store, config, boot, logger,
+      app, services, store, config, boot, logger, passwords,
       async close() {
         if (closed) return;
         closed = true;
         await app.close();
         await services!.changes.stop();
+        await passwords!.close();
         await store.close();
       },
     };
   } catch (e) {
     await services?.changes.stop().catch(() => undefined);
+    await passwords?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
   }

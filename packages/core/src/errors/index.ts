@@ -81,6 +81,15 @@ export class TooManyAttempts extends OAuthError {
 export class InvalidAuthorizationDetails extends OAuthError {
   constructor(description: string, cause?: unknown) { super('invalid_authorization_details', 400, description, { cause }); }
 }
+/**
+ * RFC 6749 §4.1.2.1 `temporarily_unavailable` (503): the server sheds work it cannot take now (the password hashing
+ * queue is full). Retry-After says when to try again; the auth0 SDKs retry only 429, so this is not multiplied.
+ */
+export class TemporarilyUnavailable extends OAuthError {
+  constructor(description: string, retryAfterSeconds = 1, cause?: unknown) {
+    super('temporarily_unavailable', 503, description, { cause, headers: { 'retry-after': String(retryAfterSeconds) } });
+  }
+}
 export class ServerError extends OAuthError {
   constructor(cause?: unknown) { super('server_error', 500, 'Internal error', { cause }); }
 }

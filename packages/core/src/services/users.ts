@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
 import { randomHex } from '../crypto/random';
-import { hashPassword, verifyPasswordHash } from '../crypto/password';
+import { PasswordHasher } from '../crypto/password';
 import { DATABASE_CONNECTION, type Metadata, type User, type UserCreate, type UserPatch } from '../model';
 import type { Clock, OffsetWindow, Page, Repos, Store } from '../ports';
 import type { ChangeFeed } from './changes';
@@ -16,8 +16,12 @@ const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)*$/;
  */
 export class UserService {
   private decoy?: Promise<string>;
+  private readonly passwords: PasswordHasher;
 
-  constructor(private readonly deps: { store: Store; changes: ChangeFeed; clock: Clock }) {}
+  /** `passwords`: where hashes are computed (default: the libuv pool; the server passes its own worker pool). */
+  constructor(private readonly deps: { store: Store; changes: ChangeFeed; clock: Clock; passwords?: PasswordHasher }) {
+    this.passwords = deps.passwords ?? new PasswordHasher();
+  }
 
   list(q: OffsetWindow & { connection?: string }): Promise<Page<User>> { return this.deps.store.users.list(q); }
 
@@ -44,7 +48,7 @@ export class UserService {
       picture: input.picture ?? gravatar(email),
       created_at: now,
       updated_at: now,
-      password_hash: await hashPassword(input.password),
+      password_hash: await this.passwords.hash(input.password),
     };
     if (input.given_name !== undefined) user.given_name = input.given_name;
     if (input.family_name !== undefined) user.family_name = input.family_name;
@@ -74,7 +78,7 @@ export class UserService {
     }
     if (patch.password !== undefined) {
       checkStrength(patch.password);
-      next.password_hash = await hashPassword(patch.password);
+      next.password_hash = await this.passwords.hash(patch.password);
     }
     for (const key of ['email_verified', 'name', 'nickname', 'picture', 'blocked', 'given_name', 'family_name'] as const) {
       const value = patch[key];
@@ -114,11 +118,15 @@ export class UserService {
   async verifyPassword(connection: string, email: string, password: string): Promise<User | undefined> {
     const user = connection === DATABASE_CONNECTION ? await this.deps.store.users.findByEmail(connection, email.trim().toLowerCase()) : undefined;
     if (!user?.password_hash) {
-      this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
-      await verifyPasswordHash(password, await this.decoy);
+      if (!this.decoy) {
+        const decoy = this.passwords.hash(randomBytes(16).toString('hex'));
+        decoy.catch(() => { if (this.decoy === decoy) this.decoy = undefined; }); // a shed decoy is made again next time
+        this.decoy = decoy;
+      }
+      await this.passwords.verify(password, await this.decoy);
       return undefined;
     }
-    return (await verifyPasswordHash(password, user.password_hash)) ? user : undefined;
+    return (await this.passwords.verify(password, user.password_hash)) ? user : undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import { ACR_MULTI_FACTOR, DATABASE_CONNECTION } from '@tessera/core';
+import { ACR_MULTI_FACTOR, DATABASE_CONNECTION, TemporarilyUnavailable } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services';
 import { continueAuthorization, csrfToken, csrfValid, field, page, startSession, toMfa } from './browser';
@@ -22,7 +22,18 @@ export async function loginRoutes(app: FastifyInstance, { services }: { services
       return errorPage(reply, 403, 'invalid_request', 'The form has expired or was not submitted from this site. Go back and try again.');
     }
     const username = field(req.body, 'username') ?? '';
-    const user = await passwords.verifyPassword(DATABASE_CONNECTION, username, field(req.body, 'password') ?? '');
+    let user;
+    try {
+      user = await passwords.verifyPassword(DATABASE_CONNECTION, username, field(req.body, 'password') ?? '');
+    } catch (e) {
+      if (!(e instanceof TemporarilyUnavailable)) throw e;
+      // the password hashing queue is full: the same form again, with a message and Retry-After
+      reply.headers(e.headers);
+      return loginPage(reply, {
+        state: state as string, csrf: csrfToken(req, reply, services, state as string), clientName: await clientName(tx.clientId),
+        email: username, redirectUri: tx.redirectUri, error: 'We are receiving too many sign-in attempts right now. Please wait a moment and try again.',
+      }, 503);
+    }
     if (!user || user.blocked) {
       return loginPage(reply, {
         state: state as string, csrf: csrfToken(req, reply, services, state as string), clientName: await clientName(tx.clientId),

@@ -1,0 +1,54 @@
+import { randomFill } from 'node:crypto';
+import { Piscina } from 'piscina';
+import { PasswordHasher, TemporarilyUnavailable, type PasswordKdf } from '@tessera/core';
+
+export interface PasswordPoolOptions {
+  /** Worker threads that hash (each holds 32 MiB while hashing). */
+  threads: number;
+  /** Derivations that may wait for a thread; one more is refused with temporarily_unavailable. */
+  queue: number;
+  /** Added to the threads' nice value on Linux (0–19): token issuance wins the CPU when both want it. */
+  niceIncrement: number;
+}
+
+/** The answer when the queue is full: OAuth `temporarily_unavailable` (503) with Retry-After. */
+export const SHED_MESSAGE = 'Too many login attempts are being processed; try again shortly.';
+
+/**
+ * Password hashing and verification on a bounded pool of worker threads of their own, so a login flood cannot
+ * take the cores, or the libuv thread pool, that sign tokens. The queue is bounded: past it a derivation is
+ * refused at once (TemporarilyUnavailable), not queued without limit.
+ */
+export interface PasswordPool {
+  hasher: PasswordHasher;
+  /** Derivations running or waiting now. */
+  inFlight(): number;
+  close(): Promise<void>;
+}
+
+export async function createPasswordPool(o: PasswordPoolOptions): Promise<PasswordPool> {
+  // libuv creates its thread pool on first use, with the priority of the thread that used it first: make that the
+  // main thread now, so no signing thread can ever inherit a worker's lowered priority.
+  await new Promise((r) => randomFill(Buffer.alloc(1), r));
+  const pool = new Piscina({
+    filename: new URL('./password-worker.mjs', import.meta.url).href,
+    minThreads: o.threads, maxThreads: o.threads, concurrentTasksPerWorker: 1,
+    idleTimeout: Number.MAX_SAFE_INTEGER, niceIncrement: process.platform === 'linux' ? o.niceIncrement : 0,
+    // scrypt at N=2^15 needs 32 MiB per derivation: room for it and the worker's own heap
+    resourceLimits: { maxOldGenerationSizeMb: 64 },
+  });
+  // the bound is counted here (running + waiting), so it means exactly `threads` running and `queue` waiting
+  const capacity = o.threads + o.queue;
+  let inFlight = 0;
+  const kdf: PasswordKdf = async (password, salt, params, keyLength) => {
+    if (inFlight >= capacity) throw new TemporarilyUnavailable(SHED_MESSAGE);
+    inFlight++;
+    try {
+      const key = (await pool.run({ password, salt, ...params, keyLength })) as Uint8Array;
+      return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    } finally {
+      inFlight--;
+    }
+  };
+  return { hasher: new PasswordHasher(kdf), inFlight: () => inFlight, close: () => pool.close({ force: true }) };
+}
