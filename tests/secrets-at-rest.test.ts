@@ -56,6 +56,20 @@ eachDialect('secrets at rest', (dialect) => {
     expect(dump).toMatch(/v1\.[A-Za-z0-9_-]{8}\./); // the AES-256-GCM envelopes are there instead
   });
 
+  it('stores TOTP secrets sealed and recovery codes and mfa_tokens only as hashes', async () => {
+    const user = await s.api('POST', '/users', { connection: 'Username-Password-Authentication', email: 'totp-at-rest@example.com', password: 'Correct-Horse-9' });
+    const web = await s.api('POST', '/clients', { name: 'totp app', app_type: 'regular_web', grant_types: ['password'] });
+    expect(user.status + web.status).toBe(402);
+    const login = { grant_type: 'password', username: 'totp-at-rest@example.com', password: 'Correct-Horse-9', client_id: web.body.client_id, client_secret: web.body.client_secret };
+    const t = await s.token({ ...login, audience: 'https://tessera.test/mfa/', scope: 'enroll' });
+    const assoc = await s.t.app.inject({ method: 'POST', url: '/mfa/associate', headers: { authorization: `Bearer ${t.body.access_token}` }, payload: { authenticator_types: ['otp'] } });
+    const { secret, recovery_codes: [recovery] } = JSON.parse(assoc.body) as { secret: string; recovery_codes: string[] };
+    const mfaToken = (await s.token(login)).body.mfa_token as string;
+    expect(mfaToken).toBeDefined();
+    const dump = await rawDump(s);
+    for (const value of [secret, recovery, mfaToken]) expect(dump).not.toContain(value);
+  });
+
   it('cannot read secrets back with another master key', async () => {
     // the same rows opened under a different master key must fail loudly, not return garbage
     const store = openStore(s.db.url, createSecretBox([randomBytes(32)]));
