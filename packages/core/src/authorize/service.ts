@@ -185,7 +185,7 @@ export class AuthorizeService {
    * Without authorization_details the API's normal consent rules apply.
    */
   transactional(req: AuthorizeRequest, d: ScopeDecision): boolean {
-    const details = (req as { authorizationDetails?: unknown[] }).authorizationDetails;
+    const details = req.authorizationDetails;
     return !d.userinfoOnly && d.api.consent_policy === 'transactional-authorization-with-mfa' && Array.isArray(details) && details.length > 0;
   }
 
