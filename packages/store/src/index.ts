@@ -23,6 +23,7 @@ import { SqlResourceServerRepo } from './repos/resource-servers';
 import { SqlSigningKeyRepo } from './repos/signing-keys';
 import { SqlPermissionRepo, SqlRoleRepo } from './repos/roles';
 import { SqlUserRepo } from './repos/users';
+import { SqlAbuseRepo } from './repos/abuse';
 
 export type { Dialect } from './db';
 
@@ -86,7 +87,7 @@ export async function migrate(db: Db, dialect: Dialect, target?: string): Promis
 }
 
 /** `sqlite`: the in-process database handle, for the DPoP replay claim that needs no await (see SqlDpopProofRepo). */
-function repos(db: Db, box: SecretBox, sqlite?: SqliteDatabase.Database): Repos {
+function repos(db: Db, box: SecretBox, dialect: Dialect, sqlite?: SqliteDatabase.Database): Repos {
   return {
     resourceServers: new SqlResourceServerRepo(db, box),
     clients: new SqlClientRepo(db, box),
@@ -107,6 +108,7 @@ function repos(db: Db, box: SecretBox, sqlite?: SqliteDatabase.Database): Repos 
     authenticators: new SqlAuthenticatorRepo(db, box),
     mfaTokens: new SqlMfaTokenRepo(db),
     mfaFailures: new SqlMfaFailureRepo(db),
+    abuse: new SqlAbuseRepo(db, dialect),
   };
 }
 
@@ -119,11 +121,11 @@ export function openStore(url: string, box: SecretBox): OpenedStore {
   return {
     db,
     dialect: target.dialect,
-    ...repos(db, box, sqlite),
+    ...repos(db, box, target.dialect, sqlite),
     migrate: () => migrate(db, target.dialect),
     async write(fn) {
       return db.transaction().execute(async (trx) => {
-        const result = await fn(repos(trx, box));
+        const result = await fn(repos(trx, box, target.dialect));
         if (target.dialect === 'postgres') {
           // one round trip: advance the generation and queue the notification, which PostgreSQL delivers at commit
           await sql`WITH g AS (UPDATE store_generation SET value = value + 1 WHERE id = 1 RETURNING value)

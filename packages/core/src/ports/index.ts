@@ -4,6 +4,7 @@ import type {
 import type { UserFlowRepos } from './user-flows';
 import type { MfaRepos } from './mfa';
 import type { DpopReplayRepo } from '../token/dpop-replay';
+import type { AbuseRepo } from '../abuse/ports';
 
 export interface Page<T> { items: T[]; total: number }
 export interface CheckpointPage<T> { items: T[]; next?: string }
@@ -143,6 +144,8 @@ export interface Repos extends UserFlowRepos, MfaRepos {
   organizations: OrganizationRepo;
   /** RFC 9449 proof `jti`s seen by any instance (the shared replay cache). */
   dpopProofs: DpopReplayRepo;
+  /** Brute-force blocks, failure counters and shared rate-limit windows. */
+  abuse: AbuseRepo;
 }
 
 /**

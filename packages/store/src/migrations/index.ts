@@ -2,10 +2,10 @@ import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../db';
 
 /** Column types that differ between the dialects; everything else is shared SQL. */
-interface Types { serial: ReturnType<typeof sql.raw>; bigint: ReturnType<typeof sql.raw> }
+interface Types { serial: ReturnType<typeof sql.raw>; bigint: ReturnType<typeof sql.raw>; real: ReturnType<typeof sql.raw> }
 const TYPES: Record<Dialect, Types> = {
-  sqlite: { serial: sql.raw('INTEGER PRIMARY KEY AUTOINCREMENT'), bigint: sql.raw('INTEGER') },
-  postgres: { serial: sql.raw('BIGSERIAL PRIMARY KEY'), bigint: sql.raw('BIGINT') },
+  sqlite: { serial: sql.raw('INTEGER PRIMARY KEY AUTOINCREMENT'), bigint: sql.raw('INTEGER'), real: sql.raw('REAL') },
+  postgres: { serial: sql.raw('BIGSERIAL PRIMARY KEY'), bigint: sql.raw('BIGINT'), real: sql.raw('DOUBLE PRECISION') },
 };
 
 /**
@@ -216,6 +216,34 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         data TEXT NOT NULL,
         expires_at ${t.bigint} NOT NULL)`.execute(db);
       await sql`CREATE INDEX pushed_authorization_requests_expires ON pushed_authorization_requests (expires_at)`.execute(db);
+    },
+  },
+  '0012_abuse_protection': {
+    async up(db: Kysely<any>) {
+      // leaky-bucket failure counters (brute force per user and address, suspicious addresses, client authentication)
+      await sql`CREATE TABLE abuse_buckets (
+        key TEXT PRIMARY KEY,
+        level ${t.real} NOT NULL,
+        updated_at ${t.bigint} NOT NULL,
+        expires_at ${t.bigint} NOT NULL)`.execute(db);
+      await sql`CREATE INDEX abuse_buckets_expires ON abuse_buckets (expires_at)`.execute(db);
+      // brute-force blocks: an identifier blocked from one address (Auth0's user-blocks)
+      await sql`CREATE TABLE user_blocks (
+        connection TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        created_at ${t.bigint} NOT NULL,
+        expires_at ${t.bigint} NOT NULL,
+        PRIMARY KEY (identifier, connection, ip))`.execute(db);
+      await sql`CREATE INDEX user_blocks_expires ON user_blocks (expires_at)`.execute(db);
+      // rate-limit windows shared by every process when no Redis is configured
+      await sql`CREATE TABLE rate_limit_windows (
+        key TEXT PRIMARY KEY,
+        window_start ${t.bigint} NOT NULL,
+        count ${t.bigint} NOT NULL,
+        expires_at ${t.bigint} NOT NULL)`.execute(db);
+      await sql`CREATE INDEX rate_limit_windows_expires ON rate_limit_windows (expires_at)`.execute(db);
+      if (dialect === 'postgres') await sql`ALTER TABLE rate_limit_windows SET UNLOGGED`.execute(db);
     },
   },
 };
