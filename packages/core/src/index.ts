@@ -51,3 +51,7 @@ export * from './authorize/sessions';
 export * from './authorize/userinfo';
 export * from './authorize/authorization-details';
 export * from './authorize/pushed';
+export * from './abuse/ports';
+export * from './abuse/login-guard';
+export * from './abuse/client-guard';
+export * from './abuse/user-blocks';

@@ -71,10 +71,19 @@ export class UseDpopNonce extends OAuthError {
 export class MfaRequired extends OAuthError {
   constructor(mfaToken: string) { super('mfa_required', 403, 'Multifactor authentication required', { extra: { mfa_token: mfaToken } }); }
 }
-/** Too many wrong second-factor codes: the user's second factor is locked for a while. */
+/**
+ * 429 too_many_attempts: too many wrong second-factor codes (the default description), or Auth0's brute-force
+ * answers (a user blocked from an address, an address throttled across users). Retry-After when it will end by itself.
+ */
 export class TooManyAttempts extends OAuthError {
-  constructor(retryAfterSeconds: number) {
-    super('too_many_attempts', 429, 'Too many failed attempts. Try again later.', { headers: { 'retry-after': String(retryAfterSeconds) } });
+  constructor(retryAfterSeconds?: number, description = 'Too many failed attempts. Try again later.') {
+    super('too_many_attempts', 429, description, retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } });
+  }
+}
+/** A rate limit or a failure throttle on the Authentication API (429 with Retry-After). */
+export class TooManyRequestsOAuth extends OAuthError {
+  constructor(description: string, retryAfterSeconds: number) {
+    super('too_many_requests', 429, description, { headers: { 'retry-after': String(retryAfterSeconds) } });
   }
 }
 /** RFC 9396 §5: `authorization_details` that is malformed or asks for a type the API or the client grant does not allow. */

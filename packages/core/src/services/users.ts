@@ -95,6 +95,8 @@ export class UserService {
       await this.deps.store.write(async (tx) => {
         await tx.users.replace(next);
         if (endSessions) await endUserSessions(tx, userId, this.deps.clock.now());
+        // Auth0: a password change lifts the user's brute-force blocks
+        if (patch.password !== undefined) await tx.abuse.unblock([current.email]);
       });
     } catch (e) {
       if (e instanceof UniqueViolation) throw new Conflict('The specified new email already exists', 'auth0_idp_error', e);

@@ -5,6 +5,7 @@ import { InvalidClient, InvalidRequest } from '../errors';
 import { SAN_FIELDS, type Client, type ClientCredential, type CredentialMethod, type SanField } from '../model';
 import type { Clock, UsedAssertionRepo } from '../ports';
 import type { Directory } from '../services/directory';
+import type { ClientAuthGuard } from '../abuse/client-guard';
 import { certificateSans, certificateSubject, certificateThumbprint, normalizeDn, normalizeSan } from './mtls';
 import { hashSecret } from './refresh-tokens';
 import { issuedInTheFuture } from './time-claims';
@@ -25,7 +26,7 @@ export class ClientAuthenticator {
   private enabledCache = new WeakMap<Client, Partial<Record<CredentialMethod, ClientCredential[]>>>();
   private claims = 0;
 
-  constructor(private readonly deps: { directory: Directory; clock: Clock; audiences: string[]; usedAssertions: UsedAssertionRepo }) {}
+  constructor(private readonly deps: { directory: Directory; clock: Clock; audiences: string[]; usedAssertions: UsedAssertionRepo; guard?: ClientAuthGuard }) {}
 
   async authenticate(ctx: TokenContext, allowPublic: boolean): Promise<Client> {
     const { params, basic } = ctx.request;
@@ -50,7 +51,12 @@ export class ClientAuthenticator {
       throw new InvalidClient('client secret required');
     }
     if (usesPrivateKeyJwt(cached.client)) throw new InvalidClient('client must authenticate with private_key_jwt');
-    if (!cached.secretDigest || !secretMatches(secret, cached.secretDigest)) throw new InvalidClient('wrong client secret');
+    const ip = ctx.request.clientIp ?? 'unknown';
+    await this.deps.guard?.check(clientId, ip);
+    if (!cached.secretDigest || !secretMatches(secret, cached.secretDigest)) {
+      await this.deps.guard?.failed(clientId, ip);
+      throw new InvalidClient('wrong client secret');
+    }
     ctx.authMethod = basic ? 'client_secret_basic' : 'client_secret_post';
     return this.done(ctx, cached);
   }
@@ -120,6 +126,17 @@ export class ClientAuthenticator {
     if (!cached) throw new InvalidClient('unknown client');
     const creds = this.enabled(cached.client, 'private_key_jwt', Number.NEGATIVE_INFINITY);
     if (creds.length === 0) throw new InvalidClient('client has no enabled public keys');
+    const ip = ctx.request.clientIp ?? 'unknown';
+    await this.deps.guard?.check(clientId, ip);
+    try {
+      return await this.verifyAssertion(ctx, assertion, clientId, cached, creds);
+    } catch (e) {
+      if (e instanceof InvalidClient) await this.deps.guard?.failed(clientId, ip);
+      throw e;
+    }
+  }
+
+  private async verifyAssertion(ctx: TokenContext, assertion: string, clientId: string, cached: NonNullable<TokenContext['cached']>, creds: ClientCredential[]): Promise<Client> {
     let kid: string | undefined;
     try { kid = decodeProtectedHeader(assertion).kid; } catch { throw new InvalidClient('malformed assertion'); }
     const candidates = kid ? creds.filter((c) => c.kid === kid || c.id === kid) : creds;

@@ -2,7 +2,7 @@ import { AccessDenied, InvalidGrant, MfaRequired, OAuthError } from '../../error
 import { DATABASE_CONNECTION, type Client } from '../../model';
 import type { Clock } from '../../ports';
 import type { MfaService } from '../../mfa/service';
-import type { PasswordVerifier } from '../../authorize/sessions';
+import type { LoginGuard } from '../../abuse/login-guard';
 import { splitScope, type UserTokenService } from '../../services/user-tokens';
 import type { RefreshTokenService } from '../refresh-tokens';
 import type { GrantHandler, TokenContext, TokenResponse } from '../types';
@@ -13,7 +13,8 @@ export const PASSWORD_REALM = 'http://auth0.com/oauth/grant-type/password-realm'
 
 /**
  * RFC 6749 §4.3 Resource Owner Password Credentials, and Auth0's password-realm variant (`realm` names the
- * connection). A wrong password, an unknown user and an unknown realm all answer "Wrong email or password."
+ * connection). A wrong password, an unknown user and an unknown realm all answer "Wrong email or password."; brute-force
+ * protection (LoginGuard) counts each failure and refuses blocked identifiers and addresses before any check.
  * No `scope` means every scope of the API (Auth0's "implied trust"), still narrowed by RBAC and grants. A user with
  * a TOTP authenticator gets 403 `mfa_required` with an `mfa_token` instead of tokens (see grants/mfa.ts).
  */
@@ -23,7 +24,7 @@ export class PasswordGrant implements GrantHandler {
 
   constructor(
     readonly grantType: 'password' | typeof PASSWORD_REALM,
-    private readonly deps: { users: PasswordVerifier; clock: Clock; userTokens: UserTokenService; refreshTokens: RefreshTokenService; mfa: MfaService },
+    private readonly deps: { users: Pick<LoginGuard, 'verify'>; clock: Clock; userTokens: UserTokenService; refreshTokens: RefreshTokenService; mfa: MfaService },
   ) {
     this.required = grantType === PASSWORD_REALM ? ['username', 'password', 'realm'] : ['username', 'password'];
   }
@@ -31,7 +32,7 @@ export class PasswordGrant implements GrantHandler {
   async handle(ctx: TokenContext & { client: Client }): Promise<TokenResponse> {
     const p = ctx.request.params;
     const connection = this.grantType === PASSWORD_REALM ? p.realm : DATABASE_CONNECTION;
-    const user = await this.deps.users.verifyPassword(connection, p.username, p.password);
+    const user = await this.deps.users.verify(connection, p.username, p.password, ctx.request.clientIp ?? 'unknown');
     if (!user) throw new InvalidGrant('Wrong email or password.');
     if (user.blocked) throw new OAuthError('unauthorized', 401, 'user is blocked');
     // a user with a second factor (or an enrollment to finish) continues through the MFA API with an mfa_token
