@@ -19,6 +19,8 @@ import { managementApi } from './management-api/plugin';
 import { opsRoutes } from './ops/health';
 import type { MtlsProxy } from './mtls-proxy';
 import type { Services } from './services';
+import { registerRateLimits, type RateLimitSettings } from './http/rate-limit';
+import { limitAuthenticationApi } from './auth-api/rate-limit-keys';
 
 export interface AppOptions {
   services: Services;
@@ -31,6 +33,10 @@ export interface AppOptions {
   /** Strict-Transport-Security max-age sent on every response (HTTPS deployments); undefined sends none. */
   hstsMaxAge?: number;
   bodyLimit?: number;
+  /** Auth0-style rate limits (TESSERA_RATE_LIMIT_*); absent = none. */
+  rateLimits?: RateLimitSettings;
+  /** Reverse proxies whose X-Forwarded-For names the client address. */
+  trustedProxies?: string[];
 }
 
 /** The HTTP application: routes, the two error renderers, schemas in and out. No listening here. */
@@ -47,6 +53,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     requestIdHeader: false,
+    ...(opts.trustedProxies ? { trustProxy: opts.trustedProxies } : {}),
     ajv: { customOptions: { strict: false } },
     // bad percent-encoding and over-long path parameters are rendered by the two renderers too
     // (they bypass the hooks, so Strict-Transport-Security is added here as well)
@@ -69,13 +76,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   const { services } = opts;
+  const limits = opts.rateLimits ? await registerRateLimits(app, opts.rateLimits, services.store.abuse, opts.logger) : {};
+  if (limits.auth) limitAuthenticationApi(app, services, limits.auth);
   await app.register(opsRoutes, { services });
   await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl, mtls: opts.tls !== undefined || opts.mtlsProxy !== undefined, trustedCa: opts.tls?.ca !== undefined, mtlsPublicUrl: opts.mtlsPublicUrl });
   const certificates = { trustedCa: opts.tls?.ca !== undefined, proxy: opts.mtlsProxy };
   await app.register(tokenRoutes, { services, certificates });
   await app.register(userinfoRoutes, { services, certificates });
   for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, revokeRoutes, mfaRoutes, mfaPageRoutes]) await app.register(routes, { services });
-  await app.register(managementApi, { services, prefix: '/api/v2' });
+  await app.register(managementApi, { services, prefix: '/api/v2', limiter: limits.management });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 
 /** Every setting: its variable, default and meaning. The README's configuration table lists the same. */
 export const SETTINGS = [
@@ -26,6 +27,14 @@ export const SETTINGS = [
   { env: 'TESSERA_PASSWORD_THREADS', default: 'half the cores (at least 1)', doc: 'worker threads per process that hash and verify passwords (scrypt, 32 MiB each), apart from token signing' },
   { env: 'TESSERA_PASSWORD_QUEUE', default: '32', doc: 'password derivations that may wait for a thread; beyond it logins get 503 temporarily_unavailable (a friendly message on the login page)' },
   { env: 'TESSERA_PASSWORD_NICE', default: '10', doc: 'nice increment (0–19) of the hashing threads on Linux, so token issuance wins the CPU during a login flood' },
+  { env: 'TESSERA_RATE_LIMIT_AUTH', default: '100/1', doc: 'Authentication API requests (`/oauth/token`, `/authorize`, `/u/*`, `/userinfo`, `/oauth/revoke`) per client (per address when no known client is named) as `<requests>/<seconds>`, or `off`' },
+  { env: 'TESSERA_RATE_LIMIT_MANAGEMENT', default: '50/1', doc: 'Management API requests per client token as `<requests>/<seconds>`, or `off`' },
+  { env: 'TESSERA_RATE_LIMIT_STORE', default: 'memory (redis with TESSERA_REDIS_URL, database with several workers)', doc: 'where rate-limit counters live: `memory` (this process), `database` (shared through the database), `redis` (TESSERA_REDIS_URL)' },
+  { env: 'TESSERA_REDIS_URL', default: 'off', doc: '`redis://…`: rate-limit counters shared by every worker and instance in Redis/Valkey' },
+  { env: 'TESSERA_TRUSTED_PROXIES', default: 'off', doc: 'comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For gives the client address (rate limits and brute-force protection key on it)' },
+  { env: 'TESSERA_BRUTE_FORCE_THRESHOLD', default: '10', doc: 'consecutive failed logins for one user from one address before that address is blocked for the user; 0 = off' },
+  { env: 'TESSERA_SUSPICIOUS_IP_THROTTLING', default: '100/86400', doc: 'failed logins one address may make (across users) as `<failures>/<seconds>` (a bucket refilling at that rate), or `off`' },
+  { env: 'TESSERA_CLIENT_AUTH_THROTTLING', default: '20/300', doc: 'failed client authentications one address may make for one client as `<failures>/<seconds>`, or `off`' },
 ] as const;
 
 export interface Config {
@@ -53,7 +62,16 @@ export interface Config {
   dpopNonce: 'public_clients' | 'all_clients' | 'off';
   /** The password hashing pool (worker threads of its own, bounded queue, lowered priority). */
   passwordPool: { threads: number; queue: number; niceIncrement: number };
+  /** Requests per window; max 0 = no limit. */
+  rateLimits: { auth: Rate; management: Rate; store: 'memory' | 'database' | 'redis'; redisUrl?: string };
+  /** Addresses whose X-Forwarded-For is believed (Fastify trustProxy). */
+  trustedProxies?: string[];
+  loginProtection: { bruteForceThreshold: number; suspiciousIpMax: number; suspiciousIpWindowMs: number };
+  clientAuthProtection: Rate;
 }
+
+/** `max` events per `windowMs`; max 0 = off. */
+export interface Rate { max: number; windowMs: number }
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) { super(`${variable}: ${message}`); }
@@ -120,11 +138,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queue: int(env, 'TESSERA_PASSWORD_QUEUE', 32, 0, 100_000),
     niceIncrement: int(env, 'TESSERA_PASSWORD_NICE', 10, 0, 19),
   };
+  const suspicious = rate(env, 'TESSERA_SUSPICIOUS_IP_THROTTLING', '100/86400');
   return {
+    rateLimits: rateLimitsFrom(env, workers),
+    trustedProxies: addressList(env, 'TESSERA_TRUSTED_PROXIES'),
+    loginProtection: { bruteForceThreshold: int(env, 'TESSERA_BRUTE_FORCE_THRESHOLD', 10, 0, 1_000_000), suspiciousIpMax: suspicious.max, suspiciousIpWindowMs: suspicious.windowMs },
+    clientAuthProtection: rate(env, 'TESSERA_CLIENT_AUTH_THROTTLING', '20/300'),
     host, port, publicUrl, issuer: `${publicUrl}/`, managementAudience: `${publicUrl}/api/v2/`, databaseUrl,
     adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce, passwordPool,
     mtlsProxy, mtlsPublicUrl: mtlsPublicUrlFrom(env, tls !== undefined || mtlsProxy !== undefined),
   };
+}
+
+/** `<count>/<seconds>` or `off`. */
+function rate(env: NodeJS.ProcessEnv, name: string, fallback: string): Rate {
+  const raw = (env[name] || fallback).trim();
+  if (raw === 'off') return { max: 0, windowMs: 1000 };
+  const m = /^(\d{1,9})\/(\d{1,7})$/.exec(raw);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new ConfigError(name, `expected <count>/<seconds> (e.g. ${fallback}) or off, got "${raw}"`);
+  return { max: Number(m[1]), windowMs: Number(m[2]) * 1000 };
+}
+
+function rateLimitsFrom(env: NodeJS.ProcessEnv, workers: number): Config['rateLimits'] {
+  const redisUrl = env.TESSERA_REDIS_URL || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) throw new ConfigError('TESSERA_REDIS_URL', `expected redis://… or rediss://…, got "${redisUrl}"`);
+  const store = env.TESSERA_RATE_LIMIT_STORE || (redisUrl ? 'redis' : workers > 1 ? 'database' : 'memory');
+  if (store !== 'memory' && store !== 'database' && store !== 'redis') throw new ConfigError('TESSERA_RATE_LIMIT_STORE', `expected memory, database or redis, got "${store}"`);
+  if (store === 'redis' && !redisUrl) throw new ConfigError('TESSERA_RATE_LIMIT_STORE', 'redis needs TESSERA_REDIS_URL');
+  return { auth: rate(env, 'TESSERA_RATE_LIMIT_AUTH', '100/1'), management: rate(env, 'TESSERA_RATE_LIMIT_MANAGEMENT', '50/1'), store, redisUrl };
+}
+
+function addressList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const a of list) {
+    const [addr, bits] = a.split('/');
+    const family = isIP(addr);
+    if (family === 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)))) {
+      throw new ConfigError(name, `expected addresses or CIDR ranges, got "${a}"`);
+    }
+  }
+  return list;
 }
 
 function readPem(path: string, variable: string): Buffer {

@@ -1,7 +1,8 @@
 import {
   AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialService, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
   KeyManager, ManagementTokenVerifier, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
-  SigningKeyService, TokenEndpoint, UserService, type Clock, type DpopNoncePolicy, type PasswordHasher, type Store,
+  SigningKeyService, TokenEndpoint, UserService, UserBlockService, ClientAuthGuard, DEFAULT_CLIENT_AUTH_PROTECTION, DEFAULT_LOGIN_PROTECTION,
+  type ClientAuthProtection, type Clock, type DpopNoncePolicy, type LoginProtection, type PasswordHasher, type Store,
 } from '@tessera/core';
 import { buildDpopVerifier } from './dpop-services';
 import { buildUserFlowServices } from './user-flow-services';
@@ -12,6 +13,8 @@ export interface ServiceConfig {
   dpopNonce?: DpopNoncePolicy;
   /** Where password hashes are computed (the worker-thread pool); default: in process. */
   passwords?: PasswordHasher;
+  loginProtection?: LoginProtection;
+  clientAuthProtection?: ClientAuthProtection;
 }
 
 /** The composition root: every service wired from one store, one clock and the public URLs. No singletons. */
@@ -20,14 +23,15 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const directory = new Directory(store, changes);
   const keys = new KeyManager(store, changes);
   const minter = new AccessTokenMinter({ keys, clock, issuer: cfg.issuer });
-  const clientAuth = new ClientAuthenticator({ directory, clock, audiences: [cfg.issuer, `${cfg.publicUrl}/oauth/token`], usedAssertions: store.usedAssertions });
+  const clientAuthGuard = new ClientAuthGuard({ store, clock, settings: cfg.clientAuthProtection ?? DEFAULT_CLIENT_AUTH_PROTECTION });
+  const clientAuth = new ClientAuthenticator({ directory, clock, audiences: [cfg.issuer, `${cfg.publicUrl}/oauth/token`], usedAssertions: store.usedAssertions, guard: clientAuthGuard });
   const host = new URL(cfg.publicUrl).host;
   const organizationDirectory = new OrganizationDirectory(store, changes);
   const permissions = new PermissionService({ store, changes });
   const roles = new RoleService({ store, changes, permissions });
   const users = new UserService({ store, changes, clock, passwords: cfg.passwords });
   const dpop = buildDpopVerifier(store, clock, cfg.masterKeys);
-  const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, dpop });
+  const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, dpop, loginProtection: cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION });
   return {
     store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop,
     resourceServers: new ResourceServerService({
@@ -39,6 +43,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     clientGrants: new ClientGrantService({ store, changes }),
     signingKeys: new SigningKeyService({ store, keys, changes, clock, subject: host }),
     users,
+    userBlocks: new UserBlockService({ store, clock, enabled: () => (cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION).bruteForceThreshold > 0 }),
     roles, permissions, organizationDirectory,
     organizations: new OrganizationService({ store, changes, roles }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),

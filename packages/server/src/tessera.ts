@@ -36,7 +36,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
     services = buildServices(store, opts.clock ?? systemClock, { ...config, passwords: passwords.hasher });
     await services.changes.start();
     const boot = await bootstrap(services, config, logger);
-    const app = await buildApp({ services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, mtlsPublicUrl: config.mtlsPublicUrl, hstsMaxAge: config.hstsMaxAge });
+    const app = await buildApp({ services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, mtlsPublicUrl: config.mtlsPublicUrl, hstsMaxAge: config.hstsMaxAge, rateLimits: config.rateLimits, trustedProxies: config.trustedProxies });
     let closed = false;
     return {
       app, services, store, config, boot, logger, passwords,

@@ -1,7 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import {
   AccessTokenMinter, AuthorizationCodeGrant, MFA_OTP, MFA_RECOVERY_CODE, MfaGrant, MfaService, AuthorizeService, createSecretBox, Directory, IdTokenMinter, KeyManager,
-  PASSWORD_REALM, PasswordGrant, type DpopVerifier, RefreshTokenGrant, RefreshTokenService, SessionService, UserinfoService, UserService, UserTokenService,
+  LoginGuard, PASSWORD_REALM, PasswordGrant, type LoginProtection, type DpopVerifier, RefreshTokenGrant, RefreshTokenService, SessionService, UserinfoService, UserService, UserTokenService,
   type Clock, type Store,
 } from '@tessera/core';
 
@@ -14,6 +14,8 @@ export interface UserFlowDeps {
   masterKeys?: Buffer[];
   /** DPoP proof checks (RFC 9449 §7 at /userinfo). */
   dpop: DpopVerifier;
+  /** Brute-force and suspicious-IP thresholds. */
+  loginProtection: LoginProtection;
 }
 
 /** Derives a purpose-bound 32-byte key from a master key (HKDF-SHA256). */
@@ -25,7 +27,7 @@ export function buildUserFlowServices(d: UserFlowDeps) {
   const idTokens = new IdTokenMinter({ keys: d.keys, clock: d.clock, issuer: d.issuer });
   const userTokens = new UserTokenService({ store: d.store, directory: d.directory, minter: d.minter, idTokens, publicUrl: d.publicUrl });
   const refreshTokens = new RefreshTokenService({ store: d.store, clock: d.clock });
-  const passwords = d.users;
+  const passwords = new LoginGuard({ store: d.store, clock: d.clock, passwords: d.users, settings: d.loginProtection });
   const mfa = new MfaService({ store: d.store, clock: d.clock, issuerName: new URL(d.publicUrl).host });
   const grantDeps = { store: d.store, clock: d.clock, userTokens, refreshTokens, mfa };
   return {

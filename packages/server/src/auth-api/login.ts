@@ -1,4 +1,4 @@
-import { ACR_MULTI_FACTOR, DATABASE_CONNECTION, TemporarilyUnavailable } from '@tessera/core';
+import { ACR_MULTI_FACTOR, DATABASE_CONNECTION, TemporarilyUnavailable, TooManyAttempts } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services';
 import { continueAuthorization, csrfToken, csrfValid, field, page, startSession, toMfa } from './browser';
@@ -22,24 +22,21 @@ export async function loginRoutes(app: FastifyInstance, { services }: { services
       return errorPage(reply, 403, 'invalid_request', 'The form has expired or was not submitted from this site. Go back and try again.');
     }
     const username = field(req.body, 'username') ?? '';
+    const again = async (error: string, status: number) => loginPage(reply, {
+      state: state as string, csrf: csrfToken(req, reply, services, state as string), clientName: await clientName(tx.clientId),
+      email: username, redirectUri: tx.redirectUri, error,
+    }, status);
     let user;
     try {
-      user = await passwords.verifyPassword(DATABASE_CONNECTION, username, field(req.body, 'password') ?? '');
+      user = await passwords.verify(DATABASE_CONNECTION, username, field(req.body, 'password') ?? '', req.ip);
     } catch (e) {
-      if (!(e instanceof TemporarilyUnavailable)) throw e;
-      // the password hashing queue is full: the same form again, with a message and Retry-After
+      // brute-force block or throttled address (429), or the password hashing queue is full (503): the same form again, with a message and Retry-After
+      if (!(e instanceof TooManyAttempts) && !(e instanceof TemporarilyUnavailable)) throw e;
       reply.headers(e.headers);
-      return loginPage(reply, {
-        state: state as string, csrf: csrfToken(req, reply, services, state as string), clientName: await clientName(tx.clientId),
-        email: username, redirectUri: tx.redirectUri, error: 'We are receiving too many sign-in attempts right now. Please wait a moment and try again.',
-      }, 503);
+      if (e instanceof TooManyAttempts) return again(e.message, 429);
+      return again('We are receiving too many sign-in attempts right now. Please wait a moment and try again.', 503);
     }
-    if (!user || user.blocked) {
-      return loginPage(reply, {
-        state: state as string, csrf: csrfToken(req, reply, services, state as string), clientName: await clientName(tx.clientId),
-        email: username, redirectUri: tx.redirectUri, error: user ? 'Your account is blocked.' : 'Wrong email or password.',
-      }, 401);
-    }
+    if (!user || user.blocked) return again(user ? 'Your account is blocked.' : 'Wrong email or password.', 401);
     // with a second factor due, no session exists until it is passed: the checked password travels sealed with the transaction
     if (tx.acrValues?.includes(ACR_MULTI_FACTOR) || (await mfa.state(user.user_id)) !== 'none') return toMfa(reply, authorize.seal(tx, { pending: { userId: user.user_id, authTime: services.clock.now() } }));
     const { cookie, record } = await sessions.create(user);

@@ -33,7 +33,7 @@ export function tokenRequestFrom(req: FastifyRequest, certificates: CertificateS
   const basic = parseBasicAuth(req.headers.authorization);
   // an undecodable Basic header is a failed client authentication (RFC 6749 §5.2), not a syntax error
   if (basic === 'malformed') throw new InvalidClient('malformed Basic header');
-  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req, certificates) };
+  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req, certificates), clientIp: req.ip };
 }
 
 /** Exactly the declared fields, in the order Auth0 sends them: access_token, [refresh_token], [id_token], [scope], expires_in, token_type, [authorization_details]. */

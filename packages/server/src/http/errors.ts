@@ -65,7 +65,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   if (e.status >= 500) request.log.error({ err: e.privateCause ?? err }, 'request failed');
   else if (e.privateCause) request.log.debug({ cause: String(e.privateCause) }, e.message);
   if (management) return renderManagement(reply, e);
-  if (e.status < 500 && isPagePath(request.url)) return errorPage(reply, e.status, e instanceof OAuthError ? e.code : 'invalid_request', e.message);
+  if (e.status < 500 && isPagePath(request.url)) return errorPage(reply.headers(e.headers), e.status, e instanceof OAuthError ? e.code : 'invalid_request', e.message);
   return renderOAuth(reply, e);
 }
 

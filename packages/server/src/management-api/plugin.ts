@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { managementBodies } from '../http/validation';
 import type { Services } from '../services';
 import { clientCredentialRoutes } from './client-credentials';
+import type { Limiter } from '../http/rate-limit';
 import { clientGrantRoutes } from './client-grants';
 import { clientRoutes } from './clients';
 import { grantRoutes } from './grants';
@@ -15,6 +16,7 @@ import { resourceServerRoutes } from './resource-servers';
 import { roleRoutes } from './roles';
 import { userRoutes } from './users';
 import { authenticationMethodRoutes } from './authentication-methods';
+import { userBlockRoutes } from './user-blocks';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -37,14 +39,16 @@ export const principalOf = (req: FastifyRequest): ManagementPrincipal => {
  * field-level rules); the Bearer token is verified before the body is even parsed, and a body with a field
  * the caller may not change is refused whole before anything runs.
  */
-export async function managementApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+export async function managementApi(app: FastifyInstance, opts: { services: Services; limiter?: Limiter }): Promise<void> {
   const { services } = opts;
   app.decorateRequest('principal', undefined);
   managementBodies(app);
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     const required = req.routeOptions.config.scopes;
     if (!required) return; // 404s and the like: rendered without authentication
     const principal = await services.managementAuth.verify(req.headers.authorization);
+    // per client token, as Auth0 limits the Management API; counted before the scope check so refused calls count too
+    await opts.limiter?.(req, reply, `m:${principal.clientId ?? principal.sub}`);
     if (!satisfies(principal.scopes, required)) throw new InsufficientScope(requirementMessage(required));
     req.principal = principal;
   });
@@ -61,6 +65,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(grantRoutes, { services });
   await app.register(keysSigningRoutes, { services });
   await app.register(userRoutes, { services });
+  await app.register(userBlockRoutes, { services });
   await app.register(roleRoutes, { services });
   await app.register(organizationRoutes, { services });
   await app.register(authenticationMethodRoutes, { services });
