@@ -10,6 +10,8 @@
 //   npm run bench -- --profile           # Tessera runs with --cpu-prof (profiles in bench/results/profiles)
 //   npm run bench -- --no-jwe            # skip the encrypted-token scenario (RS256 vs RS256 + JWE, 1 process)
 //   npm run bench -- --no-dpop           # skip the DPoP scenario (next to RS256 with an empty store)
+//   npm run bench -- --rate-limits       # only the cost of rate limiting: limits off vs counters in memory,
+//                                        # in the database and in Redis (127.0.0.1:6379), same run, interleaved
 //
 // Flags: --dialects sqlite,postgres|none  --workers 1,2  --algs RS256,PS256,HS256  --connections 10,50
 //        --duration <s>  --warmup <s>  --rounds <n>  --store-size <n APIs; 0 = skip the large store>
@@ -18,11 +20,11 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { compactDecrypt } from 'jose';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createDatabase, postgresAnswers } from './lib/databases.mjs';
+import { createDatabase, postgresAnswers, redisAnswers } from './lib/databases.mjs';
 import { measure, warmUp } from './lib/load.mjs';
 import { runPeers } from './lib/peers.mjs';
 import { CORES } from './lib/proc.mjs';
-import { markdown, pairs, target } from './lib/report.mjs';
+import { markdown, pairs, rateLimitLines, target } from './lib/report.mjs';
 import { makeProofs } from './lib/dpop.mjs';
 import { ALGS, DPOP_API, JWE_API, SCOPES, apiIdentifier, adminToken, clientCredentials, seedLargeStore, seedThroughApi } from './lib/seed.mjs';
 import { ROOT, freePort, startCeiling, startTessera } from './lib/servers.mjs';
@@ -204,8 +206,61 @@ async function runDialect(dialect) {
   }
 }
 
+/**
+ * The cost of rate limiting on client_credentials: the same Tessera with limits off and with a limit that is never
+ * reached (the counting, the headers and the store round trip all happen), counters in memory, in the database and
+ * in Redis; subjects interleaved so every ratio comes from the same minutes.
+ */
+async function rateLimitScenarios(dialect) {
+  const db = await createDatabase(dialect);
+  const common = { databaseUrl: db.url, masterKey: randomBytes(32).toString('base64'), admin: ADMIN, profileDir: cfg.profileDir, workers: 1 };
+  const never = { TESSERA_RATE_LIMIT_AUTH: '1000000000/1', TESSERA_RATE_LIMIT_MANAGEMENT: 'off' };
+  const variants = [
+    { label: 'limits off', env: { TESSERA_RATE_LIMIT_AUTH: 'off', TESSERA_RATE_LIMIT_MANAGEMENT: 'off' } },
+    { label: 'memory', env: { ...never, TESSERA_RATE_LIMIT_STORE: 'memory' } },
+    { label: 'database', env: { ...never, TESSERA_RATE_LIMIT_STORE: 'database' } },
+  ];
+  if (await redisAnswers()) variants.push({ label: 'redis', env: { ...never, TESSERA_REDIS_URL: 'redis://127.0.0.1:6379' } });
+  else log('# Redis does not answer on 127.0.0.1:6379: no Redis line');
+  const started = [];
+  try {
+    for (const v of variants) started.push({ ...v, handle: await startTessera({ ...common, port: await freePort(), extraEnv: v.env }) });
+    const client = await seedThroughApi(started[0].handle.baseUrl, ADMIN);
+    for (const alg of cfg.algs) {
+      const subjects = started.map((v) => ({ label: v.label, handle: v.handle, request: tokenRequest(v.handle.baseUrl, client, alg) }));
+      for (const v of subjects) { await checkToken(v.handle.baseUrl, client, alg); await warmUp(v.request, cfg.warmup); }
+      log(`# rate limits: ${dialect}, ${alg}`);
+      for (const c of cfg.connections) {
+        for (let round = 0; round < cfg.rounds; round++) {
+          for (const v of subjects) {
+            const row = { dialect, alg, workers: 1, kind: 'rate-limit', server: v.label, round, ...(await measure(v.handle, v.request, { connections: c, duration: cfg.duration })) };
+            rows.push(row);
+            printRow(row);
+          }
+        }
+      }
+    }
+  } finally {
+    for (const v of started) await v.handle.stop();
+    await db.drop();
+  }
+}
+
 async function main() {
   const started = Date.now();
+  if (flag('rate-limits')) {
+    log(`# Tessera rate-limit cost: ${JSON.stringify({ ...cfg, out: undefined })}`);
+    for (const dialect of cfg.dialects) {
+      if (dialect === 'postgres' && !(await postgresAnswers())) { log('# PostgreSQL does not answer: skipping it'); continue; }
+      await rateLimitScenarios(dialect);
+    }
+    const out = cfg.out.replace(/latest\.md$/, 'rate-limits.md');
+    const report = [`## Rate-limit cost — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, '', ...rateLimitLines(rows), ''].join('\n');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, report);
+    log(`\n${report}\nwritten to ${out}`);
+    return;
+  }
   log(`# Tessera benchmark: ${JSON.stringify({ ...cfg, out: undefined, profileDir: cfg.profileDir })}`);
   for (const dialect of cfg.dialects) {
     if (!['sqlite', 'postgres'].includes(dialect)) { log(`# dialect ${dialect}: nothing to run (sqlite, postgres)`); continue; }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import pg from 'pg';
 
 export const PG_ADMIN_URL = process.env.TESSERA_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -34,4 +35,14 @@ export async function createDatabase(dialect) {
       await c.end();
     },
   };
+}
+
+/** Whether Redis answers on 127.0.0.1:6379 (the optional shared rate-limit store). */
+export function redisAnswers() {
+  return new Promise((resolve) => {
+    const s = net.connect(6379, '127.0.0.1');
+    s.setTimeout(2000, () => { s.destroy(); resolve(false); });
+    s.once('connect', () => { s.end(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Browser, CONNECTION, PASSWORD, createUser, createWebApp, hiddenFields, CALLBACK } from '../helpers/flows';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases';
 import { eachDialect, startTessera, TestClock, type TestServer } from '../helpers/tessera';
@@ -10,6 +10,9 @@ import { eachDialect, startTessera, TestClock, type TestServer } from '../helper
  * them, a success resets the count; suspicious addresses are throttled across users; wrong client secrets are
  * throttled per client and address. Blocks live in the database: a restart and a second instance see them.
  */
+// each failure is a real scrypt (32 MiB): on a busy 2-core machine ten of them can take many seconds
+vi.setConfig({ testTimeout: 120_000 });
+
 const BLOCKED = { error: 'too_many_attempts', error_description: 'Your account has been blocked after multiple consecutive login attempts.' };
 const SUSPICIOUS = { error: 'too_many_attempts', error_description: 'We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.' };
 const WRONG = { error: 'invalid_grant', error_description: 'Wrong email or password.' };
