@@ -4,7 +4,7 @@ import type { Limiter } from '../http/rate-limit';
 import type { Services } from '../services';
 
 /** The Authentication API routes that are rate limited (Auth0 limits these per client or address). */
-const LIMITED = new Set(['/oauth/token', '/oauth/revoke', '/authorize', '/u/login', '/u/consent', '/userinfo']);
+const LIMITED = new Set(['/oauth/token', '/oauth/par', '/oauth/revoke', '/authorize', '/u/login', '/u/consent', '/userinfo']);
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 256 ? v : undefined);
 
