@@ -3,8 +3,9 @@
 // must be refused by it, as they are by design.
 import * as oauth from 'oauth4webapi';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Secret, TOTP } from 'otpauth';
 import { forEachTarget } from './setup/targets';
-import { apiFixture, m2mClientFor, mgmt, unique } from './setup/http';
+import { apiFixture, DEFAULT_CONNECTION, m2mClientFor, mgmt, PASSWORD_REALM, unique, userFlowFixture } from './setup/http';
 
 forEachTarget('oauth4webapi', (target) => {
   const tag = unique('o4w');
@@ -68,5 +69,26 @@ forEachTarget('oauth4webapi', (target) => {
       const t = await issue(api('rfc9068_profile', 'RS256'));
       await expect(validate(t.access_token, api('rfc9068_profile', 'PS256'))).rejects.toMatchObject({ code: oauth.JWT_CLAIM_COMPARISON, message: 'unexpected JWT "aud" (audience) claim value' });
     });
+  });
+
+  it('MFA: the password-realm grant answers mfa_required with an mfa_token, the mfa-otp grant completes it (amr mfa)', async () => {
+    const MFA_OTP = 'http://auth0.com/oauth/grant-type/mfa-otp';
+    const f = await userFlowFixture(target, unique('o4w-mfa'), [PASSWORD_REALM, MFA_OTP]);
+    const cl: oauth.Client = { client_id: f.clientId };
+    const auth = oauth.ClientSecretPost(f.clientSecret);
+    const login = { realm: DEFAULT_CONNECTION, username: f.username, password: f.password, audience: f.audience, scope: 'openid read:orders' };
+    const enroll = await oauth.processGenericTokenEndpointResponse(as, cl, await oauth.genericTokenEndpointRequest(as, cl, auth, PASSWORD_REALM, { ...login, audience: `${target.baseUrl}/mfa/`, scope: 'enroll' }));
+    const assoc = await fetch(`${target.baseUrl}/mfa/associate`, { method: 'POST', headers: { authorization: `Bearer ${enroll.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ authenticator_types: ['otp'] }) });
+    expect(assoc.status).toBe(200);
+    const { secret } = await assoc.json() as { secret: string };
+    const refused = await oauth.processGenericTokenEndpointResponse(as, cl, await oauth.genericTokenEndpointRequest(as, cl, auth, PASSWORD_REALM, login)).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(oauth.ResponseBodyError);
+    expect((refused as oauth.ResponseBodyError).error).toBe('mfa_required');
+    const mfaToken = ((refused as oauth.ResponseBodyError).cause as { mfa_token: string }).mfa_token;
+    const otp = new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate();
+    const t = await oauth.processGenericTokenEndpointResponse(as, cl, await oauth.genericTokenEndpointRequest(as, cl, auth, MFA_OTP, { mfa_token: mfaToken, otp }));
+    expect(oauth.getValidatedIdTokenClaims(t)?.sub).toBe(f.userId);
+    const claims = await validate(t.access_token, f.audience);
+    expect(claims).toMatchObject({ sub: f.userId, amr: ['mfa'] });
   });
 });
