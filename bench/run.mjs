@@ -8,6 +8,7 @@
 //   npm run bench -- --algs RS256 --dialects sqlite --workers 1 --connections 10 --duration 5
 //   npm run bench -- --peers             # also node-oidc-provider and AuthHero (installs them once)
 //   npm run bench -- --profile           # Tessera runs with --cpu-prof (profiles in bench/results/profiles)
+//   npm run bench -- --flood-only        # only token issuance quiet vs during a login flood (--no-flood skips it)
 //   npm run bench -- --no-jwe            # skip the encrypted-token scenario (RS256 vs RS256 + JWE, 1 process)
 //   npm run bench -- --no-dpop           # skip the DPoP scenario (next to RS256 with an empty store)
 //   npm run bench -- --rate-limits       # only the cost of rate limiting: limits off vs counters in memory,
@@ -21,6 +22,7 @@ import { compactDecrypt } from 'jose';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createDatabase, postgresAnswers, redisAnswers } from './lib/databases.mjs';
+import { floodLines, floodScenario } from './lib/flood.mjs';
 import { measure, warmUp } from './lib/load.mjs';
 import { runPeers } from './lib/peers.mjs';
 import { CORES } from './lib/proc.mjs';
@@ -184,11 +186,14 @@ async function runDialect(dialect) {
     const client = await seedThroughApi(tessera.baseUrl, ADMIN, JWE_PEM);
     for (const workers of cfg.workers) {
       if (workers !== 1) { await tessera.stop(); tessera = await startTessera({ ...common, port, workers }); }
-      await tokenScenarios({ dialect, workers, store: 'empty', tessera, client, algs: cfg.algs });
-      if (workers === 1 && !flag('no-jwe')) await jweScenario({ dialect, tessera, client });
+      if (!flag('flood-only')) await tokenScenarios({ dialect, workers, store: 'empty', tessera, client, algs: cfg.algs });
+      if (workers === 1 && !flag('no-jwe') && !flag('flood-only')) await jweScenario({ dialect, tessera, client });
+      if (workers === 1 && !flag('no-flood')) {
+        await floodScenario({ dialect, tessera, tokenRequest: tokenRequest(tessera.baseUrl, client, 'RS256'), admin: ADMIN, cfg, log, rows, printRow });
+      }
     }
     await tessera.stop();
-    if (cfg.storeSize > 0) {
+    if (cfg.storeSize > 0 && !flag('flood-only')) {
       log(`# ${dialect}: seeding ${cfg.storeSize} APIs, ${cfg.storeSize} clients, ${cfg.storeSize * 5} grants`);
       const seeded = await seedLargeStore({ databaseUrl: db.url, masterKey: common.masterKey, apis: cfg.storeSize, templateClientId: client.id });
       log(`  seeded in ${seeded.seconds} s`);
@@ -271,7 +276,7 @@ async function main() {
   const report = markdown(rows, {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', duration: cfg.duration, rounds: cfg.rounds,
     notes: `${quick ? 'Quick smoke run (shorter runs, smaller store). ' : ''}Total time ${Math.round((Date.now() - started) / 60000)} min.`,
-  });
+  }) + [...floodLines(rows), ''].join('\n');
   mkdirSync(dirname(cfg.out), { recursive: true });
   writeFileSync(cfg.out, report);
   writeFileSync(join(dirname(cfg.out), 'latest.json'), JSON.stringify(rows, null, 2));

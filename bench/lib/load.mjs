@@ -24,7 +24,7 @@ function autocannon(opts, onReady = () => {}) {
 export async function measure(server, request, { connections, duration }) {
   const quiet = await waitQuiet({ timeoutMs: 2000 });
   let w;
-  const { result: r, cpuSec: acCpu } = await autocannon({ ...request, connections, duration }, () => { w = cpuWindow([server.pid]); });
+  const { result: r, cpuSec: acCpu, p95 } = await autocannon({ ...request, connections, duration }, () => { w = cpuWindow([server.pid]); });
   const win = w.stop();
   const rss = rssMb(server.workerPids());
   const primary = rss.some((x) => x.pid === server.pid) ? undefined : rssMb([server.pid])[0]?.mb;
@@ -32,7 +32,7 @@ export async function measure(server, request, { connections, duration }) {
   return {
     connections, duration,
     reqPerSec: Math.round(total / (r.duration || win.secs)),
-    p50: r.latency.p50, p99: r.latency.p99,
+    p50: r.latency.p50, p95, p99: r.latency.p99,
     total, non2xx: r.non2xx, errors: r.errors + r.timeouts,
     serverCores: +(win.ownCpu / win.secs).toFixed(2),
     cpuSecPer1k: total ? +((win.ownCpu / total) * 1000).toFixed(3) : undefined,
@@ -43,6 +43,11 @@ export async function measure(server, request, { connections, duration }) {
     rssTotalMb: rss.reduce((s, x) => s + x.mb, 0) + (primary ?? 0),
     rssPrimaryMb: primary,
   };
+}
+
+/** Runs autocannon without measuring the server (a background load); resolves with its summary. */
+export function background(request, { connections, duration }) {
+  return autocannon({ ...request, connections, duration });
 }
 
 /** A short untimed load so JIT, caches and connection pools are warm before measuring. */
