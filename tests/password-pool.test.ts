@@ -117,7 +117,7 @@ describe('password hashing pool', () => {
       expect(() => loadConfig({ TESSERA_DATABASE_URL: 'sqlite::memory:', TESSERA_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), [name]: value })).toThrow(name);
     }
     const c = loadConfig({ TESSERA_DATABASE_URL: 'sqlite::memory:', TESSERA_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') });
-    expect(c.passwordPool).toEqual({ threads: expect.any(Number), queue: 32, niceIncrement: 10 });
+    expect(c.passwordPool).toEqual({ threads: expect.any(Number), queue: 32, niceIncrement: 19 });
     expect(c.passwordPool.threads).toBeGreaterThanOrEqual(1);
   });
 });

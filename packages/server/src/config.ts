@@ -26,7 +26,7 @@ export const SETTINGS = [
   { env: 'TESSERA_WORKERS', default: '1', doc: 'number of worker processes (node:cluster) sharing the port' },
   { env: 'TESSERA_PASSWORD_THREADS', default: 'half the cores (at least 1)', doc: 'worker threads per process that hash and verify passwords (scrypt, 32 MiB each), apart from token signing' },
   { env: 'TESSERA_PASSWORD_QUEUE', default: '32', doc: 'password derivations that may wait for a thread; beyond it logins get 503 temporarily_unavailable (a friendly message on the login page)' },
-  { env: 'TESSERA_PASSWORD_NICE', default: '10', doc: 'nice increment (0–19) of the hashing threads on Linux, so token issuance wins the CPU during a login flood' },
+  { env: 'TESSERA_PASSWORD_NICE', default: '19', doc: 'nice increment (0–19) of the hashing threads on Linux, so token issuance wins the CPU during a login flood' },
   { env: 'TESSERA_RATE_LIMIT_AUTH', default: '100/1', doc: 'Authentication API requests (`/oauth/token`, `/authorize`, `/u/*`, `/userinfo`, `/oauth/revoke`) per client (per address when no known client is named) as `<requests>/<seconds>`, or `off`' },
   { env: 'TESSERA_RATE_LIMIT_MANAGEMENT', default: '50/1', doc: 'Management API requests per client token as `<requests>/<seconds>`, or `off`' },
   { env: 'TESSERA_RATE_LIMIT_STORE', default: 'memory (redis with TESSERA_REDIS_URL, database with several workers)', doc: 'where rate-limit counters live: `memory` (this process), `database` (shared through the database), `redis` (TESSERA_REDIS_URL)' },
@@ -136,7 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const passwordPool = {
     threads: int(env, 'TESSERA_PASSWORD_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), 1, 64),
     queue: int(env, 'TESSERA_PASSWORD_QUEUE', 32, 0, 100_000),
-    niceIncrement: int(env, 'TESSERA_PASSWORD_NICE', 10, 0, 19),
+    niceIncrement: int(env, 'TESSERA_PASSWORD_NICE', 19, 0, 19),
   };
   const suspicious = rate(env, 'TESSERA_SUSPICIOUS_IP_THROTTLING', '100/86400');
   return {
