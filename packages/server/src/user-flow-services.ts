@@ -50,8 +50,8 @@ export function buildUserFlowServices(d: UserFlowDeps) {
       new RefreshTokenGrant(grantDeps),
       new PasswordGrant('password', { ...grantDeps, users: passwords }),
       new PasswordGrant(PASSWORD_REALM, { ...grantDeps, users: passwords }),
-      new MfaGrant(MFA_OTP, grantDeps),
-      new MfaGrant(MFA_RECOVERY_CODE, grantDeps),
+      new MfaGrant(MFA_OTP, { ...grantDeps, guard: passwords }),
+      new MfaGrant(MFA_RECOVERY_CODE, { ...grantDeps, guard: passwords }),
     ],
   };
 }

@@ -59,6 +59,26 @@ export class LoginGuard {
     return undefined;
   }
 
+  /**
+   * Second-factor codes count against the address too: refused while the address's failure bucket is full
+   * (suspicious-IP throttling), and each wrong code fills it like a wrong password.
+   */
+  async checkAddress(ip: string): Promise<void> {
+    const { store, clock, settings } = this.deps;
+    if (settings.suspiciousIpMax <= 0) return;
+    const ipDrain = settings.suspiciousIpMax / settings.suspiciousIpWindowMs;
+    const level = await store.abuse.bucket(keyOf('ip', ip), 0, ipDrain, clock.now(), 0);
+    const excess = level - (settings.suspiciousIpMax - 1);
+    if (excess > 1e-9) throw new TooManyAttempts(retryAfter(excess, ipDrain), SUSPICIOUS_IP);
+  }
+
+  async codeFailed(ip: string): Promise<void> {
+    const { store, clock, settings } = this.deps;
+    if (settings.suspiciousIpMax <= 0) return;
+    const now = clock.now();
+    await store.abuse.bucket(keyOf('ip', ip), 1, settings.suspiciousIpMax / settings.suspiciousIpWindowMs, now, now + settings.suspiciousIpWindowMs);
+  }
+
   private async failed(connection: string, identifier: string, ip: string, now: number, ipKey: string, userKey: string, ipDrain: number): Promise<void> {
     const { store, settings } = this.deps;
     if (++this.failures % 500 === 0) store.abuse.purge(now).catch(() => undefined); // expired counters and blocks

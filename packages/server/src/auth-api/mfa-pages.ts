@@ -14,7 +14,7 @@ const CSRF_FAILED = 'The form has expired or was not submitted from this site. G
  * session exists yet) or the session's user (a session from before the enrollment steps up here).
  */
 export async function mfaPageRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { authorize, mfa, sessions } = services.userFlows;
+  const { authorize, mfa, sessions, passwords } = services.userFlows;
   const issuerName = new URL(services.userFlows.userTokens.mfaAudience).host;
   const clientName = async (clientId: string) => (await services.directory.client(clientId))?.client.name ?? clientId;
   const toLogin = (reply: FastifyReply, req: AuthorizeRequest) =>
@@ -71,11 +71,13 @@ export async function mfaPageRoutes(app: FastifyInstance, { services }: { servic
     if (!who) return toLogin(reply, tx);
     const action = field(req.body, 'action');
     if (action !== 'otp' && action !== 'recovery') return errorPage(reply, 400, 'invalid_request', 'Enter a code.');
+    try { await passwords.checkAddress(req.ip); } catch { return render(req, reply, tx, extras, who.user, 'Too many failed attempts. Try again later.', 429); }
     const code = field(req.body, 'code') ?? '';
     const enrolling = extras.enroll?.userId === who.user.user_id && (await mfa.state(who.user.user_id)) === 'none' ? extras.enroll : undefined;
     const verdict = action === 'recovery' ? await mfa.verifyRecovery(who.user.user_id, field(req.body, 'recovery_code') ?? '')
       : enrolling ? await mfa.enrollWithCode(who.user, enrolling.secret, code) : await mfa.verifyOtp(who.user.user_id, code);
     if (!verdict.ok) {
+      if (verdict.reason === 'invalid') await passwords.codeFailed(req.ip);
       const message = verdict.reason === 'locked' ? 'Too many failed attempts. Try again later.'
         : action === 'otp' ? 'That code is not valid. Wait for a new code and try again.' : 'That recovery code is not valid.';
       return render(req, reply, tx, extras, who.user, message, verdict.reason === 'locked' ? 429 : 401);

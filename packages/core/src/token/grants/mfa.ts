@@ -7,6 +7,7 @@ import type { RefreshTokenService } from '../refresh-tokens';
 import type { GrantHandler, TokenContext, TokenResponse } from '../types';
 import { userTokenResponse } from '../user-response';
 import { popOf } from '../binding';
+import type { LoginGuard } from '../../abuse/login-guard';
 
 export const MFA_OTP = 'http://auth0.com/oauth/grant-type/mfa-otp';
 export const MFA_RECOVERY_CODE = 'http://auth0.com/oauth/grant-type/mfa-recovery-code';
@@ -23,7 +24,7 @@ export class MfaGrant implements GrantHandler {
 
   constructor(
     readonly grantType: typeof MFA_OTP | typeof MFA_RECOVERY_CODE,
-    private readonly deps: { store: Store; mfa: MfaService; userTokens: UserTokenService; refreshTokens: RefreshTokenService },
+    private readonly deps: { store: Store; mfa: MfaService; userTokens: UserTokenService; refreshTokens: RefreshTokenService; guard?: Pick<LoginGuard, 'checkAddress' | 'codeFailed'> },
   ) {
     this.required = grantType === MFA_OTP ? ['mfa_token', 'otp'] : ['mfa_token', 'recovery_code'];
   }
@@ -34,7 +35,10 @@ export class MfaGrant implements GrantHandler {
     const rec = await mfa.resolveToken(p.mfa_token, ctx.client.client_id);
     const user = await this.deps.store.users.findById(rec.userId);
     if (!user || user.blocked) throw new OAuthError('unauthorized', 401, 'user is blocked');
+    const ip = ctx.request.clientIp ?? 'unknown';
+    await this.deps.guard?.checkAddress(ip);
     const verdict = this.grantType === MFA_OTP ? await mfa.verifyOtp(user.user_id, p.otp) : await mfa.verifyRecovery(user.user_id, p.recovery_code);
+    if (!verdict.ok && verdict.reason === 'invalid') await this.deps.guard?.codeFailed(ip);
     if (!verdict.ok) throw codeRefusal(verdict, this.grantType === MFA_OTP ? 'otp_code' : 'recovery_code');
     await mfa.spendToken(rec);
     const decision = await this.deps.userTokens.decide({
