@@ -227,7 +227,7 @@ async function runDialect(dialect) {
 async function rateLimitScenarios(dialect) {
   const db = await createDatabase(dialect);
   const common = { databaseUrl: db.url, masterKey: randomBytes(32).toString('base64'), admin: ADMIN, profileDir: cfg.profileDir, workers: 1 };
-  const never = { TESSERA_RATE_LIMIT_AUTH: '1000000000/1', TESSERA_RATE_LIMIT_MANAGEMENT: 'off' };
+  const never = { TESSERA_RATE_LIMIT_AUTH: '999999999/1', TESSERA_RATE_LIMIT_MANAGEMENT: 'off' };
   const variants = [
     { label: 'limits off', env: { TESSERA_RATE_LIMIT_AUTH: 'off', TESSERA_RATE_LIMIT_MANAGEMENT: 'off' } },
     { label: 'memory', env: { ...never, TESSERA_RATE_LIMIT_STORE: 'memory' } },
@@ -238,7 +238,7 @@ async function rateLimitScenarios(dialect) {
   const started = [];
   try {
     for (const v of variants) started.push({ ...v, handle: await startTessera({ ...common, port: await freePort(), extraEnv: v.env }) });
-    const client = await seedThroughApi(started[0].handle.baseUrl, ADMIN);
+    const client = await seedThroughApi(started[0].handle.baseUrl, ADMIN, JWE_PEM);
     for (const alg of cfg.algs) {
       const subjects = started.map((v) => ({ label: v.label, handle: v.handle, request: tokenRequest(v.handle.baseUrl, client, alg) }));
       for (const v of subjects) { await checkToken(v.handle.baseUrl, client, alg); await warmUp(v.request, cfg.warmup); }

@@ -74,7 +74,9 @@ export async function startTessera({ databaseUrl, masterKey, admin, workers = 1,
     TESSERA_HOST: '127.0.0.1', TESSERA_PORT: String(port), TESSERA_PUBLIC_URL: `http://127.0.0.1:${port}`,
     TESSERA_DATABASE_URL: databaseUrl, TESSERA_MASTER_KEY: masterKey,
     TESSERA_ADMIN_CLIENT_ID: admin.id, TESSERA_ADMIN_CLIENT_SECRET: admin.secret,
-    TESSERA_WORKERS: String(workers), TESSERA_LOG_LEVEL: 'info', ...extraEnv,
+    TESSERA_WORKERS: String(workers), TESSERA_LOG_LEVEL: 'info',
+    // the load comes from one client at thousands of tokens per second: no limit here (`--rate-limits` measures their cost)
+    TESSERA_RATE_LIMIT_AUTH: 'off', TESSERA_RATE_LIMIT_MANAGEMENT: 'off', ...extraEnv,
   };
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const h = await startProcess(`tessera(${workers})`, process.execPath, [...nodeArgs, 'packages/cli/bin/tessera.mjs', 'serve'], {
