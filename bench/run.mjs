@@ -8,6 +8,7 @@
 //   npm run bench -- --algs RS256 --dialects sqlite --workers 1 --connections 10 --duration 5
 //   npm run bench -- --peers             # also node-oidc-provider and AuthHero (installs them once)
 //   npm run bench -- --profile           # Tessera runs with --cpu-prof (profiles in bench/results/profiles)
+//   npm run bench -- --instances-only    # only 2 instances on one PostgreSQL vs 1 instance with 2 workers (--no-instances skips it)
 //   npm run bench -- --flood-only        # only token issuance quiet vs during a login flood (--no-flood skips it)
 //   npm run bench -- --no-jwe            # skip the encrypted-token scenario (RS256 vs RS256 + JWE, 1 process)
 //   npm run bench -- --no-dpop           # skip the DPoP scenario (next to RS256 with an empty store)
@@ -23,6 +24,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createDatabase, postgresAnswers, redisAnswers } from './lib/databases.mjs';
 import { floodLines, floodScenario } from './lib/flood.mjs';
+import { instancesLines, instancesScenario } from './lib/instances.mjs';
 import { measure, warmUp } from './lib/load.mjs';
 import { runPeers } from './lib/peers.mjs';
 import { CORES } from './lib/proc.mjs';
@@ -186,12 +188,15 @@ async function runDialect(dialect) {
     const client = await seedThroughApi(tessera.baseUrl, ADMIN, JWE_PEM);
     for (const workers of cfg.workers) {
       if (workers !== 1) { await tessera.stop(); tessera = await startTessera({ ...common, port, workers }); }
-      if (flag('flood-only')) break;
+      if (flag('flood-only') || flag('instances-only')) break;
       await tokenScenarios({ dialect, workers, store: 'empty', tessera, client, algs: cfg.algs });
       if (workers === 1 && !flag('no-jwe')) await jweScenario({ dialect, tessera, client });
     }
     await tessera.stop();
-    if (!flag('no-flood')) {
+    if (dialect === 'postgres' && !flag('no-instances') && !flag('flood-only')) {
+      await instancesScenario({ common, tokenRequest, client, cfg, log, rows });
+    }
+    if (!flag('no-flood') && !flag('instances-only')) {
       // password hashing isolation alone: limits and brute-force blocks off, or the flood would soon be answered
       // without hashing (a blocked user, a throttled address) and measure those instead
       tessera = await startTessera({ ...common, port, workers: 1, extraEnv: {
@@ -201,7 +206,7 @@ async function runDialect(dialect) {
       await floodScenario({ dialect, tessera, tokenRequest: tokenRequest(tessera.baseUrl, client, 'RS256'), admin: ADMIN, cfg, log, rows, printRow });
       await tessera.stop();
     }
-    if (cfg.storeSize > 0 && !flag('flood-only')) {
+    if (cfg.storeSize > 0 && !flag('flood-only') && !flag('instances-only')) {
       log(`# ${dialect}: seeding ${cfg.storeSize} APIs, ${cfg.storeSize} clients, ${cfg.storeSize * 5} grants`);
       const seeded = await seedLargeStore({ databaseUrl: db.url, masterKey: common.masterKey, apis: cfg.storeSize, templateClientId: client.id });
       log(`  seeded in ${seeded.seconds} s`);
@@ -284,7 +289,7 @@ async function main() {
   const report = markdown(rows, {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', duration: cfg.duration, rounds: cfg.rounds,
     notes: `${quick ? 'Quick smoke run (shorter runs, smaller store). ' : ''}Total time ${Math.round((Date.now() - started) / 60000)} min.`,
-  }) + [...floodLines(rows), ''].join('\n');
+  }) + [...floodLines(rows), ...instancesLines(rows), ''].join('\n');
   mkdirSync(dirname(cfg.out), { recursive: true });
   writeFileSync(cfg.out, report);
   writeFileSync(join(dirname(cfg.out), 'latest.json'), JSON.stringify(rows, null, 2));
