@@ -30,6 +30,7 @@ function announce(config: ReturnType<typeof configOrExit>, boot: { adminClientId
     `Tessera listening on ${address}`,
     `  issuer:               ${config.issuer}`,
     `  Management API:       ${config.managementAudience}`,
+    ...(config.mtlsPort !== undefined ? [`  mTLS port:            ${config.mtlsPort} (${config.mtlsPublicUrl})`] : []),
     `  database:             ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
     `  admin client_id:      ${boot.adminClientId}`,
   ];

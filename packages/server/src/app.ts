@@ -28,8 +28,10 @@ export interface AppOptions {
   logger: Logger;
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
   mtlsProxy?: MtlsProxy;
-  /** Advertised as discovery's mtls_endpoint_aliases (the same listener under another name). */
+  /** Advertised as discovery's mtls_endpoint_aliases (the same listener under another name, or the mTLS port). */
   mtlsPublicUrl?: string;
+  /** A separate mTLS listener asks for client certificates (TESSERA_MTLS_PORT); this one then does not. */
+  separateMtlsListener?: boolean;
   /** Strict-Transport-Security max-age sent on every response (HTTPS deployments); undefined sends none. */
   hstsMaxAge?: number;
   bodyLimit?: number;
@@ -37,6 +39,11 @@ export interface AppOptions {
   rateLimits?: RateLimitSettings;
   /** Reverse proxies whose X-Forwarded-For names the client address. */
   trustedProxies?: string[];
+}
+
+/** TLS options of a listener that asks for (never demands) a client certificate, CAs from TESSERA_MTLS_CA. */
+export function mtlsServerOptions(tls: { cert: Buffer; key: Buffer; ca?: Buffer }) {
+  return { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false, ...(tls.ca && { ca: tls.ca }) };
 }
 
 /** The HTTP application: routes, the two error renderers, schemas in and out. No listening here. */
@@ -48,7 +55,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // RFC 8705: ask for (never demand) a client certificate; any certificate is accepted at the handshake and
     // only matters where a token is bound to it or a client authenticates with it
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, requestCert: true, rejectUnauthorized: false, ...(opts.tls.ca && { ca: opts.tls.ca }) } } : {}),
+    ...(opts.tls ? { https: opts.separateMtlsListener ? { cert: opts.tls.cert, key: opts.tls.key } : mtlsServerOptions(opts.tls) } : {}),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },

@@ -19,6 +19,7 @@ export const SETTINGS = [
   { env: 'TESSERA_MTLS_PROXY_HEADER', default: 'off', doc: 'header in which a TLS-terminating proxy forwards the client certificate (URL-encoded PEM, PEM or base64 DER); read only from TESSERA_MTLS_TRUSTED_PROXIES' },
   { env: 'TESSERA_MTLS_TRUSTED_PROXIES', default: 'off', doc: 'comma-separated proxy addresses or CIDR ranges whose TESSERA_MTLS_PROXY_HEADER is believed' },
   { env: 'TESSERA_MTLS_PUBLIC_URL', default: 'off', doc: 'https URL (e.g. https://mtls.example.com) at which the same listener is reachable for mTLS clients; advertised as mtls_endpoint_aliases in discovery; needs TESSERA_TLS_CERT or TESSERA_MTLS_PROXY_HEADER' },
+  { env: 'TESSERA_MTLS_PORT', default: 'off', doc: 'a second HTTPS port serving the same app that asks clients for certificates (Auth0\'s mtls.{domain}); the main port then no longer asks; mtls_endpoint_aliases point at it (https://<TESSERA_PUBLIC_URL host>:<port> unless TESSERA_MTLS_PUBLIC_URL says otherwise); needs TESSERA_TLS_CERT' },
   { env: 'TESSERA_MTLS_CA', default: 'off', doc: 'PEM file of the CA certificates trusted for tls_client_auth (RFC 8705 §2.1) client certificates; needs TESSERA_TLS_CERT' },
   { env: 'TESSERA_HSTS_MAX_AGE', default: '31536000', doc: 'Strict-Transport-Security max-age (seconds) sent on every response when serving HTTPS or when TESSERA_PUBLIC_URL is https; 0 sends max-age=0 (browsers forget the policy)' },
   { env: 'TESSERA_LOG_LEVEL', default: 'info', doc: 'pino level: fatal, error, warn, info, debug, trace, silent' },
@@ -54,6 +55,8 @@ export interface Config {
   mtlsProxy?: MtlsProxy;
   /** RFC 8705 §5: where mTLS clients reach the token, userinfo and revocation endpoints (no trailing slash). */
   mtlsPublicUrl?: string;
+  /** A separate listener for mTLS clients (TESSERA_MTLS_PORT): it alone asks for client certificates. */
+  mtlsPort?: number;
   /** Strict-Transport-Security max-age; undefined when neither TLS nor an https public URL is configured. */
   hstsMaxAge?: number;
   logLevel: string;
@@ -139,6 +142,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     niceIncrement: int(env, 'TESSERA_PASSWORD_NICE', 19, 0, 19),
   };
   const suspicious = rate(env, 'TESSERA_SUSPICIOUS_IP_THROTTLING', '100/86400');
+  let mtlsPort: number | undefined;
+  if (env.TESSERA_MTLS_PORT) {
+    if (!tls) throw new ConfigError('TESSERA_MTLS_PORT', 'needs TESSERA_TLS_CERT and TESSERA_TLS_KEY (the mTLS port serves HTTPS)');
+    mtlsPort = int(env, 'TESSERA_MTLS_PORT', 0, 1, 65535);
+    if (mtlsPort === port) throw new ConfigError('TESSERA_MTLS_PORT', `must differ from TESSERA_PORT (${port})`);
+  }
+  const mtlsPublicUrl = mtlsPublicUrlFrom(env, tls !== undefined || mtlsProxy !== undefined)
+    ?? (mtlsPort === undefined ? undefined : `https://${new URL(publicUrl).hostname}:${mtlsPort}`);
   return {
     rateLimits: rateLimitsFrom(env, workers),
     trustedProxies: addressList(env, 'TESSERA_TRUSTED_PROXIES'),
@@ -146,7 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clientAuthProtection: rate(env, 'TESSERA_CLIENT_AUTH_THROTTLING', '20/300'),
     host, port, publicUrl, issuer: `${publicUrl}/`, managementAudience: `${publicUrl}/api/v2/`, databaseUrl,
     adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce, passwordPool,
-    mtlsProxy, mtlsPublicUrl: mtlsPublicUrlFrom(env, tls !== undefined || mtlsProxy !== undefined),
+    mtlsProxy, mtlsPublicUrl, ...(mtlsPort !== undefined && { mtlsPort }),
   };
 }
 

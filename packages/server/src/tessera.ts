@@ -1,8 +1,9 @@
 import { createSecretBox, systemClock, type Clock } from '@tessera/core';
 import { openStore, type OpenedStore } from '@tessera/store';
+import { createServer, type Server } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp } from './app';
+import { buildApp, mtlsServerOptions } from './app';
 import { bootstrap, type BootstrapResult } from './bootstrap';
 import type { Config } from './config';
 import { createLogger } from './logger';
@@ -18,6 +19,11 @@ export interface Tessera {
   logger: Logger;
   /** The password hashing pool (worker threads). */
   passwords: PasswordPool;
+  /**
+   * Starts the separate mTLS listener (TESSERA_MTLS_PORT, on TESSERA_HOST; `port` overrides it) serving the same app;
+   * returns its port, or undefined when none is configured.
+   */
+  listenMtls(port?: number): Promise<number | undefined>;
   /** Stops accepting, lets in-flight requests finish, closes storage. */
   close(): Promise<void>;
 }
@@ -36,14 +42,36 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
     services = buildServices(store, opts.clock ?? systemClock, { ...config, passwords: passwords.hasher });
     await services.changes.start();
     const boot = await bootstrap(services, config, logger);
-    const app = await buildApp({ services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, mtlsPublicUrl: config.mtlsPublicUrl, hstsMaxAge: config.hstsMaxAge, rateLimits: config.rateLimits, trustedProxies: config.trustedProxies });
+    const app = await buildApp({
+      services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, mtlsPublicUrl: config.mtlsPublicUrl,
+      hstsMaxAge: config.hstsMaxAge, rateLimits: config.rateLimits, trustedProxies: config.trustedProxies,
+      separateMtlsListener: config.mtlsPort !== undefined,
+    });
     let closed = false;
+    let mtlsServer: Server | undefined;
     return {
       app, services, store, config, boot, logger, passwords,
+      async listenMtls(port = config.mtlsPort) {
+        if (config.mtlsPort === undefined || !config.tls || port === undefined) return undefined;
+        await app.ready();
+        // RFC 8705 §5: the same routes, hooks and renderers, on a port whose handshake asks for a client certificate
+        const server = createServer(mtlsServerOptions(config.tls), (req, res) => app.routing(req, res));
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, config.host, () => { server.off('error', reject); resolve(); });
+        });
+        mtlsServer = server;
+        return (server.address() as { port: number }).port;
+      },
       async close() {
         if (closed) return;
         closed = true;
-        await app.close();
+        const server = mtlsServer;
+        const mtlsClosed = server && new Promise<void>((resolve) => server.close(() => resolve()));
+        server?.closeIdleConnections();
+        await app.close(); // in-flight requests on either port finish first
+        server?.closeAllConnections();
+        await mtlsClosed;
         await services!.changes.stop();
         await passwords!.close();
         await store.close();
@@ -60,6 +88,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
 /** Listens and returns the address; SIGTERM/SIGINT close gracefully when `handleSignals` is set. */
 export async function listen(t: Tessera, handleSignals = false): Promise<string> {
   const address = await t.app.listen({ host: t.config.host, port: t.config.port });
+  await t.listenMtls();
   if (handleSignals) {
     const stop = (signal: string) => {
       t.logger.info({ signal }, 'shutting down: finishing in-flight requests');
