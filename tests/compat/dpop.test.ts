@@ -6,22 +6,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, createRemoteJWKSet, exportJWK, jwtVerify, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
+import { withNonceRetry } from '../helpers/dpop-retry';
 import * as oidc from 'openid-client';
 import { beforeAll, expect, it } from 'vitest';
 import { forEachTarget } from './setup/targets';
 import { apiFixture, m2mClientFor, tokenRequest, unique, userFlowFixture } from './setup/http';
 
 const RS_URL = 'https://rs.example.test/orders';
-
-/** One oauth4webapi call, retried once after use_dpop_nonce (the DPoP handle keeps the nonce it was sent). */
-async function withNonceRetry<T>(call: () => Promise<T>): Promise<{ result: T; retried: boolean }> {
-  try {
-    return { result: await call(), retried: false };
-  } catch (e) {
-    if (!oauth.isDPoPNonceError(e)) throw e;
-    return { result: await call(), retried: true };
-  }
-}
 
 forEachTarget('DPoP (oauth4webapi, openid-client v6, jose)', (target) => {
   const tag = unique('dpop');

@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { auth } from 'express-oauth2-jwt-bearer';
 import { calculateJwkThumbprint, createRemoteJWKSet, exportJWK, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
+import { withNonceRetry } from '../helpers/dpop-retry';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorize, Browser, CALLBACK, callbackParams, createUser, createWebApp, PASSWORD } from '../helpers/flows';
@@ -18,16 +19,6 @@ import { m2m, publicClient } from './dpop';
  * login pages.
  */
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
-
-/** One oauth4webapi call, retried once after a use_dpop_nonce challenge (the handle keeps the nonce it was given). */
-async function withNonceRetry<T>(call: () => Promise<T>): Promise<{ result: T; retried: boolean }> {
-  try {
-    return { result: await call(), retried: false };
-  } catch (e) {
-    if (!oauth.isDPoPNonceError(e)) throw e;
-    return { result: await call(), retried: true };
-  }
-}
 
 eachDialect('security: DPoP judged by oauth4webapi, jose and express-oauth2-jwt-bearer', (dialect) => {
   let l: ListeningServer;

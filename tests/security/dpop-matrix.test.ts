@@ -19,44 +19,29 @@ const POLICIES: Record<Policy, Record<string, unknown> | undefined> = {
   required_for_public: { mechanism: 'dpop', required: true, required_for: 'public_clients' },
 };
 
-//                  client requires, proof,  policy,                 outcome
-const CONFIDENTIAL: Array<[boolean, boolean, Policy, Outcome]> = [
-  [false, false, 'none', 'bearer'],
-  [false, false, 'allowed', 'bearer'],
-  [false, false, 'required', 'api_requires'],
-  [false, false, 'required_for_public', 'bearer'],
-  [false, true, 'none', 'bearer'],
-  [false, true, 'allowed', 'bound'],
-  [false, true, 'required', 'bound'],
-  [false, true, 'required_for_public', 'bound'],
-  [true, false, 'none', 'api_has_no_policy'],
-  [true, false, 'allowed', 'client_requires'],
-  [true, false, 'required', 'client_requires'],
-  [true, false, 'required_for_public', 'client_requires'],
-  [true, true, 'none', 'api_refuses_dpop'],
-  [true, true, 'allowed', 'bound'],
-  [true, true, 'required', 'bound'],
-  [true, true, 'required_for_public', 'bound'],
+// Contract §7.9, one row per (client requires, proof sent, API policy), with the outcome for a confidential client
+// and for a public one: they differ only where `required_for: public_clients` makes the policy "required".
+//                        client requires, proof, policy,               confidential,        public
+const MATRIX: Array<[boolean, boolean, Policy, Outcome, Outcome]> = [
+  [false, false, 'none', 'bearer', 'bearer'],
+  [false, false, 'allowed', 'bearer', 'bearer'],
+  [false, false, 'required', 'api_requires', 'api_requires'],
+  [false, false, 'required_for_public', 'bearer', 'api_requires'],
+  [false, true, 'none', 'bearer', 'bearer'],
+  [false, true, 'allowed', 'bound', 'bound'],
+  [false, true, 'required', 'bound', 'bound'],
+  [false, true, 'required_for_public', 'bound', 'bound'],
+  [true, false, 'none', 'api_has_no_policy', 'api_has_no_policy'],
+  [true, false, 'allowed', 'client_requires', 'client_requires'],
+  [true, false, 'required', 'client_requires', 'client_requires'],
+  [true, false, 'required_for_public', 'client_requires', 'client_requires'],
+  [true, true, 'none', 'api_refuses_dpop', 'api_refuses_dpop'],
+  [true, true, 'allowed', 'bound', 'bound'],
+  [true, true, 'required', 'bound', 'bound'],
+  [true, true, 'required_for_public', 'bound', 'bound'],
 ];
-// every row for public clients too: `required_for: public_clients` is "required" for them
-const PUBLIC: Array<[boolean, boolean, Policy, Outcome]> = [
-  [false, false, 'none', 'bearer'],
-  [false, false, 'allowed', 'bearer'],
-  [false, false, 'required', 'api_requires'],
-  [false, false, 'required_for_public', 'api_requires'],
-  [false, true, 'none', 'bearer'],
-  [false, true, 'allowed', 'bound'],
-  [false, true, 'required', 'bound'],
-  [false, true, 'required_for_public', 'bound'],
-  [true, false, 'none', 'api_has_no_policy'],
-  [true, false, 'allowed', 'client_requires'],
-  [true, false, 'required', 'client_requires'],
-  [true, false, 'required_for_public', 'client_requires'],
-  [true, true, 'none', 'api_refuses_dpop'],
-  [true, true, 'allowed', 'bound'],
-  [true, true, 'required', 'bound'],
-  [true, true, 'required_for_public', 'bound'],
-];
+const CONFIDENTIAL = MATRIX.map(([r, p, pol, conf]): [boolean, boolean, Policy, Outcome] => [r, p, pol, conf]);
+const PUBLIC = MATRIX.map(([r, p, pol, , pub]): [boolean, boolean, Policy, Outcome] => [r, p, pol, pub]);
 
 const label = ([req, sent, policy, outcome]: [boolean, boolean, Policy, Outcome]) =>
   `client requires PoP: ${req ? 'yes' : 'no'}, proof: ${sent ? 'yes' : 'no'}, API policy: ${policy} → ${outcome}`;
