@@ -26,6 +26,8 @@ function auth0Document(base: string) {
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     claims_supported: ['aud', 'auth_time', 'email', 'email_verified', 'exp', 'family_name', 'given_name', 'iat', 'iss', 'name', 'nickname', 'picture', 'sub', 'updated_at'],
     request_uri_parameter_supported: false,
+    pushed_authorization_request_endpoint: `${base}/oauth/par`,
+    require_pushed_authorization_requests: false,
     request_parameter_supported: false,
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
     authorization_response_iss_parameter_supported: true,

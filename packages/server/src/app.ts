@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import type { Logger } from 'pino';
 import { discoveryRoutes } from './auth-api/discovery';
 import { tokenRoutes } from './auth-api/token';
+import { parRoutes } from './auth-api/par';
 import { authorizeRoutes } from './auth-api/authorize';
 import { consentRoutes } from './auth-api/consent';
 import { loginRoutes } from './auth-api/login';
@@ -89,6 +90,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(discoveryRoutes, { services, publicUrl: opts.publicUrl, mtls: opts.tls !== undefined || opts.mtlsProxy !== undefined, trustedCa: opts.tls?.ca !== undefined, mtlsPublicUrl: opts.mtlsPublicUrl });
   const certificates = { trustedCa: opts.tls?.ca !== undefined, proxy: opts.mtlsProxy };
   await app.register(tokenRoutes, { services, certificates });
+  await app.register(parRoutes, { services, certificates });
   await app.register(userinfoRoutes, { services, certificates });
   for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, revokeRoutes, mfaRoutes, mfaPageRoutes]) await app.register(routes, { services });
   await app.register(managementApi, { services, prefix: '/api/v2', limiter: limits.management });

@@ -24,7 +24,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const keys = new KeyManager(store, changes);
   const minter = new AccessTokenMinter({ keys, clock, issuer: cfg.issuer });
   const clientAuthGuard = new ClientAuthGuard({ store, clock, settings: cfg.clientAuthProtection ?? DEFAULT_CLIENT_AUTH_PROTECTION });
-  const clientAuth = new ClientAuthenticator({ directory, clock, audiences: [cfg.issuer, `${cfg.publicUrl}/oauth/token`], usedAssertions: store.usedAssertions, guard: clientAuthGuard });
+  const clientAuth = new ClientAuthenticator({ directory, clock, audiences: [cfg.issuer, `${cfg.publicUrl}/oauth/token`, `${cfg.publicUrl}/oauth/par`], usedAssertions: store.usedAssertions, guard: clientAuthGuard });
   const host = new URL(cfg.publicUrl).host;
   const organizationDirectory = new OrganizationDirectory(store, changes);
   const permissions = new PermissionService({ store, changes });
