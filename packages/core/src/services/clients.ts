@@ -14,6 +14,29 @@ export type ClientInput = Partial<Omit<Client, 'client_id' | 'credentials' | 'cl
   token_endpoint_auth_method?: Client['token_endpoint_auth_method'] | null;
 };
 
+/**
+ * Refresh-token settings of new clients. Browser and native applications (public clients) get rotating, expiring
+ * tokens (RFC 9700 §4.14; Auth0's values for new SPAs: 30 days absolute, 15 days idle); confidential
+ * applications get Auth0's long-standing non-rotating, non-expiring default.
+ */
+export const PUBLIC_REFRESH_DEFAULTS = {
+  rotation_type: 'rotating', expiration_type: 'expiring', leeway: 0, token_lifetime: 2592000,
+  infinite_token_lifetime: false, idle_token_lifetime: 1296000, infinite_idle_token_lifetime: false,
+} as const;
+export const CONFIDENTIAL_REFRESH_DEFAULTS = {
+  rotation_type: 'non-rotating', expiration_type: 'non-expiring', leeway: 0, token_lifetime: 31557600,
+  infinite_token_lifetime: true, infinite_idle_token_lifetime: true, idle_token_lifetime: 2592000,
+} as const;
+
+/** An idle lifetime longer than the absolute one could never apply: refused, as Auth0 does. */
+function checkRefreshLifetimes(cfg: Record<string, unknown>): void {
+  const { token_lifetime: abs, idle_token_lifetime: idle } = cfg as { token_lifetime?: number; idle_token_lifetime?: number };
+  if (cfg.expiration_type !== 'expiring' || cfg.infinite_token_lifetime === true || cfg.infinite_idle_token_lifetime === true) return;
+  if (abs !== undefined && idle !== undefined && idle > abs) {
+    throw new BadRequest(`Payload validation error: 'idle_token_lifetime (${idle}) must not be greater than token_lifetime (${abs})' on property refresh_token.`);
+  }
+}
+
 /** Nested objects that PATCH merges key by key rather than replacing. */
 const MERGED = new Set(['jwt_configuration', 'refresh_token']);
 const NULL_CLEARS = new Set(['token_endpoint_auth_method', 'default_organization', 'organization_require_behavior', 'client_authentication_methods', 'description', 'logo_uri', 'initiate_login_uri']);
@@ -49,10 +72,7 @@ export class ClientService {
       grant_types: [...DEFAULT_GRANT_TYPES],
       custom_login_page_on: true,
       ...(method && { token_endpoint_auth_method: method }),
-      refresh_token: {
-        rotation_type: 'non-rotating', expiration_type: 'non-expiring', leeway: 0, token_lifetime: 31557600,
-        infinite_token_lifetime: true, infinite_idle_token_lifetime: true, idle_token_lifetime: 2592000,
-      },
+      refresh_token: appType === 'spa' || appType === 'native' ? { ...PUBLIC_REFRESH_DEFAULTS } : { ...CONFIDENTIAL_REFRESH_DEFAULTS },
     };
     if (input.jwt_configuration && input.jwt_configuration.lifetime_in_seconds === undefined && input.jwt_configuration.alg !== undefined) {
       delete c.jwt_configuration.lifetime_in_seconds; // Auth0 echoes lifetime only when sent alongside alg
@@ -106,6 +126,7 @@ export class ClientService {
       if (MERGED.has(key)) { target[key] = { ...(target[key] as object), ...(value as object) }; continue; }
       target[key] = structuredClone(value);
     }
+    checkRefreshLifetimes(c.refresh_token);
     return added;
   }
 

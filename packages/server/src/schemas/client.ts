@@ -63,6 +63,18 @@ const CertCredential = Type.Union([
   Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
 ]);
 
+const Seconds = Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 });
+/** Auth0's refresh-token settings of a client; every field is enforced at the token endpoint. */
+const RefreshTokenConfig = Type.Object({
+  rotation_type: Type.Optional(StringEnum(['rotating', 'non-rotating'] as const, { description: 'Whether each use of a refresh token returns a new one (rotating) or the same one stays valid (non-rotating).' })),
+  expiration_type: Type.Optional(StringEnum(['expiring', 'non-expiring'] as const, { description: 'Whether refresh tokens expire (token_lifetime, idle_token_lifetime).' })),
+  leeway: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'Seconds during which a rotated refresh token may be used again without being treated as reuse.' })),
+  token_lifetime: Type.Optional({ ...Seconds, description: 'Absolute lifetime of a refresh-token family, in seconds.' }),
+  infinite_token_lifetime: Type.Optional(Type.Boolean({ description: 'No absolute lifetime (token_lifetime is ignored).' })),
+  idle_token_lifetime: Type.Optional({ ...Seconds, description: 'Inactivity lifetime of a refresh token, in seconds.' }),
+  infinite_idle_token_lifetime: Type.Optional(Type.Boolean({ description: 'No inactivity lifetime (idle_token_lifetime is ignored).' })),
+}, { additionalProperties: false });
+
 const fields = {
   name: Type.String({ minLength: 1, pattern: '^[^<>]+$', description: 'Name of this client (min length: 1 character, does not allow `<` or `>`).' }),
   description: Type.String({ maxLength: 140, description: 'Free text description of this client (max length: 140 characters).' }),
@@ -84,7 +96,7 @@ const fields = {
     alg: Type.Optional(StringEnum(['HS256', 'RS256', 'RS512', 'PS256'] as const)),
   }, { additionalProperties: true }),
   client_metadata: Type.Record(Type.String(), Type.String({ maxLength: 255 }), { maxProperties: 10, description: 'Metadata associated with the client, in the form of an object with string values (max 255 chars). Maximum of 10 metadata properties allowed.' }),
-  refresh_token: Nullable(Type.Object({}, { additionalProperties: true })),
+  refresh_token: Nullable(RefreshTokenConfig),
   organization_usage: StringEnum(['deny', 'allow', 'require'] as const),
   organization_require_behavior: Nullable(StringEnum(['no_prompt', 'pre_login_prompt', 'post_login_prompt'] as const)),
   default_organization: Nullable(Type.Object({ organization_id: Type.String(), flows: Type.Array(Type.Literal('client_credentials')) }, { additionalProperties: false })),
