@@ -17,10 +17,11 @@ function auth0Document(base: string) {
     mfa_challenge_endpoint: `${base}/mfa/challenge`,
     jwks_uri: `${base}/.well-known/jwks.json`,
     revocation_endpoint: `${base}/oauth/revoke`,
+    end_session_endpoint: `${base}/oidc/logout`,
     scopes_supported: ['openid', 'profile', 'offline_access', 'email'],
     response_types_supported: ['code', 'token', 'id_token', 'code token', 'code id_token', 'token id_token', 'code token id_token'],
     code_challenge_methods_supported: ['S256', 'plain'],
-    response_modes_supported: ['query', 'fragment', 'form_post'],
+    response_modes_supported: ['query', 'fragment', 'form_post', 'web_message'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['HS256', 'RS256', 'PS256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
@@ -50,6 +51,8 @@ eachDialect('discovery (contract §7.11)', (dialect) => {
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(res.headers['cache-control']).toBe('public, max-age=15');
+      expect(res.headers['access-control-allow-origin']).toBe('*'); // public metadata, readable from any page
+      expect(res.headers['access-control-allow-credentials']).toBeUndefined();
       expect(res.json()).toEqual(auth0Document('https://tessera.test'));
       expect(Object.keys(res.json())).toEqual(Object.keys(auth0Document('x')));
     });

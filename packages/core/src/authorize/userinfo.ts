@@ -32,6 +32,11 @@ export class UserinfoService {
   constructor(private readonly deps: { keys: KeyManager; clock: Clock; issuer: string; audience: string; store: Store; dpop: DpopVerifier; htu: string }) {}
 
   async claims(req: UserinfoRequest): Promise<Record<string, unknown>> {
+    return (await this.answer(req)).claims;
+  }
+
+  /** The claims, and the client the verified token was issued to (its `azp`/`client_id`). */
+  async answer(req: UserinfoRequest): Promise<{ claims: Record<string, unknown>; clientId?: string }> {
     const m = /^(Bearer|DPoP)\s+(\S+)\s*$/i.exec(req.authorization ?? '');
     if (!m) throw invalid('missing bearer token');
     const token = m[2];
@@ -50,7 +55,8 @@ export class UserinfoService {
     const user = typeof payload.sub === 'string' ? await this.deps.store.users.findById(payload.sub) : undefined;
     if (!user || user.blocked) throw invalid('user gone');
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-    return { sub: user.user_id, ...profileClaims(user, scopes) };
+    const clientId = typeof payload.azp === 'string' ? payload.azp : typeof payload.client_id === 'string' ? payload.client_id : undefined;
+    return { claims: { sub: user.user_id, ...profileClaims(user, scopes) }, clientId };
   }
 
   /** A tenant-signed access token for this service's audience: signature, issuer, audience, `exp` and `iat`. */

@@ -17,10 +17,11 @@ export function discoveryDocument(publicUrl: string, mtls = false, trustedCa = f
     mfa_challenge_endpoint: u('/mfa/challenge'),
     jwks_uri: u('/.well-known/jwks.json'),
     revocation_endpoint: u('/oauth/revoke'),
+    end_session_endpoint: u('/oidc/logout'),
     scopes_supported: ['openid', 'profile', 'offline_access', 'email'],
     response_types_supported: ['code', 'token', 'id_token', 'code token', 'code id_token', 'token id_token', 'code token id_token'],
     code_challenge_methods_supported: ['S256', 'plain'],
-    response_modes_supported: ['query', 'fragment', 'form_post'],
+    response_modes_supported: ['query', 'fragment', 'form_post', 'web_message'],
     subject_types_supported: ['public'],
     // Auth0's list; express-oauth2-jwt-bearer checks access-token algorithms against it (ID tokens are RS256)
     id_token_signing_alg_values_supported: ['HS256', 'RS256', 'PS256'],
@@ -50,9 +51,9 @@ export function discoveryDocument(publicUrl: string, mtls = false, trustedCa = f
 export async function discoveryRoutes(app: FastifyInstance, { services, publicUrl, mtls, trustedCa, mtlsPublicUrl }: { services: Services; publicUrl: string; mtls?: boolean; trustedCa?: boolean; mtlsPublicUrl?: string }): Promise<void> {
   const body = JSON.stringify(discoveryDocument(publicUrl, mtls, trustedCa, mtlsPublicUrl));
   const send = (_req: unknown, reply: import('fastify').FastifyReply) =>
-    reply.header('cache-control', 'public, max-age=15').type('application/json; charset=utf-8').send(body);
+    reply.header('cache-control', 'public, max-age=15').header('access-control-allow-origin', '*').type('application/json; charset=utf-8').send(body);
   app.get('/.well-known/openid-configuration', { schema: { summary: 'OpenID Provider metadata', tags: ['discovery'] } }, send);
   app.get('/.well-known/oauth-authorization-server', { schema: { summary: 'OAuth 2.0 Authorization Server metadata', tags: ['discovery'] } }, send);
   app.get('/.well-known/jwks.json', { schema: { summary: 'JSON Web Key Set: public keys only (current, next, previous)', tags: ['discovery'] } },
-    (_req, reply) => reply.header('cache-control', 'public, max-age=15').type('application/json; charset=utf-8').send(services.keys.jwksJson()));
+    (_req, reply) => reply.header('cache-control', 'public, max-age=15').header('access-control-allow-origin', '*').type('application/json; charset=utf-8').send(services.keys.jwksJson()));
 }

@@ -1,15 +1,17 @@
 import { InvalidRequest, type TokenContext } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services';
-import { tokenRequestFrom } from './token';
+import { namedClient, tokenRequestFrom } from './token';
+import { checkBrowserOrigin } from '../http/cors';
 
 /**
  * POST /oauth/revoke (RFC 7009), JSON or form: the client authenticates as at the token endpoint; a refresh
  * token's whole family is revoked. Unknown tokens and other clients' tokens answer 200 as well (§2.2).
  */
-export async function revokeRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+export async function revokeRoutes(app: FastifyInstance, { services, selfOrigin }: { services: Services; selfOrigin: string }): Promise<void> {
   app.post('/oauth/revoke', { schema: { summary: 'Revoke a refresh token', tags: ['authentication'] } }, async (req, reply) => {
     const request = tokenRequestFrom(req);
+    if (req.headers.origin !== undefined) await checkBrowserOrigin(req, reply, services, selfOrigin, namedClient(request));
     const ctx: TokenContext = { request, grantType: 'revoke' };
     const client = await services.clientAuth.authenticate(ctx, true);
     const token = request.params.token;

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { dpopHeaders } from '../http/dpop-header';
 import { clientCertificateOf, type CertificateSources } from '../http/client-certificate';
 import type { Services } from '../services';
+import { checkBrowserOrigin } from '../http/cors';
 
 const TokenResponse = {
   type: 'object',
@@ -49,13 +50,18 @@ function inWireOrder(r: TokenBody): TokenBody {
   return out as TokenBody;
 }
 
+/** The client a token or revocation request names (body or Basic header), for the browser-origin check. */
+export const namedClient = (r: TokenRequest): string | undefined => r.params.client_id ?? (typeof r.basic === 'object' ? r.basic.clientId : undefined);
+
 /** POST /oauth/token (RFC 6749 §3.2): transport only; the pipeline lives in @tessera/core. */
-export async function tokenRoutes(app: FastifyInstance, { services, certificates }: { services: Services; certificates?: CertificateSources }): Promise<void> {
+export async function tokenRoutes(app: FastifyInstance, { services, certificates, selfOrigin }: { services: Services; certificates?: CertificateSources; selfOrigin: string }): Promise<void> {
   app.post('/oauth/token', {
     schema: { summary: 'Get tokens', tags: ['authentication'], response: { 200: TokenResponse } },
     logLevel: 'warn',
   }, async (req, reply) => {
-    const res = await services.tokenEndpoint.handle(tokenRequestFrom(req, certificates));
+    const request = tokenRequestFrom(req, certificates);
+    if (req.headers.origin !== undefined) await checkBrowserOrigin(req, reply, services, selfOrigin, namedClient(request));
+    const res = await services.tokenEndpoint.handle(request);
     if (res.dpopNonce) reply.header('dpop-nonce', res.dpopNonce);
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
       .type('application/json; charset=utf-8').serializer(JSON.stringify).send(inWireOrder(res));

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dpopHeaders } from '../http/dpop-header';
 import { clientCertificateOf, type CertificateSources } from '../http/client-certificate';
 import type { Services } from '../services';
+import { allowOrigin, crossOrigin, originAllowed } from '../http/cors';
 
 /** RFC 6750 §3 / RFC 9449 §7.1: the challenge names the scheme the token needs and the proof algorithms. */
 function challenge(e: Unauthorized, authorization: string | undefined): string {
@@ -13,12 +14,16 @@ function challenge(e: Unauthorized, authorization: string | undefined): string {
 }
 
 /** GET/POST /userinfo (OIDC Core §5.3): claims by scope; any failure is 401 with a Bearer or DPoP challenge. */
-export async function userinfoRoutes(app: FastifyInstance, { services, certificates }: { services: Services; certificates?: CertificateSources }): Promise<void> {
+export async function userinfoRoutes(app: FastifyInstance, { services, certificates, selfOrigin }: { services: Services; certificates?: CertificateSources; selfOrigin: string }): Promise<void> {
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     try {
-      const claims = await services.userFlows.userinfo.claims({
+      const { claims, clientId } = await services.userFlows.userinfo.answer({
         authorization: req.headers.authorization, dpop: dpopHeaders(req), method: req.method, clientCertificate: clientCertificateOf(req, certificates ?? {}),
       });
+      // CORS: a page may read the claims when the token's client lists the page's origin
+      const origin = crossOrigin(req, selfOrigin);
+      const client = origin !== undefined && clientId !== undefined ? (await services.directory.client(clientId))?.client : undefined;
+      if (origin !== undefined && client && originAllowed(client, origin)) allowOrigin(reply, origin);
       return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').serializer(JSON.stringify).send(claims);
     } catch (e) {
       if (!(e instanceof Unauthorized)) throw e;
