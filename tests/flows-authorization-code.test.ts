@@ -50,12 +50,12 @@ eachDialect('authorization code + PKCE through the hosted pages', (dialect) => {
     expect(typeof id.auth_time).toBe('number');
   });
 
-  it('sets an HttpOnly, Secure, SameSite=Lax session cookie and skips the login on the next /authorize', async () => {
+  it('sets an HttpOnly, Secure, SameSite=None session cookie (silent authentication runs cross-site) and skips the login on the next /authorize', async () => {
     const b = new Browser(s);
     const first = await authorize(s, b, query(), { email: 'ada@example.com' });
     expect(first.pages).toEqual(['login']);
     const setCookie = String(first.res.headers['set-cookie']);
-    expect(setCookie).toMatch(/^tessera_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=604800; Secure$/);
+    expect(setCookie).toMatch(/^tessera_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=None; Max-Age=604800; Secure$/);
     const second = await b.get(`/authorize?${new URLSearchParams(query({ state: 'again' }))}`);
     expect(second.status).toBe(302);
     expect(callbackParams(second.location)).toEqual({ code: expect.any(String), state: 'again', iss: `${PUBLIC_URL}/` });

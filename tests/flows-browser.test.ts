@@ -63,7 +63,7 @@ describe.skipIf(!available)('hosted login and consent pages in a real browser', 
     expect(t.status).toBe(200);
     expect(t.body.scope).toBe('openid read:orders');
     const cookies = await context.cookies(l.origin);
-    expect(cookies.find((c) => c.name === 'tessera_session')).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
+    expect(cookies.find((c) => c.name === 'tessera_session')).toMatchObject({ httpOnly: true, secure: true, sameSite: 'None', path: '/' });
     // a second /authorize within the session: no login page, no consent page
     // (Playwright does not route the redirect of a typed navigation, so watch the request instead)
     const second = page.waitForRequest(/^https:\/\/app\.example\/callback\?/);

@@ -55,3 +55,4 @@ export * from './abuse/ports';
 export * from './abuse/login-guard';
 export * from './abuse/client-guard';
 export * from './abuse/user-blocks';
+export * from './authorize/logout';

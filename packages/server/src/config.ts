@@ -24,6 +24,7 @@ export const SETTINGS = [
   { env: 'TESSERA_HSTS_MAX_AGE', default: '31536000', doc: 'Strict-Transport-Security max-age (seconds) sent on every response when serving HTTPS or when TESSERA_PUBLIC_URL is https; 0 sends max-age=0 (browsers forget the policy)' },
   { env: 'TESSERA_LOG_LEVEL', default: 'info', doc: 'pino level: fatal, error, warn, info, debug, trace, silent' },
   { env: 'TESSERA_DPOP_NONCE', default: 'public_clients', doc: 'which clients must put a server nonce (DPoP-Nonce) in their DPoP proofs at /oauth/token: public_clients, all_clients or off' },
+  { env: 'TESSERA_ALLOWED_LOGOUT_URLS', default: 'none', doc: 'comma-separated tenant-level allowed logout URLs: where GET /v2/logout without client_id may send the browser (returnTo)' },
   { env: 'TESSERA_WORKERS', default: '1', doc: 'number of worker processes (node:cluster) sharing the port' },
   { env: 'TESSERA_PASSWORD_THREADS', default: 'half the cores (at least 1)', doc: 'worker threads per process that hash and verify passwords (scrypt, 32 MiB each), apart from token signing' },
   { env: 'TESSERA_PASSWORD_QUEUE', default: '32', doc: 'password derivations that may wait for a thread; beyond it logins get 503 temporarily_unavailable (a friendly message on the login page)' },
@@ -71,6 +72,8 @@ export interface Config {
   trustedProxies?: string[];
   loginProtection: { bruteForceThreshold: number; suspiciousIpMax: number; suspiciousIpWindowMs: number };
   clientAuthProtection: Rate;
+  /** Tenant-level allowed logout URLs (Auth0's tenant setting `allowed_logout_urls`). */
+  allowedLogoutUrls: string[];
 }
 
 /** `max` events per `windowMs`; max 0 = off. */
@@ -150,13 +153,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const mtlsPublicUrl = mtlsPublicUrlFrom(env, tls !== undefined || mtlsProxy !== undefined)
     ?? (mtlsPort === undefined ? undefined : `https://${new URL(publicUrl).hostname}:${mtlsPort}`);
+  const allowedLogoutUrls = logoutUrlsFrom(env.TESSERA_ALLOWED_LOGOUT_URLS);
   return {
     rateLimits: rateLimitsFrom(env, workers),
     trustedProxies: addressList(env, 'TESSERA_TRUSTED_PROXIES'),
     loginProtection: { bruteForceThreshold: int(env, 'TESSERA_BRUTE_FORCE_THRESHOLD', 10, 0, 1_000_000), suspiciousIpMax: suspicious.max, suspiciousIpWindowMs: suspicious.windowMs },
     clientAuthProtection: rate(env, 'TESSERA_CLIENT_AUTH_THROTTLING', '20/300'),
     host, port, publicUrl, issuer: `${publicUrl}/`, managementAudience: `${publicUrl}/api/v2/`, databaseUrl,
-    adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce, passwordPool,
+    adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce, passwordPool, allowedLogoutUrls,
     mtlsProxy, mtlsPublicUrl, ...(mtlsPort !== undefined && { mtlsPort }),
   };
 }
@@ -223,4 +227,15 @@ function mtlsPublicUrlFrom(env: Record<string, string | undefined>, certificates
   try { u = new URL(raw); } catch { u = new URL('x:'); }
   if (u.protocol !== 'https:' || u.search || u.hash) throw new ConfigError('TESSERA_MTLS_PUBLIC_URL', `expected an absolute https URL without query or fragment, got "${raw}"`);
   return raw.replace(/\/+$/, '');
+}
+
+/** TESSERA_ALLOWED_LOGOUT_URLS: absolute URLs, no script schemes (the same rule as a client's allowed_logout_urls). */
+function logoutUrlsFrom(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  for (const u of list) {
+    if (!URL.canParse(u) || /^\s*(javascript|data|vbscript):/i.test(u)) {
+      throw new ConfigError('TESSERA_ALLOWED_LOGOUT_URLS', `expected comma-separated absolute URLs, got "${u}"`);
+    }
+  }
+  return list;
 }

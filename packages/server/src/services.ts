@@ -15,6 +15,8 @@ export interface ServiceConfig {
   passwords?: PasswordHasher;
   loginProtection?: LoginProtection;
   clientAuthProtection?: ClientAuthProtection;
+  /** The tenant's allowed logout URLs (TESSERA_ALLOWED_LOGOUT_URLS): /v2/logout's returnTo without client_id. */
+  allowedLogoutUrls?: readonly string[];
 }
 
 /** The composition root: every service wired from one store, one clock and the public URLs. No singletons. */
@@ -31,7 +33,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const roles = new RoleService({ store, changes, permissions });
   const users = new UserService({ store, changes, clock, passwords: cfg.passwords });
   const dpop = buildDpopVerifier(store, clock, cfg.masterKeys);
-  const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, dpop, loginProtection: cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION });
+  const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, dpop, loginProtection: cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION, allowedLogoutUrls: cfg.allowedLogoutUrls ?? [] });
   return {
     store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop,
     resourceServers: new ResourceServerService({

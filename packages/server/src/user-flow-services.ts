@@ -1,7 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import {
   AccessTokenMinter, AuthorizationCodeGrant, MFA_OTP, MFA_RECOVERY_CODE, MfaGrant, MfaService, AuthorizeService, createSecretBox, Directory, IdTokenMinter, KeyManager,
-  LoginGuard, PASSWORD_REALM, PasswordGrant, type LoginProtection, type DpopVerifier, RefreshTokenGrant, RefreshTokenService, SessionService, UserinfoService, UserService, UserTokenService,
+  LoginGuard, LogoutService, PASSWORD_REALM, PasswordGrant, type LoginProtection, type DpopVerifier, RefreshTokenGrant, RefreshTokenService, SessionService, UserinfoService, UserService, UserTokenService,
   type Clock, type Store,
 } from '@tessera/core';
 
@@ -16,6 +16,8 @@ export interface UserFlowDeps {
   dpop: DpopVerifier;
   /** Brute-force and suspicious-IP thresholds. */
   loginProtection: LoginProtection;
+  /** The tenant's allowed logout URLs. */
+  allowedLogoutUrls: readonly string[];
 }
 
 /** Derives a purpose-bound 32-byte key from a master key (HKDF-SHA256). */
@@ -37,6 +39,7 @@ export function buildUserFlowServices(d: UserFlowDeps) {
       box: createSecretBox(masters.map((k) => derive(k, 'authorize-transaction'))),
     }),
     sessions: new SessionService({ store: d.store, clock: d.clock }),
+    logout: new LogoutService({ directory: d.directory, keys: d.keys, issuer: d.issuer, tenantLogoutUrls: d.allowedLogoutUrls }),
     passwords,
     userinfo: new UserinfoService({ keys: d.keys, clock: d.clock, issuer: d.issuer, audience: userTokens.userinfoAudience, store: d.store, dpop: d.dpop, htu: `${d.publicUrl}/userinfo` }),
     /** Verifies access tokens for Auth0's MFA API audience (`${issuer}mfa/`). */

@@ -4,7 +4,8 @@ import { splitScope } from '../services/user-tokens';
 import { hasDangerousScheme } from './url-schemes';
 import { parseAuthorizationDetails, type AuthorizationDetail } from './authorization-details';
 
-export type ResponseMode = 'query' | 'fragment' | 'form_post';
+export type ResponseMode = 'query' | 'fragment' | 'form_post' | 'web_message';
+const MODES: readonly string[] = ['query', 'fragment', 'form_post', 'web_message'];
 
 /** A validated /authorize request (OAuth 2.0 §4.1.1/§4.2.1, OIDC Core §3), carried through login and consent. */
 export interface AuthorizeRequest {
@@ -61,12 +62,40 @@ export function checkClientAndRedirect(p: Record<string, string | undefined>, cl
   const callbacks = client.callbacks ?? [];
   if (p.redirect_uri === undefined) {
     if (callbacks.length === 0) throw new AuthorizePageError('invalid_request', 'Missing required parameter: redirect_uri');
-    return { redirectUri: usableRedirect(callbacks[0]), given: false };
+    const first = usableRedirect(callbacks[0]);
+    if (p.response_mode === 'web_message') checkWebMessageOrigin(client, first);
+    return { redirectUri: first, given: false };
   }
   if (!callbacks.includes(p.redirect_uri)) {
     throw new AuthorizePageError('invalid_request', `Callback URL mismatch. ${p.redirect_uri} is not in the list of allowed callback URLs`);
   }
-  return { redirectUri: usableRedirect(p.redirect_uri), given: true };
+  const redirectUri = usableRedirect(p.redirect_uri);
+  if (p.response_mode === 'web_message') checkWebMessageOrigin(client, redirectUri);
+  return { redirectUri, given: true };
+}
+
+/** The origin (scheme://host[:port]) of a URL, as browsers report it in MessageEvent.origin. */
+export function originOf(uri: string): string | undefined {
+  try {
+    const u = new URL(uri);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
+  } catch { return undefined; }
+}
+
+/** Whether `origin` is one of the client's web_origins (compared as origins: case and default ports normalised). */
+export function isWebOrigin(client: Client, origin: string): boolean {
+  return (client.web_origins ?? []).some((o) => originOf(o) === origin);
+}
+
+/**
+ * web_message posts the response (a code, tokens) to the window at the redirect_uri's origin: only to an origin the
+ * client registered in web_origins. Anything else is rendered, never posted (the page cannot reach that origin).
+ */
+function checkWebMessageOrigin(client: Client, redirectUri: string): void {
+  const origin = originOf(redirectUri);
+  if (!origin || !isWebOrigin(client, origin)) {
+    throw new AuthorizePageError('invalid_request', `The origin ${origin ?? redirectUri} is not in the list of allowed web origins (web_origins) of the client; response_mode=web_message cannot be used.`);
+  }
 }
 
 /**
@@ -81,7 +110,8 @@ function usableRedirect(uri: string): string {
 
 /** The response mode to use for an error when the request's own mode is unusable. */
 export function fallbackMode(p: Record<string, string | undefined>): ResponseMode {
-  if (p.response_mode === 'query' || p.response_mode === 'fragment' || p.response_mode === 'form_post') return p.response_mode;
+  // web_message reaches here only when step 1 accepted the redirect_uri's origin
+  if (p.response_mode !== undefined && MODES.includes(p.response_mode)) return p.response_mode as ResponseMode;
   return (p.response_type ?? 'code').split(' ').some((t) => t === 'token' || t === 'id_token') ? 'fragment' : 'query';
 }
 
@@ -101,7 +131,7 @@ export function parseAuthorizeRequest(p: Record<string, string | undefined>, cli
   }
   const implicit = canonical.some((t) => t !== 'code');
   const mode = (p.response_mode ?? (implicit ? 'fragment' : 'query')) as ResponseMode;
-  if (!['query', 'fragment', 'form_post'].includes(mode)) throw redirectError('invalid_request', `Unsupported response_mode: ${p.response_mode}`);
+  if (!MODES.includes(mode)) throw redirectError('invalid_request', `Unsupported response_mode: ${p.response_mode}`);
   if (mode === 'query' && implicit) throw redirectError('invalid_request', `response_mode query is not allowed with response_type ${p.response_type}`);
   const scopes = splitScope(p.scope);
   if (canonical.includes('id_token')) {

@@ -163,6 +163,10 @@ export class AuthorizeService {
       const client = (await this.deps.directory.client(req.clientId))?.client;
       if (!client) throw new AuthorizePageError('invalid_request', `Unknown client: ${req.clientId}`);
       await this.checkDetails(req, client); // types may have been withdrawn while the user was logging in
+      // silent authentication for another account than the session's: only the user can switch accounts
+      if (req.prompt.includes('none') && req.loginHint !== undefined && req.loginHint.toLowerCase() !== login.user.email?.toLowerCase()) {
+        throw redirectError('interaction_required', 'The user logged in is not the one login_hint names; interaction required');
+      }
       const organization = await this.organization(req, login.user);
       const decision = await this.deps.userTokens.decide({
         client, userId: login.user.user_id, audience: req.audience, requested: req.scopes, organizationId: organization?.id,

@@ -4,7 +4,7 @@ import {
 } from '@tessera/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services';
-import { errorPage, formPostPage } from './pages/pages';
+import { errorPage, formPostPage, webMessagePage } from './pages/pages';
 
 export const SESSION_COOKIE = 'tessera_session';
 export const CSRF_COOKIE = 'tessera_csrf';
@@ -22,9 +22,13 @@ export function cookiesOf(req: FastifyRequest): Record<string, string> {
   return out;
 }
 
-/** Set-Cookie: HttpOnly, SameSite=Lax, Secure when the public URL is https. */
-export function setCookie(reply: FastifyReply, services: Services, name: string, value: string, o: { path: string; maxAge?: number }): void {
-  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${o.path}`, 'HttpOnly', 'SameSite=Lax'];
+/**
+ * Set-Cookie: HttpOnly, Secure when the public URL is https, SameSite=Lax unless `crossSite` asks for None (only
+ * with Secure: browsers drop SameSite=None cookies without it, so over plain http it stays Lax).
+ */
+export function setCookie(reply: FastifyReply, services: Services, name: string, value: string, o: { path: string; maxAge?: number; crossSite?: boolean }): void {
+  const sameSite = o.crossSite && services.userFlows.secureCookies ? 'None' : 'Lax';
+  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${o.path}`, 'HttpOnly', `SameSite=${sameSite}`];
   if (o.maxAge !== undefined) parts.push(`Max-Age=${o.maxAge}`);
   if (services.userFlows.secureCookies) parts.push('Secure');
   const prev = reply.getHeader('set-cookie');
@@ -63,9 +67,10 @@ export function field(body: unknown, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Delivers an authorization response by query, fragment or form post. */
+/** Delivers an authorization response by query, fragment, form post or web message. */
 export function sendAuthorizeResponse(reply: FastifyReply, r: AuthorizeResponse): FastifyReply {
   if (r.mode === 'form_post') return formPostPage(reply, r.redirectUri, r.params);
+  if (r.mode === 'web_message') return webMessagePage(reply, new URL(r.redirectUri).origin, r.params);
   const encoded = new URLSearchParams(r.params).toString();
   let location: string;
   if (r.mode === 'fragment') location = `${r.redirectUri.split('#')[0]}#${encoded}`;
@@ -109,8 +114,20 @@ export async function currentSession(req: FastifyRequest, services: Services): P
   return found && { user: found.user, authTime: found.record.authTime, sessionId: found.record.idHash, mfaAt: found.record.mfaAt };
 }
 
+/**
+ * The login session cookie is sent cross-site (SameSite=None over https): silent authentication runs /authorize in a
+ * hidden iframe of the application's site, where a Lax cookie is withheld. Requests it authorizes still need a
+ * registered redirect_uri (and web_origins for web_message), so a foreign site learns nothing from it.
+ */
 export function startSession(reply: FastifyReply, services: Services, cookie: string): void {
-  setCookie(reply, services, SESSION_COOKIE, cookie, { path: '/', maxAge: SessionService.LIFETIME_MS / 1000 });
+  setCookie(reply, services, SESSION_COOKIE, cookie, { path: '/', maxAge: SessionService.LIFETIME_MS / 1000, crossSite: true });
+}
+
+/** Ends the login session of this browser: the stored session is deleted and the cookie expired. */
+export async function endSession(req: FastifyRequest, reply: FastifyReply, services: Services): Promise<void> {
+  const cookie = cookiesOf(req)[SESSION_COOKIE];
+  if (cookie && cookie.length <= 200) await services.userFlows.sessions.destroy(cookie);
+  setCookie(reply, services, SESSION_COOKIE, '', { path: '/', maxAge: 0, crossSite: true });
 }
 
 /** Runs a page handler; transaction and request errors become an HTML error page. */

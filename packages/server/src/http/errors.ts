@@ -6,10 +6,11 @@ import { errorPage } from '../auth-api/pages/pages';
 /** Where a path belongs: Management API paths get Auth0's Management envelope, the rest OAuth errors. */
 export const isManagementPath = (url: string) => url === '/api/v2' || url.startsWith('/api/v2/') || url.startsWith('/api/v2?');
 
-/** The browser-facing pages (/authorize and the hosted /u/* pages) answer client errors with an HTML error page. */
+/** The browser-facing pages (/authorize, the hosted /u/* pages, the logout endpoints) answer client errors with an HTML error page. */
+const PAGE_PATHS = new Set(['/authorize', '/authorize/', '/v2/logout', '/v2/logout/', '/oidc/logout', '/oidc/logout/']);
 export const isPagePath = (url: string) => {
   const path = url.split('?')[0];
-  return path === '/authorize' || path === '/authorize/' || path.startsWith('/u/');
+  return PAGE_PATHS.has(path) || path.startsWith('/u/');
 };
 
 /** Framework errors (bad JSON, body too large, unknown content type, …) as members of the closed set. */

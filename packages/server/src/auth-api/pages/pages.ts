@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import type { AuthorizationDetail } from '@tessera/core';
 import { csp, html, layout, raw, sendPage, type Raw } from './html';
@@ -148,4 +148,37 @@ export function recoveryCodePage(reply: FastifyReply, v: { state: string; csrf: 
 <form method="post" action="/u/mfa/continue">${hidden({ state: v.state, csrf: v.csrf })}
 <button type="submit">I have saved it, continue</button></form>`;
   return sendPage(reply, 200, layout('Save your recovery code', body), csp([v.redirectUri]));
+}
+
+/** JSON that is safe inside a <script> element: no `<`, `>`, `&` or line separators that could end or confuse it. */
+const scriptJson = (v: unknown): string => JSON.stringify(v)
+  .replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+
+/** Posts the response to the window that opened or framed this page, at exactly the application's origin. */
+const WEB_MESSAGE_SCRIPT = `(function () {
+  var data = JSON.parse(document.getElementById('authorization-response').textContent);
+  var target = window.opener || window.parent;
+  target.postMessage({ type: 'authorization_response', response: data.response }, data.origin);
+})();`;
+
+/**
+ * Auth0's `response_mode=web_message`: a page, run in the application's hidden iframe (silent authentication) or
+ * popup, that hands the authorization response to its parent or opener with postMessage addressed to `origin` only
+ * (the origin of the redirect_uri, which is in the client's web_origins). Only that origin may frame it
+ * (frame-ancestors); the one script carries a fresh nonce, the data travels as inert JSON.
+ */
+export function webMessagePage(reply: FastifyReply, origin: string, params: Record<string, string>): FastifyReply {
+  const nonce = randomBytes(16).toString('base64');
+  const body = html`<h1>Continuing…</h1><script type="application/json" id="authorization-response">${raw(scriptJson({ origin, response: params }))}</script>
+<script nonce="${nonce}">${raw(WEB_MESSAGE_SCRIPT)}</script>`;
+  const policy = csp([], `'nonce-${nonce}'`).replace("frame-ancestors 'none'", `frame-ancestors ${origin}`);
+  return reply.code(200).type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store').header('pragma', 'no-cache')
+    .header('content-security-policy', policy).header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff')
+    .send(layout('Continuing…', body));
+}
+
+/** The page /v2/logout and /oidc/logout show when there is nowhere to send the browser. */
+export function loggedOutPage(reply: FastifyReply): FastifyReply {
+  return sendPage(reply, 200, layout('Logged out', html`<h1>You are logged out</h1><p>You can close this window.</p>`), csp([]));
 }
