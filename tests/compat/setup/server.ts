@@ -32,6 +32,7 @@ export async function startServer(opts: {
     TESSERA_DATABASE_URL: opts.databaseUrl,
     TESSERA_TLS_CERT: opts.certs.serverCert,
     TESSERA_TLS_KEY: opts.certs.serverKey,
+    ...(opts.certs.clientCaCert ? { TESSERA_MTLS_CA: opts.certs.clientCaCert } : {}),
     TESSERA_ADMIN_CLIENT_ID: opts.admin?.clientId ?? ADMIN_CLIENT_ID,
     TESSERA_ADMIN_CLIENT_SECRET: opts.admin?.clientSecret ?? ADMIN_CLIENT_SECRET,
     TESSERA_MASTER_KEY: randomBytes(32).toString('base64'),
