@@ -12,12 +12,13 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { Agent as HttpsAgent } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type TestCerts } from './helpers/certs';
+import { postgresAvailable, type DialectName } from './helpers/databases';
 import { createApi, createUser, PASSWORD } from './helpers/flows';
 import { freePort } from './helpers/process';
 import { ADMIN_ID, ADMIN_SECRET, startTessera, type TestServer } from './helpers/tessera';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'browser-apps');
+const ARTIFACTS_ROOT = join(process.cwd(), 'test-artifacts', 'browser-apps');
 const available = existsSync(CHROMIUM);
 if (!available) {
   if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is required in CI (apt-get install -y chromium)`);
@@ -41,7 +42,11 @@ async function serveHttps(certs: TestCerts, app: express.Express): Promise<{ ser
  * (--ignore-certificate-errors-spki-list pins it); Node trusts the suite's CA through the SDKs' fetch/agent options.
  * Tessera runs in-process with an injected clock (the idle-expiry refusal moves it, nothing sleeps).
  */
-describe.skipIf(!available)('Auth0 browser SDKs in chromium: auth0-spa-js and express-openid-connect [sqlite]', () => {
+// both dialects: PostgreSQL is skipped with a message when it does not answer (an error when CI is set)
+const pgReady = available && await postgresAvailable();
+for (const dialect of ['sqlite', 'postgres'] as DialectName[]) {
+describe.skipIf(!available || (dialect === 'postgres' && !pgReady))(`Auth0 browser SDKs in chromium: auth0-spa-js and express-openid-connect [${dialect}]`, () => {
+  const ARTIFACTS = join(ARTIFACTS_ROOT, dialect);
   let certs: TestCerts;
   let s: TestServer;
   let tessera: string;
@@ -60,7 +65,7 @@ describe.skipIf(!available)('Auth0 browser SDKs in chromium: auth0-spa-js and ex
     certs = makeCerts();
     const port = await freePort();
     tessera = `https://127.0.0.1:${port}`;
-    s = await startTessera('sqlite', { env: { TESSERA_TLS_CERT: certs.certFile, TESSERA_TLS_KEY: certs.keyFile, TESSERA_PUBLIC_URL: tessera } });
+    s = await startTessera(dialect, { env: { TESSERA_TLS_CERT: certs.certFile, TESSERA_TLS_KEY: certs.keyFile, TESSERA_PUBLIC_URL: tessera } });
     await s.t.app.listen({ host: '127.0.0.1', port });
     const admin = await s.token({ grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: ADMIN_SECRET, audience: `${tessera}/api/v2/` });
     const token = admin.body.access_token as string;
@@ -274,6 +279,7 @@ describe.skipIf(!available)('Auth0 browser SDKs in chromium: auth0-spa-js and ex
     });
   });
 });
+}
 
 /** base64(SHA-256(SubjectPublicKeyInfo)) of a certificate: what Chromium's certificate pin list takes. */
 function spkiHash(certFile: string): string {
