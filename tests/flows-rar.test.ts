@@ -49,6 +49,35 @@ eachDialect('rich authorization requests (RFC 9396)', (dialect) => {
     return { t, pages, consentHtml, b, code: cb.code, verifier };
   }
 
+  describe('discovery', () => {
+    const types = async () => JSON.parse((await s.t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).body).authorization_details_types_supported;
+
+    it('authorization_details_types_supported is the union of every API\'s types and follows Management API changes', async () => {
+      expect(await types()).toEqual(['not-granted', 'payment', 'shipping']);
+      const created = await s.api('POST', '/resource-servers', { identifier: 'https://accounts.example/', authorization_details: [{ type: 'account_information' }, { type: 'payment' }] });
+      expect(created.status).toBe(201);
+      expect(await types()).toEqual(['account_information', 'not-granted', 'payment', 'shipping']);
+      expect((await s.api('PATCH', `/resource-servers/${created.body.id}`, { authorization_details: [{ type: 'payment' }] })).status).toBe(200);
+      expect(await types()).toEqual(['not-granted', 'payment', 'shipping']);
+      // a refused write changes nothing
+      expect((await s.api('PATCH', `/resource-servers/${created.body.id}`, { authorization_details: [{ type: 42 }] })).status).toBe(400);
+      expect(await types()).toEqual(['not-granted', 'payment', 'shipping']);
+      expect((await s.api('PATCH', `/resource-servers/${created.body.id}`, { authorization_details: [{ type: 'account_information' }] })).status).toBe(200);
+      expect((await s.api('DELETE', `/resource-servers/${created.body.id}`)).status).toBe(204);
+      expect(await types()).toEqual(['not-granted', 'payment', 'shipping']);
+    });
+
+    it('a write by another instance sharing the store is picked up through the change feed', async () => {
+      const store = s.t.services.store;
+      const other = (await store.resourceServers.findByIdentifier(OTHER_API))!;
+      await types(); // cached now
+      // committed straight to the store, as another process would: no local notification
+      await store.write((tx) => tx.resourceServers.insert({ ...other, id: 'rs_elsewhere0000000000000', identifier: 'https://elsewhere.example/', authorization_details: [{ type: 'elsewhere' }] }));
+      await s.t.services.changes.poll();
+      expect(await types()).toEqual(['elsewhere', 'not-granted', 'payment', 'shipping']);
+    });
+  });
+
   describe('issued details', () => {
     it('the consent page lists each entry field by field, escaped, under the strict CSP', async () => {
       const b = new Browser(s);

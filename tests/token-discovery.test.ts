@@ -33,6 +33,8 @@ function auth0Document(base: string) {
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
     authorization_response_iss_parameter_supported: true,
     dpop_signing_alg_values_supported: ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'],
+    // the union of the APIs' registered types (none here); tests/flows-rar.test.ts follows it through changes
+    authorization_details_types_supported: [],
   };
 }
 

@@ -1,4 +1,4 @@
-import { DPOP_ALGS } from '@tessera/core';
+import { DPOP_ALGS, ReadCache, type Store } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services';
 
@@ -48,10 +48,30 @@ export function discoveryDocument(publicUrl: string, mtls = false, trustedCa = f
   return doc;
 }
 
+/** RFC 9396 §10: the union of the `authorization_details[].type` every API registers, sorted, without repeats. */
+export async function authorizationDetailsTypes(store: Store): Promise<string[]> {
+  const types = new Set<string>();
+  const take = 100;
+  for (let offset = 0; ; offset += take) {
+    const page = await store.resourceServers.list({ offset, limit: take });
+    for (const rs of page.items) {
+      for (const d of rs.authorization_details ?? []) if (typeof d.type === 'string') types.add(d.type);
+    }
+    if (page.items.length < take) break;
+  }
+  return [...types].sort();
+}
+
 export async function discoveryRoutes(app: FastifyInstance, { services, publicUrl, mtls, trustedCa, mtlsPublicUrl }: { services: Services; publicUrl: string; mtls?: boolean; trustedCa?: boolean; mtlsPublicUrl?: string }): Promise<void> {
-  const body = JSON.stringify(discoveryDocument(publicUrl, mtls, trustedCa, mtlsPublicUrl));
-  const send = (_req: unknown, reply: import('fastify').FastifyReply) =>
-    reply.header('cache-control', 'public, max-age=15').header('access-control-allow-origin', '*').type('application/json; charset=utf-8').send(body);
+  const base = discoveryDocument(publicUrl, mtls, trustedCa, mtlsPublicUrl);
+  // The serialized document is built once and rebuilt only after the store changed (an API's authorization_details
+  // types are part of it): requests in between send the cached string; a build that raced a change is not kept.
+  const bodies = new ReadCache<string>(1);
+  services.changes.subscribe(() => bodies.clear());
+  const body = () => bodies.get('document', async () =>
+    JSON.stringify({ ...base, authorization_details_types_supported: await authorizationDetailsTypes(services.store) }));
+  const send = async (_req: unknown, reply: import('fastify').FastifyReply) =>
+    reply.header('cache-control', 'public, max-age=15').header('access-control-allow-origin', '*').type('application/json; charset=utf-8').send(await body());
   app.get('/.well-known/openid-configuration', { schema: { summary: 'OpenID Provider metadata', tags: ['discovery'] } }, send);
   app.get('/.well-known/oauth-authorization-server', { schema: { summary: 'OAuth 2.0 Authorization Server metadata', tags: ['discovery'] } }, send);
   app.get('/.well-known/jwks.json', { schema: { summary: 'JSON Web Key Set: public keys only (current, next, previous)', tags: ['discovery'] } },
