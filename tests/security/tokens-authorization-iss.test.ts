@@ -86,14 +86,14 @@ describe('security: discovery advertises only what exists', () => {
   });
 
   it('lists no endpoint Tessera does not serve', () => {
-    for (const key of ['device_authorization_endpoint', 'registration_endpoint', 'end_session_endpoint', 'introspection_endpoint']) {
+    for (const key of ['device_authorization_endpoint', 'registration_endpoint', 'introspection_endpoint']) {
       expect(doc, key).not.toHaveProperty(key);
     }
   });
 
   it('every URL in the document is served (GET or POST answers something other than 404)', async () => {
     const urls = Object.entries(doc).filter(([k]) => k.endsWith('_endpoint') || k.endsWith('_uri'));
-    expect(urls.map(([k]) => k).sort()).toEqual(['authorization_endpoint', 'jwks_uri', 'mfa_challenge_endpoint', 'pushed_authorization_request_endpoint', 'revocation_endpoint', 'token_endpoint', 'userinfo_endpoint']);
+    expect(urls.map(([k]) => k).sort()).toEqual(['authorization_endpoint', 'end_session_endpoint', 'jwks_uri', 'mfa_challenge_endpoint', 'pushed_authorization_request_endpoint', 'revocation_endpoint', 'token_endpoint', 'userinfo_endpoint']);
     for (const [key, url] of urls) {
       expect(url).toMatch(new RegExp(`^${PUBLIC_URL}/`));
       const path = new URL(url as string).pathname;
