@@ -44,7 +44,7 @@ export function fill(path: string, values: Record<string, string>, encoded = fal
 }
 
 export const isManagement = (path: string) => path === '/api/v2' || path.startsWith('/api/v2/');
-export const isPage = (path: string) => path === '/authorize' || path.startsWith('/u/');
+export const isPage = (path: string) => path === '/authorize' || path.startsWith('/u/') || path === '/v2/logout' || path === '/oidc/logout';
 
 /** Everything the Management API can list, as one digest: equal digests mean nothing changed. */
 export async function stateDigest(s: TestServer): Promise<string> {
