@@ -107,6 +107,60 @@ eachDialect('management: resource servers CRUD', (dialect) => {
       expect((await s.api('GET', `/resource-servers/${enc}`)).status).toBe(404);
     });
 
+    it('identifier URL-encoded twice, as the Terraform provider sends it (https:%252F%252F…): 200 / 200 / 204', async () => {
+      const identifier = `https://api-${uniq()}.example.com/`;
+      const created = await createApi(s, { identifier, name: 'Twice', scopes: [{ value: 'read:a', description: 'a' }] });
+      const twice = identifier.replace(/\//g, '%252F');
+      expect(twice).toMatch(/^https:%252F%252Fapi-.*%252F$/);
+      const got = await s.api('GET', `/resource-servers/${twice}`);
+      expect(got.status).toBe(200);
+      expect(got.body).toEqual(created);
+      // the provider's update shape: every field it manages, identifier left out
+      const patched = await s.api('PATCH', `/resource-servers/${twice}`, {
+        name: 'Twice', signing_alg: 'RS256', allow_offline_access: true, token_lifetime: 3600, token_lifetime_for_web: 1800,
+        skip_consent_for_verifiable_first_party_clients: true, enforce_policies: true, token_dialect: 'access_token_authz',
+      });
+      expect(patched.status).toBe(200);
+      expect(patched.body).toMatchObject({ id: created.id, identifier, allow_offline_access: true, enforce_policies: true });
+      expect((await s.api('GET', `/resource-servers/${encodeURIComponent(encodeURIComponent(identifier))}`)).body.id).toBe(created.id);
+      expect((await s.api('DELETE', `/resource-servers/${twice}`)).status).toBe(204);
+      expect((await s.api('GET', `/resource-servers/${twice}`)).body).toEqual(RS_NOT_FOUND);
+    });
+
+    it('an identifier containing %xx itself is reached by its single encoding first; the double decoding never shadows it', async () => {
+      const slash = `urn:odd-${uniq()}/name`;
+      const literal = slash.replace('/', '%2F');
+      const a = await createApi(s, { identifier: slash });
+      const b = await createApi(s, { identifier: literal });
+      // single encoding of the literal one: routing decodes to "urn:odd-…%2Fname", an exact identifier
+      expect((await s.api('GET', `/resource-servers/${encodeURIComponent(literal)}`)).body.id).toBe(b.id);
+      // single encoding of the slash one
+      expect((await s.api('GET', `/resource-servers/${encodeURIComponent(slash)}`)).body.id).toBe(a.id);
+      // go-auth0's double encoding of the slash one reads "urn:odd-…%2Fname" after routing: the exact identifier b wins
+      expect((await s.api('GET', `/resource-servers/${slash.replace('/', '%252F')}`)).body.id).toBe(b.id);
+      // every character encoded twice reads "urn%3Aodd-…%2Fname", which is no identifier: one more decoding finds a
+      expect((await s.api('GET', `/resource-servers/${encodeURIComponent(encodeURIComponent(slash))}`)).body.id).toBe(a.id);
+    });
+
+    it.each([
+      ['encoded hex digits (%25%32%46 is %2F once more decoded)', (i: string) => i.replace(/\//g, '%25%32%46'), 200],
+      ['encoded three times', (i: string) => i.replace(/\//g, '%25252F'), 404],
+      ['malformed escape after the first decoding', (i: string) => `${i.replace(/\//g, '%252F')}%25E0%25A4%25A`, 404],
+      ['a NUL byte after the second decoding', (i: string) => `${i.replace(/\//g, '%252F')}%2500`, 404],
+      ['a newline after the second decoding', (i: string) => `${i.replace(/\//g, '%252F')}%250A`, 404],
+      ['a lone %25', () => '%25', 404],
+    ])('hostile path: %s → %i, never a 5xx', async (_label, spell, status) => {
+      const identifier = `https://hostile-${uniq()}.example.com/`;
+      const created = await createApi(s, { identifier });
+      for (const method of ['GET', 'PATCH', 'DELETE']) {
+        if (method === 'DELETE' && status === 200) continue;
+        const r = await s.api(method, `/resource-servers/${spell(identifier)}`, method === 'PATCH' ? { name: 'x' } : undefined);
+        expect(r.status, `${method} ${spell(identifier)}`).toBe(status === 200 ? 200 : 404);
+        if (status !== 200) expect(r.body).toEqual(RS_NOT_FOUND);
+      }
+      expect((await s.api('GET', `/resource-servers/${created.id}`)).body.identifier).toBe(identifier);
+    });
+
     it('by id: 200 / 200 / 204', async () => {
       const created = await createApi(s);
       expect((await s.api('GET', `/resource-servers/${created.id}`)).status).toBe(200);

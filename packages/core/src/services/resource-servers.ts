@@ -32,12 +32,26 @@ export class ResourceServerService {
     return this.deps.store.resourceServers.list(q);
   }
 
-  /** `idOrIdentifier` is the id or the (already URL-decoded) identifier, as Auth0 allows. */
+  /**
+   * `idOrIdentifier` is the path segment as routing decoded it once: the id, the identifier, or (as go-auth0 and
+   * the Terraform provider send it) the identifier URL-encoded twice, which one more decoding yields. Tried in that
+   * order, so an identifier that itself contains `%xx` is still reached by its single encoding; nothing is decoded
+   * more than once more, and a segment that does not decode is simply not found.
+   */
   async get(idOrIdentifier: string): Promise<ResourceServer> {
     const repo = this.deps.store.resourceServers;
-    const rs = (await repo.findById(idOrIdentifier)) ?? (await repo.findByIdentifier(idOrIdentifier));
+    const rs = (await repo.findById(idOrIdentifier)) ?? (await repo.findByIdentifier(idOrIdentifier)) ?? (await this.byEncodedIdentifier(idOrIdentifier));
     if (!rs) throw RS_NOT_FOUND();
     return rs;
+  }
+
+  private async byEncodedIdentifier(segment: string): Promise<ResourceServer | undefined> {
+    if (!segment.includes('%')) return undefined;
+    let decoded: string;
+    try { decoded = decodeURIComponent(segment); } catch { return undefined; }
+    // eslint-disable-next-line no-control-regex
+    if (decoded === segment || /[\u0000-\u001f\u007f]/.test(decoded)) return undefined;
+    return decoded === segment ? undefined : this.deps.store.resourceServers.findByIdentifier(decoded);
   }
 
   async create(input: ResourceServerCreate): Promise<ResourceServer> {
