@@ -6,12 +6,13 @@ import { Empty, errorResponses, OffsetPaging } from '../schemas/common';
 import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
 import type { Services } from '../services';
 import { principalOf } from './plugin';
+import { FieldsQuery, project, projection, type FieldsParams, type Projection } from './projection';
 
 const IdParam = Type.Object({ id: Type.String({ minLength: 1, description: 'ID of the client.' }) });
 const ListQuery = Type.Object({
   ...OffsetPaging,
   per_page: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-  fields: Type.Optional(Type.String()), include_fields: Type.Optional(Type.Boolean()),
+  ...FieldsQuery,
   is_global: Type.Optional(Type.Boolean()), is_first_party: Type.Optional(Type.Boolean()), app_type: Type.Optional(Type.String()),
 }, { additionalProperties: true });
 const tags = ['clients'];
@@ -45,7 +46,7 @@ const SUMMARY = ['client_id', 'app_type', 'name', 'description'];
  * only with read:client_keys), read:client_credentials the summary and client_authentication_methods,
  * read:client_summary the summary alone. Never the key PEMs.
  */
-function view(c: Client, scopes: ReadonlySet<string> | 'all', fields?: { names: Set<string>; include: boolean }): Record<string, unknown> {
+function view(c: Client, scopes: ReadonlySet<string> | 'all', fields?: Projection): Record<string, unknown> {
   const { credentials: _c, client_secret, ...rest } = c;
   const has = (s: string) => scopes === 'all' || scopes.has(s);
   let out: Record<string, unknown>;
@@ -54,18 +55,12 @@ function view(c: Client, scopes: ReadonlySet<string> | 'all', fields?: { names: 
     const allowed = has('read:client_credentials') ? [...SUMMARY, 'client_authentication_methods'] : SUMMARY;
     out = Object.fromEntries(Object.entries(rest).filter(([k]) => allowed.includes(k)));
   }
-  if (fields) out = Object.fromEntries(Object.entries(out).filter(([k]) => fields.names.has(k) === fields.include));
-  return out;
+  return project(out, fields);
 }
 
 const readScopes = (req: FastifyRequest) => principalOf(req).scopes;
 /** Writes answer with the whole client; the secret only to callers holding read:client_keys. */
 const writeScopes = (req: FastifyRequest) => new Set(['read:clients', ...(readScopes(req).has('read:client_keys') ? ['read:client_keys'] : [])]);
-
-function projection(q: { fields?: string; include_fields?: boolean }) {
-  if (!q.fields) return undefined;
-  return { names: new Set(q.fields.split(',').map((s) => s.trim()).filter(Boolean)), include: q.include_fields !== false };
-}
 
 /** /api/v2/clients: what machine-to-machine applications need. */
 export async function clientRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
@@ -76,7 +71,7 @@ export async function clientRoutes(app: FastifyInstance, { services }: { service
     schema: { summary: 'Get clients', tags, querystring: ListQuery, response: { 200: Type.Union([Type.Array(Partial), Type.Object({ start: Type.Integer(), limit: Type.Integer(), total: Type.Integer(), clients: Type.Array(Partial) })]), ...errorResponses } },
     config: { scopes: READ },
   }, async (req) => {
-    const q = req.query as OffsetQuery & { is_global?: boolean; is_first_party?: boolean; app_type?: string; fields?: string; include_fields?: boolean };
+    const q = req.query as OffsetQuery & { is_global?: boolean; is_first_party?: boolean; app_type?: string; } & FieldsParams;
     const w = offsetWindow(q);
     const page = await clients.list({ ...w, isGlobal: q.is_global, isFirstParty: q.is_first_party, appTypes: q.app_type?.split(',').filter(Boolean) });
     const scopes = readScopes(req);
@@ -90,9 +85,9 @@ export async function clientRoutes(app: FastifyInstance, { services }: { service
   }, async (req, reply) => reply.code(201).send(view(await clients.create(req.body as ClientInput & { name: string }), 'all')));
 
   app.get('/clients/:id', {
-    schema: { summary: 'Get a client', tags, params: IdParam, querystring: Type.Object({ fields: Type.Optional(Type.String()), include_fields: Type.Optional(Type.Boolean()) }), response: { 200: Partial, ...errorResponses } },
+    schema: { summary: 'Get a client', tags, params: IdParam, querystring: Type.Object(FieldsQuery), response: { 200: Partial, ...errorResponses } },
     config: { scopes: READ },
-  }, async (req) => view(await clients.get((req.params as { id: string }).id), readScopes(req), projection(req.query as { fields?: string })));
+  }, async (req) => view(await clients.get((req.params as { id: string }).id), readScopes(req), projection(req.query as FieldsParams)));
 
   app.patch('/clients/:id', {
     schema: { summary: 'Update a client', tags, params: IdParam, body: ClientPatchBody, response: { 200: ClientResponse, ...errorResponses } },

@@ -11,12 +11,14 @@ import { UserSummaryResponse } from '../schemas/user';
 import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
 import type { Services } from '../services';
 import { checkpointBody, listResponse } from './roles';
+import { FieldsQuery, projectedResponse, projecting, projection, type FieldsParams } from './projection';
 
 const tags = ['organizations'];
 type Id = { id: string };
 type Mixed = OffsetQuery & { from?: string; take?: number };
 const MemberParams = Type.Object({ id: OrgIdParam.properties.id, user_id: Type.String({ minLength: 1, description: 'ID of the user.' }) });
 const GrantParams = Type.Object({ id: OrgIdParam.properties.id, grant_id: Type.String({ minLength: 1, description: 'The Client Grant ID.' }) });
+const MemberListQuery = Type.Object({ ...MixedPagingQuery.properties, ...FieldsQuery }, { additionalProperties: false });
 const checkpointWanted = (q: Mixed) => q.from !== undefined || q.take !== undefined;
 
 /** /api/v2/organizations: CRUD, members, member roles and the client grants an organization may use. */
@@ -69,14 +71,15 @@ export async function organizationRoutes(app: FastifyInstance, { services }: { s
 async function memberRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const orgs = services.organizations;
   app.get('/organizations/:id/members', {
-    schema: { summary: 'Get members who belong to an organization', tags, params: OrgIdParam, querystring: MixedPagingQuery, response: { 200: listResponse('members', UserSummaryResponse), ...errorResponses } },
+    schema: { summary: 'Get members who belong to an organization', tags, params: OrgIdParam, querystring: MemberListQuery, response: { 200: listResponse('members', projectedResponse(UserSummaryResponse)), ...errorResponses } },
     config: { scopes: ['read:organization_members'] },
   }, async (req) => {
     const { id } = req.params as Id;
-    const q = req.query as Mixed;
-    if (checkpointWanted(q)) return checkpointBody('members', await orgs.membersFrom(id, q.from, q.take ?? 50), userSummary);
+    const q = req.query as Mixed & FieldsParams;
+    const view = projecting(userSummary, projection(q));
+    if (checkpointWanted(q)) return checkpointBody('members', await orgs.membersFrom(id, q.from, q.take ?? 50), view);
     const w = offsetWindow(q);
-    return offsetBody('members', q, w, await orgs.members(id, w), userSummary);
+    return offsetBody('members', q, w, await orgs.members(id, w), view);
   });
 
   app.post('/organizations/:id/members', {

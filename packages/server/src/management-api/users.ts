@@ -7,6 +7,7 @@ import { UserCreateBody, UserIdParam, UserListQuery, UserPatchBody, UserResponse
 import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
 import type { Services } from '../services';
 import { listResponse } from './roles';
+import { FieldsQuery, projectedResponse, projecting, projection, type FieldsParams } from './projection';
 
 const tags = ['users'];
 type Id = { id: string };
@@ -17,12 +18,12 @@ export async function userRoutes(app: FastifyInstance, { services }: { services:
   const { users } = services;
 
   app.get('/users', {
-    schema: { summary: 'List users', tags, querystring: UserListQuery, response: { 200: listResponse('users', UserResponse), ...errorResponses } },
+    schema: { summary: 'List users', tags, querystring: UserListQuery, response: { 200: listResponse('users', projectedResponse(UserResponse)), ...errorResponses } },
     config: { scopes: ['read:users'] },
   }, async (req) => {
-    const q = req.query as OffsetQuery & { connection?: string };
+    const q = req.query as OffsetQuery & FieldsParams & { connection?: string };
     const w = offsetWindow(q);
-    return offsetBody('users', q, w, await users.list({ ...w, connection: q.connection }), userView);
+    return offsetBody('users', q, w, await users.list({ ...w, connection: q.connection }), projecting(userView, projection(q)));
   });
 
   app.post('/users', {
@@ -31,9 +32,9 @@ export async function userRoutes(app: FastifyInstance, { services }: { services:
   }, async (req, reply) => reply.code(201).send(userView(await users.create(req.body as UserCreate))));
 
   app.get('/users/:id', {
-    schema: { summary: 'Get a user', tags, params: UserIdParam, response: { 200: UserResponse, ...errorResponses } },
+    schema: { summary: 'Get a user', tags, params: UserIdParam, querystring: Type.Object(FieldsQuery, { additionalProperties: false }), response: { 200: projectedResponse(UserResponse), ...errorResponses } },
     config: { scopes: ['read:users'] },
-  }, async (req) => userView(await users.get((req.params as Id).id)));
+  }, async (req) => projecting(userView, projection(req.query as FieldsParams))(await users.get((req.params as Id).id)));
 
   app.patch('/users/:id', {
     schema: { summary: 'Update a user', tags, params: UserIdParam, body: UserPatchBody, response: { 200: UserResponse, ...errorResponses } },

@@ -1,5 +1,6 @@
 import { Type, type TOptional, type TSchema } from '@sinclair/typebox';
 import { Nullable, OffsetPaging } from './common';
+import { FieldsQuery } from '../management-api/projection';
 
 const Metadata = (description: string) => Type.Object({}, { additionalProperties: true, description });
 const profile = {
@@ -58,6 +59,7 @@ export const UserSummaryResponse = Type.Object({ user_id: Type.String(), email: 
 
 export const UserListQuery = Type.Object({
   ...OffsetPaging,
+  ...FieldsQuery,
   connection: Type.Optional(Type.String({ description: 'Connection filter.' })),
 }, { additionalProperties: false });
 
