@@ -92,6 +92,12 @@ export interface Client {
   require_pushed_authorization_requests?: boolean;
   sso?: boolean;
   global?: boolean;
+  /** Stored and returned: Tessera has no token exchange grant. */
+  token_exchange?: { allow_any_profile_of_type?: string[] };
+  /** Stored and returned: Tessera shows no confirmation prompt for unverifiable callback URIs. */
+  skip_non_verifiable_callback_uri_confirmation_prompt?: boolean;
+  /** The API this client represents (app_type resource_server); fixed at creation, fills the API's client_id. */
+  resource_server_identifier?: string;
   /** Every credential of the client, enabled or not (loaded from their own table; exposed through the credentials API). */
   credentials?: ClientCredential[];
 }

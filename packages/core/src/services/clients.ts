@@ -1,4 +1,4 @@
-import { BadRequest, NotFound } from '../errors';
+import { BadRequest, Conflict, NotFound } from '../errors';
 import { ids } from '../crypto/random';
 import { CREDENTIAL_METHODS, DEFAULT_GRANT_TYPES, type Client, type ClientCredential, type CredentialMethod } from '../model';
 import type { Clock, ClientQuery, Page, Store } from '../ports';
@@ -39,7 +39,11 @@ function checkRefreshLifetimes(cfg: Record<string, unknown>): void {
 
 /** Nested objects that PATCH merges key by key rather than replacing. */
 const MERGED = new Set(['jwt_configuration', 'refresh_token']);
-const NULL_CLEARS = new Set(['token_endpoint_auth_method', 'default_organization', 'organization_require_behavior', 'client_authentication_methods', 'description', 'logo_uri', 'initiate_login_uri']);
+const NULL_CLEARS = new Set([
+  'token_endpoint_auth_method', 'default_organization', 'organization_require_behavior', 'client_authentication_methods', 'description', 'logo_uri',
+  'initiate_login_uri', 'token_exchange', 'skip_non_verifiable_callback_uri_confirmation_prompt',
+]);
+const RS_LINK = 'resource_server_identifier';
 
 export class ClientService {
   constructor(private readonly deps: { store: Store; changes: ChangeFeed; clock: Clock }) {}
@@ -77,8 +81,20 @@ export class ClientService {
     if (input.jwt_configuration && input.jwt_configuration.lifetime_in_seconds === undefined && input.jwt_configuration.alg !== undefined) {
       delete c.jwt_configuration.lifetime_in_seconds; // Auth0 echoes lifetime only when sent alongside alg
     }
-    const added = await this.apply(c, { ...input, token_endpoint_auth_method: method });
+    const { resource_server_identifier: linked, ...body } = input;
+    const added = await this.apply(c, { ...body, token_endpoint_auth_method: method });
+    if (linked !== undefined && appType !== 'resource_server') {
+      throw new BadRequest(`Payload validation error: '${RS_LINK} is only allowed with app_type resource_server' on property ${RS_LINK}.`);
+    }
     await this.deps.store.write(async (tx) => {
+      if (linked !== undefined) {
+        // the API's read-only client_id names this client; one client per API
+        const api = await tx.resourceServers.findByIdentifier(linked);
+        if (!api || api.is_system) throw new NotFound(`No resource with identifier ${linked}`, 'inexistent_resource_server');
+        if (api.client_id) throw new Conflict(`The resource server ${linked} is already linked to client ${api.client_id}.`, 'conflict');
+        c.resource_server_identifier = linked;
+        await tx.resourceServers.replace({ ...api, client_id: c.client_id });
+      }
       await tx.clients.insert(c);
       for (const cred of added) await tx.clients.insertCredential(c.client_id, cred);
     });
@@ -91,6 +107,9 @@ export class ClientService {
     if (current.global) throw new BadRequest('The global client cannot be modified.', 'operation_not_supported');
     const next = structuredClone(current);
     const added = await this.apply(next, patch);
+    if (current.resource_server_identifier !== undefined && next.app_type !== 'resource_server') {
+      throw new BadRequest(`Payload validation error: 'app_type of a client linked to a resource server must stay resource_server' on property app_type.`);
+    }
     await this.deps.store.write(async (tx) => {
       await tx.clients.replace(next);
       for (const cred of added) await tx.clients.insertCredential(next.client_id, cred);
@@ -110,7 +129,14 @@ export class ClientService {
   async delete(clientId: string): Promise<void> {
     const c = await this.get(clientId);
     if (c.global) throw new BadRequest('Global client cannot be deleted.', 'operation_not_supported');
-    await this.deps.store.write((tx) => tx.clients.delete(clientId));
+    await this.deps.store.write(async (tx) => {
+      await tx.clients.delete(clientId);
+      const api = c.resource_server_identifier === undefined ? undefined : await tx.resourceServers.findByIdentifier(c.resource_server_identifier);
+      if (api?.client_id === clientId) {
+        const { client_id: _gone, ...rest } = api;
+        await tx.resourceServers.replace(rest);
+      }
+    });
     this.deps.changes.notify();
   }
 

@@ -111,11 +111,18 @@ const fields = {
   native_social_login: Type.Object({}, { additionalProperties: true }), encryption_key: Nullable(Type.Object({}, { additionalProperties: true })),
   client_aliases: Type.Array(Type.String()), oidc_logout: Type.Object({}, { additionalProperties: true }),
   compliance_level: Nullable(Type.String()),
+  token_exchange: Nullable(Type.Object({
+    allow_any_profile_of_type: Type.Optional(Type.Array(StringEnum(['custom_authentication', 'on_behalf_of_token_exchange'] as const), { uniqueItems: true, description: 'The token exchange types this client may use.' })),
+  }, { additionalProperties: false, description: 'Token exchange settings (stored and returned; Tessera has no token exchange grant).' })),
+  skip_non_verifiable_callback_uri_confirmation_prompt: Nullable(Type.Boolean({ description: 'Skip the confirmation prompt for callback URIs that cannot be verified (stored and returned; Tessera shows no such prompt).' })),
 };
 const optional = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof typeof fields]: TOptional<(typeof fields)[K]> };
 const { name: _n, ...patchFields } = optional;
 
-export const ClientCreateBody = Type.Object({ ...optional, name: fields.name }, { additionalProperties: false });
+export const ClientCreateBody = Type.Object({
+  ...optional, name: fields.name,
+  resource_server_identifier: Type.Optional(Type.String({ minLength: 1, maxLength: 600, description: 'The identifier of the API this client represents; only with app_type resource_server, and fixed once created.' })),
+}, { additionalProperties: false });
 export const ClientPatchBody = Type.Object({
   ...patchFields, name: Type.Optional(fields.name),
   client_secret: Type.Optional(Type.String({ minLength: 1, description: 'The secret used to sign tokens for the client' })),
@@ -146,4 +153,7 @@ export const ClientResponse = Type.Object({
   client_aliases: Type.Optional(Type.Array(Type.String())), oidc_logout: Type.Optional(Any), compliance_level: Type.Optional(Type.String()),
   cross_origin_loc: Type.Optional(Type.String()), custom_login_page: Type.Optional(Type.String()),
   custom_login_page_preview: Type.Optional(Type.String()), form_template: Type.Optional(Type.String()),
+  token_exchange: Type.Optional(Type.Object({ allow_any_profile_of_type: Type.Optional(Type.Array(Type.String())) })),
+  skip_non_verifiable_callback_uri_confirmation_prompt: Type.Optional(Type.Boolean()),
+  resource_server_identifier: Type.Optional(Type.String()),
 });
