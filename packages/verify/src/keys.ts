@@ -94,7 +94,7 @@ export class RemoteKeys implements KeySource {
 
   private async slow(alg: string, kid: string | undefined): Promise<KeyObject[]> {
     // stale keys, or an unknown kid: fetch unless the last attempt was within the cooldown
-    if (!this.entries || this.now() - this.attemptedAt >= this.o.cooldownDuration) await this.refresh(!this.entries);
+    if (this.inflight || !this.entries || this.now() - this.attemptedAt >= this.o.cooldownDuration) await this.refresh(!this.entries);
     const keys = this.entries ? select(this.entries, alg, kid) : [];
     if (keys.length === 0) throw new Error(NO_KEY);
     return keys;
