@@ -4,6 +4,10 @@ import { InvalidRequestError } from './errors';
 import { isValidHost, RequestVerifier } from './request';
 import type { AuthOptions, AuthResult, ClientCertificate } from './options';
 
+declare module 'fastify' {
+  interface FastifyRequest { auth?: AuthResult }
+}
+
 /** The parts of Fastify's request and reply the plugin uses (Fastify 4 and 5). */
 interface FastifyRequestLike {
   method: string; url: string; protocol: 'http' | 'https'; host?: string; hostname: string;

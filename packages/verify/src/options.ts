@@ -14,7 +14,8 @@ export type FunctionValidator = (value: unknown, claims: JWTPayload, header: JWT
 export type Validator = FunctionValidator | string | false | undefined;
 export interface Validators { alg: Validator; typ: Validator; iss: Validator; aud: Validator; exp: Validator; iat: Validator; sub: Validator; client_id: Validator; jti: Validator; [key: string]: Validator }
 
-export type PublicKeyInput = string | JsonWebKey | { keys: JsonWebKey[] } | KeyObject;
+/** A PEM (SPKI or certificate; needs `tokenSigningAlg`), a public JWK, a JWK Set or a KeyObject. */
+export type PublicKeyInput = string | JsonWebKey | { kty?: string; [member: string]: unknown } | { keys: JsonWebKey[] } | KeyObject;
 /** A JWE decryption key: a private key (PEM, JWK or KeyObject), optionally with the `kid` tokens name it by. */
 export type DecryptionKeyInput = string | JsonWebKey | KeyObject | { key: string | JsonWebKey | KeyObject; kid?: string };
 
