@@ -12,6 +12,8 @@
 //   npm run bench -- --flood-only        # only token issuance quiet vs during a login flood (--no-flood skips it)
 //   npm run bench -- --no-jwe            # skip the encrypted-token scenario (RS256 vs RS256 + JWE, 1 process)
 //   npm run bench -- --no-dpop           # skip the DPoP scenario (next to RS256 with an empty store)
+//   npm run bench -- --verifier-only     # only the API-side verifier: @tessera/verify vs express-oauth2-jwt-bearer vs
+//                                        # bare jose, RS256 Bearer, DPoP and JWE (--no-verifier skips it)
 //   npm run bench -- --rate-limits       # only the cost of rate limiting: limits off vs counters in memory,
 //                                        # in the database and in Redis (127.0.0.1:6379), same run, interleaved
 //
@@ -30,6 +32,7 @@ import { runPeers } from './lib/peers.mjs';
 import { CORES } from './lib/proc.mjs';
 import { markdown, pairs, rateLimitLines, target } from './lib/report.mjs';
 import { makeProofs } from './lib/dpop.mjs';
+import { verifierLines, verifierScenario } from './lib/verifier.mjs';
 import { ALGS, DPOP_API, JWE_API, SCOPES, apiIdentifier, adminToken, clientCredentials, seedLargeStore, seedThroughApi } from './lib/seed.mjs';
 import { ROOT, freePort, startCeiling, startTessera } from './lib/servers.mjs';
 
@@ -279,6 +282,16 @@ async function main() {
     log(`\n${report}\nwritten to ${out}`);
     return;
   }
+  if (flag('verifier-only')) {
+    log(`# Verifier benchmark: ${JSON.stringify({ connections: cfg.connections, duration: cfg.duration, rounds: cfg.rounds })}`);
+    await verifierScenario({ cfg, log, rows, printRow });
+    const out = cfg.out.replace(/latest\.md$/, 'verifier.md');
+    const report = [`## Verifier benchmark — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, '', `Node ${process.version}, ${CORES} cores; ${cfg.duration} s per run, ${cfg.rounds} round(s).`, ...verifierLines(rows), ''].join('\n');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, report);
+    log(`\n${report}\nwritten to ${out}`);
+    return;
+  }
   log(`# Tessera benchmark: ${JSON.stringify({ ...cfg, out: undefined, profileDir: cfg.profileDir })}`);
   for (const dialect of cfg.dialects) {
     if (!['sqlite', 'postgres'].includes(dialect)) { log(`# dialect ${dialect}: nothing to run (sqlite, postgres)`); continue; }
@@ -286,10 +299,11 @@ async function main() {
     await runDialect(dialect);
   }
   if (flag('peers')) rows.push(...(await runPeers({ cfg, log, printRow })));
+  if (!flag('no-verifier') && !flag('flood-only') && !flag('instances-only')) await verifierScenario({ cfg, log, rows, printRow });
   const report = markdown(rows, {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', duration: cfg.duration, rounds: cfg.rounds,
     notes: `${quick ? 'Quick smoke run (shorter runs, smaller store). ' : ''}Total time ${Math.round((Date.now() - started) / 60000)} min.`,
-  }) + [...floodLines(rows), ...instancesLines(rows), ''].join('\n');
+  }) + [...floodLines(rows), ...instancesLines(rows), ...verifierLines(rows), ''].join('\n');
   mkdirSync(dirname(cfg.out), { recursive: true });
   writeFileSync(cfg.out, report);
   writeFileSync(join(dirname(cfg.out), 'latest.json'), JSON.stringify(rows, null, 2));

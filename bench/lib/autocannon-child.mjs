@@ -1,6 +1,6 @@
 // One autocannon measurement in its own process (so its CPU use is known and it cannot steal the
 // server's event loop). argv[2] is JSON: autocannon options plus optional `paths` to rotate through, or
-// `dpop: {htu}` to send a fresh pre-made DPoP proof with every request. Prints "ready" once the requests
+// `dpop: {htu, htm?, ath?, privateJwk?}` to send a fresh pre-made DPoP proof with every request. Prints "ready" once the requests
 // are prepared (the parent opens its measuring window then), then {result, cpuSec, p95} as JSON.
 import autocannon from 'autocannon';
 import { makeProofs, proofsFor } from './dpop.mjs';
@@ -12,7 +12,7 @@ if (paths?.length) {
 }
 if (dpop) {
   // made before the window opens; a proof is never sent twice (running out would show as non-2xx answers)
-  const { proofs } = makeProofs({ htu: dpop.htu, count: proofsFor(opts.duration) });
+  const { proofs } = makeProofs({ ...dpop, count: proofsFor(opts.duration) });
   let i = 0;
   opts.requests = [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, dpop: proofs[i++ % proofs.length] } }) }];
 }
