@@ -1,6 +1,6 @@
 import {
   AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialService, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
-  KeyManager, ManagementTokenVerifier, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
+  KeyManager, ManagementTokenVerifier, ConnectionService, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
   SigningKeyService, TokenEndpoint, UserService, UserBlockService, ClientAuthGuard, DEFAULT_CLIENT_AUTH_PROTECTION, DEFAULT_LOGIN_PROTECTION,
   type ClientAuthProtection, type Clock, type DpopNoncePolicy, type LoginProtection, type PasswordHasher, type Store,
 } from '@tessera/core';
@@ -48,6 +48,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     userBlocks: new UserBlockService({ store, clock, enabled: () => (cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION).bruteForceThreshold > 0 }),
     roles, permissions, organizationDirectory,
     organizations: new OrganizationService({ store, changes, roles }),
+    connections: new ConnectionService({ store }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),
     tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory }), ...userFlows.userGrants], {
       verifier: dpop, htu: `${cfg.publicUrl}/oauth/token`, nonces: cfg.dpopNonce ?? 'public_clients',

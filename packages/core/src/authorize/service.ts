@@ -2,7 +2,7 @@ import { randomBase64Url, randomHex } from '../crypto/random';
 import type { SecretBox } from '../crypto/envelope';
 import { AccessDenied, InvalidRequest, OAuthError } from '../errors';
 import { bindingFor } from '../token/binding';
-import type { Client, Organization, User } from '../model';
+import { DATABASE_CONNECTION_ID, type Client, type Organization, type User } from '../model';
 import type { Clock, Store } from '../ports';
 import type { Directory } from '../services/directory';
 import type { ScopeDecision, UserTokenService } from '../services/user-tokens';
@@ -239,8 +239,15 @@ export class AuthorizeService {
     const orgs = this.deps.store.organizations;
     const org = (await orgs.findById(req.organization)) ?? (await orgs.findByName(req.organization));
     if (!org) throw redirectError('invalid_request', `no organization found for ${req.organization}`);
+    // The database connection's settings in the organization: explicitly disabled refuses every login through it;
+    // assign_membership_on_login makes a non-member a member. No entry at all keeps Tessera's members-only rule.
+    const settings = org.connections?.find((c) => c.connection_id === DATABASE_CONNECTION_ID);
+    if (settings && !settings.is_enabled) {
+      throw new AccessDenied(`the connection ${user.connection} is not enabled for the ${org.id} organization`);
+    }
     if (!(await orgs.isMember(org.id, user.user_id))) {
-      throw new AccessDenied(`user ${user.user_id} is not part of the ${org.id} organization`);
+      if (!settings?.assign_membership_on_login) throw new AccessDenied(`user ${user.user_id} is not part of the ${org.id} organization`);
+      await this.deps.store.write((tx) => tx.organizations.addMembers(org.id, [user.user_id]));
     }
     return org;
   }

@@ -6,3 +6,4 @@ export * from './management-scopes';
 export * from './user';
 export * from './role';
 export * from './organization';
+export * from './connection';

@@ -1,3 +1,5 @@
+import type { OrganizationConnection } from './connection';
+
 export interface OrganizationBranding {
   logo_url?: string;
   colors?: { primary: string; page_background: string };
@@ -9,14 +11,19 @@ export interface Organization {
   display_name?: string;
   branding?: OrganizationBranding;
   metadata?: Record<string, string>;
+  /** Stored and returned: Tessera has no app entitlements. */
+  is_app_entitlement_active?: boolean;
+  /** The organization's connection settings (served by /enabled_connections and /connections, not in the organization's own view). */
+  connections?: OrganizationConnection[];
 }
 
-export type OrganizationCreate = Omit<Organization, 'id'>;
+export type OrganizationCreate = Omit<Organization, 'id' | 'connections'>;
 export interface OrganizationPatch {
   name?: string;
   display_name?: string | null;
   branding?: OrganizationBranding | null;
   metadata?: Record<string, string | null> | null;
+  is_app_entitlement_active?: boolean;
 }
 
 /** What POST /organizations/{id}/client-grants answers: the grant seen from the organization. */

@@ -1,7 +1,9 @@
 import { AccessDenied, BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
 import { randomAlnum } from '../crypto/random';
-import type {
-  Client, ClientGrant, Organization, OrganizationClientGrantView, OrganizationCreate, OrganizationPatch, Role, User,
+import {
+  DATABASE_CONNECTION_ID,
+  type Client, type ClientGrant, type Organization, type OrganizationClientGrantView, type OrganizationConnection, type OrganizationConnectionInput,
+  type OrganizationCreate, type OrganizationPatch, type Role, type User,
 } from '../model';
 import type { CheckpointPage, OffsetWindow, Page, Repos, Store } from '../ports';
 import type { ChangeFeed } from './changes';
@@ -12,6 +14,8 @@ import { ReadCache } from './read-cache';
 export const ORG_NOT_FOUND = () => new NotFound('No organization found by that id or name', 'inexistent_organization');
 const NOT_A_MEMBER = () => new NotFound('The user is not a member of the organization.', 'inexistent_organization_member');
 const USERS_MISSING = () => new NotFound('One or more of the users do not exist.', 'inexistent_user');
+export const CONNECTION_NOT_FOUND = () => new NotFound('The connection does not exist', 'inexistent_connection');
+const ORG_CONNECTION_NOT_FOUND = () => new NotFound('The connection is not enabled for this organization.', 'inexistent_organization_connection');
 
 /** Organizations, their members and member roles, and the client grants they may be used with. */
 export class OrganizationService {
@@ -34,7 +38,7 @@ export class OrganizationService {
 
   async create(input: OrganizationCreate): Promise<Organization> {
     const org: Organization = { id: `org_${randomAlnum(16)}`, name: input.name };
-    applyPatch(org, { display_name: input.display_name, branding: input.branding, metadata: input.metadata });
+    applyPatch(org, { display_name: input.display_name, branding: input.branding, metadata: input.metadata, is_app_entitlement_active: input.is_app_entitlement_active });
     await this.write((tx) => tx.organizations.insert(org));
     return org;
   }
@@ -49,6 +53,63 @@ export class OrganizationService {
   /** Removes the organization with its memberships, member roles and client-grant associations. */
   async delete(id: string): Promise<void> {
     if (!(await this.write((tx) => tx.organizations.delete(id)))) throw ORG_NOT_FOUND();
+  }
+
+  /** The organization's connection settings; `enabledOnly` leaves out connections explicitly disabled (`is_enabled: false`). */
+  async connections(id: string, enabledOnly: boolean): Promise<OrganizationConnection[]> {
+    const list = (await this.get(id)).connections ?? [];
+    return enabledOnly ? list.filter((c) => c.is_enabled) : list;
+  }
+
+  async connection(id: string, connectionId: string, enabledOnly: boolean): Promise<OrganizationConnection> {
+    const found = (await this.connections(id, enabledOnly)).find((c) => c.connection_id === connectionId);
+    if (!found) throw ORG_CONNECTION_NOT_FOUND();
+    return found;
+  }
+
+  /** Enables a connection for the organization (Auth0's defaults: no membership on login, shown as a button, no signup). */
+  async addConnection(id: string, connectionId: string, input: OrganizationConnectionInput): Promise<OrganizationConnection> {
+    if (connectionId !== DATABASE_CONNECTION_ID) throw CONNECTION_NOT_FOUND();
+    return this.editConnections(id, (list) => {
+      if (list.some((c) => c.connection_id === connectionId)) {
+        throw new Conflict('The connection is already enabled for this organization.', 'organization_connection_conflict');
+      }
+      const entry: OrganizationConnection = { connection_id: connectionId, assign_membership_on_login: false, show_as_button: true, is_signup_enabled: false, is_enabled: true };
+      applyConnection(entry, input);
+      list.push(entry);
+      return entry;
+    });
+  }
+
+  async updateConnection(id: string, connectionId: string, input: OrganizationConnectionInput, enabledOnly: boolean): Promise<OrganizationConnection> {
+    return this.editConnections(id, (list) => {
+      const entry = list.find((c) => c.connection_id === connectionId && (!enabledOnly || c.is_enabled));
+      if (!entry) throw ORG_CONNECTION_NOT_FOUND();
+      applyConnection(entry, input);
+      return entry;
+    });
+  }
+
+  async removeConnection(id: string, connectionId: string, enabledOnly: boolean): Promise<void> {
+    await this.editConnections(id, (list) => {
+      const at = list.findIndex((c) => c.connection_id === connectionId && (!enabledOnly || c.is_enabled));
+      if (at < 0) throw ORG_CONNECTION_NOT_FOUND();
+      list.splice(at, 1);
+    });
+  }
+
+  /** Read, change and write the organization's connection list in one transaction. */
+  private async editConnections<T>(id: string, edit: (list: OrganizationConnection[]) => T): Promise<T> {
+    return this.write(async (tx) => {
+      const org = await tx.organizations.findById(id);
+      if (!org) throw ORG_NOT_FOUND();
+      const list = structuredClone(org.connections ?? []);
+      const result = edit(list);
+      const next: Organization = { ...org, connections: list };
+      if (list.length === 0) delete next.connections;
+      await tx.organizations.replace(next);
+      return structuredClone(result);
+    });
   }
 
   async members(id: string, w: OffsetWindow): Promise<Page<User>> {
@@ -150,9 +211,22 @@ export class OrganizationService {
   }
 }
 
+function applyConnection(entry: OrganizationConnection, input: OrganizationConnectionInput): void {
+  for (const key of ['assign_membership_on_login', 'show_as_button', 'is_signup_enabled'] as const) {
+    if (input[key] !== undefined) entry[key] = input[key];
+  }
+  // a null is_enabled (PATCH) puts back the default
+  if (input.is_enabled !== undefined) entry.is_enabled = input.is_enabled ?? true;
+  if (input.organization_connection_name === null) delete entry.organization_connection_name;
+  else if (input.organization_connection_name !== undefined) entry.organization_connection_name = input.organization_connection_name;
+  if (input.organization_access_level === null) delete entry.organization_access_level;
+  else if (input.organization_access_level !== undefined) entry.organization_access_level = input.organization_access_level;
+}
+
 /** Merge semantics: null removes a field; metadata merges key by key (a null value removes the key). */
 function applyPatch(org: Organization, patch: OrganizationPatch): void {
   if (patch.name !== undefined) org.name = patch.name;
+  if (patch.is_app_entitlement_active !== undefined) org.is_app_entitlement_active = patch.is_app_entitlement_active;
   if (patch.display_name === null) delete org.display_name;
   else if (patch.display_name !== undefined) org.display_name = patch.display_name;
   if (patch.branding === null) delete org.branding;

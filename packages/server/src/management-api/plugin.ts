@@ -12,6 +12,8 @@ import { clientRoutes } from './clients';
 import { grantRoutes } from './grants';
 import { keysSigningRoutes } from './keys-signing';
 import { organizationRoutes } from './organizations';
+import { organizationConnectionRoutes } from './organization-connections';
+import { connectionRoutes } from './connections';
 import { resourceServerRoutes } from './resource-servers';
 import { roleRoutes } from './roles';
 import { userRoutes } from './users';
@@ -68,5 +70,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(userBlockRoutes, { services });
   await app.register(roleRoutes, { services });
   await app.register(organizationRoutes, { services });
+  await app.register(organizationConnectionRoutes, { services });
+  await app.register(connectionRoutes, { services });
   await app.register(authenticationMethodRoutes, { services });
 }

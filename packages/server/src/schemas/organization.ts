@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { Nullable } from './common';
+import { ORGANIZATION_ACCESS_LEVELS } from '@tessera/core';
+import { Nullable, StringEnum } from './common';
 
 const name = Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$', description: 'The name of this organization.' });
 const displayName = Type.String({ minLength: 1, maxLength: 255, description: 'Friendly name of this organization.' });
@@ -9,12 +10,14 @@ const branding = Type.Object({
   colors: Type.Optional(Type.Object({ primary: color, page_background: color }, { additionalProperties: false, description: 'Color scheme used to customize the login pages.' })),
 }, { additionalProperties: false, description: 'Theme defines how to style the login pages.' });
 const metadataValue = Type.String({ maxLength: 255 });
+const appEntitlement = Type.Boolean({ description: 'Whether app entitlement is active for this organization.' });
 
 export const OrganizationCreateBody = Type.Object({
   name,
   display_name: Type.Optional(displayName),
   branding: Type.Optional(branding),
   metadata: Type.Optional(Type.Record(Type.String(), metadataValue, { maxProperties: 25, description: 'Metadata associated with the organization.' })),
+  is_app_entitlement_active: Type.Optional(appEntitlement),
 }, { additionalProperties: false });
 
 export const OrganizationPatchBody = Type.Object({
@@ -22,6 +25,7 @@ export const OrganizationPatchBody = Type.Object({
   display_name: Type.Optional(Nullable(displayName)),
   branding: Type.Optional(Nullable(branding)),
   metadata: Type.Optional(Nullable(Type.Record(Type.String(), Nullable(metadataValue), { description: 'Merged into the current metadata; a key set to null is removed.' }))),
+  is_app_entitlement_active: Type.Optional(appEntitlement),
 }, { additionalProperties: false });
 
 export const OrganizationResponse = Type.Object({
@@ -33,6 +37,7 @@ export const OrganizationResponse = Type.Object({
     colors: Type.Optional(Type.Object({ primary: Type.String(), page_background: Type.String() })),
   })),
   metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
+  is_app_entitlement_active: Type.Optional(Type.Boolean()),
 });
 
 export const MembersBody = Type.Object({
@@ -54,3 +59,35 @@ export const OrganizationGrantListItem = Type.Object({
 });
 
 export const OrgIdParam = Type.Object({ id: Type.String({ minLength: 1, description: 'ID of the organization.' }) });
+
+const connectionSettings = {
+  assign_membership_on_login: Type.Optional(Type.Boolean({ description: 'When true, users who log in with this connection become members of the organization.' })),
+  is_signup_enabled: Type.Optional(Type.Boolean({ description: 'Whether organization signup is enabled for this database connection (stored; Tessera has no signup).' })),
+  show_as_button: Type.Optional(Type.Boolean({ description: "Whether the connection is shown on the organization's login prompt (stored; applies to enterprise connections)." })),
+};
+const connectionExtras = {
+  organization_connection_name: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Name of the connection in the scope of this organization (stored and returned).' })),
+  organization_access_level: Type.Optional(StringEnum(ORGANIZATION_ACCESS_LEVELS, { description: 'Access level for the organization (stored and returned).' })),
+  is_enabled: Type.Optional(Type.Boolean({ description: 'Whether the connection is enabled for the organization; false refuses organization logins through it.' })),
+};
+const ConnectionId = Type.String({ minLength: 1, maxLength: 64, description: 'ID of the connection.' });
+
+export const EnabledConnectionCreateBody = Type.Object({ connection_id: ConnectionId, ...connectionSettings }, { additionalProperties: false });
+export const EnabledConnectionPatchBody = Type.Object({ ...connectionSettings }, { additionalProperties: false });
+export const OrgConnectionCreateBody = Type.Object({ connection_id: ConnectionId, ...connectionSettings, ...connectionExtras }, { additionalProperties: false });
+export const OrgConnectionPatchBody = Type.Object({
+  ...connectionSettings,
+  organization_connection_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
+  organization_access_level: Type.Optional(Nullable(StringEnum(ORGANIZATION_ACCESS_LEVELS))),
+  is_enabled: Type.Optional(Nullable(Type.Boolean())),
+}, { additionalProperties: false });
+
+const connectionInfo = Type.Object({ name: Type.String(), strategy: Type.String() });
+export const EnabledConnectionResponse = Type.Object({
+  connection_id: Type.String(), assign_membership_on_login: Type.Boolean(), show_as_button: Type.Boolean(), is_signup_enabled: Type.Boolean(),
+  connection: connectionInfo,
+});
+export const OrgConnectionResponse = Type.Object({
+  ...EnabledConnectionResponse.properties, is_enabled: Type.Boolean(),
+  organization_connection_name: Type.Optional(Type.String()), organization_access_level: Type.Optional(Type.String()),
+});
