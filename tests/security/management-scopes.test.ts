@@ -51,6 +51,7 @@ const ROUTES: Route[] = [
   ['GET', '/users/auth0%7Cnone/permissions', ['read:users']],
   ['POST', '/users/auth0%7Cnone/permissions', ['update:users'], { permissions: [] }],
   ['DELETE', '/users/auth0%7Cnone/permissions', ['update:users'], { permissions: [] }],
+  ['GET', '/tessera/usage', ['read:tessera_usage']],
   ['GET', '/user-blocks?identifier=none%40example.com', ['read:users']],
   ['DELETE', '/user-blocks?identifier=none%40example.com', ['update:users']],
   ['GET', '/user-blocks/auth0%7Cnone', ['read:users']],

@@ -33,6 +33,10 @@ export const SETTINGS = [
   { env: 'TESSERA_RATE_LIMIT_MANAGEMENT', default: '50/1', doc: 'Management API requests per client token as `<requests>/<seconds>`, or `off`' },
   { env: 'TESSERA_RATE_LIMIT_STORE', default: 'memory (redis with TESSERA_REDIS_URL, database with several workers)', doc: 'where rate-limit counters live: `memory` (this process), `database` (shared through the database), `redis` (TESSERA_REDIS_URL)' },
   { env: 'TESSERA_REDIS_URL', default: 'off', doc: '`redis://…`: rate-limit counters shared by every worker and instance in Redis/Valkey' },
+  { env: 'TESSERA_TOKEN_REUSE', default: 'off', doc: 'tenant default of the client extension `tessera_token_reuse`: `on` hands a still-valid client_credentials token out again for the same client, audience, scopes, organization and binding instead of signing a new one (docs/compatibility.md), `off` signs every time' },
+  { env: 'TESSERA_TOKEN_REUSE_MIN_REMAINING', default: '0.5', doc: 'share of its lifetime (greater than 0, less than 1) a token must still have to be handed out again' },
+  { env: 'TESSERA_TOKEN_QUOTA_CLIENTS', default: 'off', doc: 'tenant default `token_quota.client_credentials` of applications without one, as `per_hour=<n>,per_day=<n>,enforce=<true|false>` (any subset; enforce defaults to true), or `off`' },
+  { env: 'TESSERA_TOKEN_QUOTA_ORGANIZATIONS', default: 'off', doc: 'tenant default `token_quota.client_credentials` of organizations without one, same form' },
   { env: 'TESSERA_TRUSTED_PROXIES', default: 'off', doc: 'comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For gives the client address (rate limits and brute-force protection key on it)' },
   { env: 'TESSERA_BRUTE_FORCE_THRESHOLD', default: '10', doc: 'consecutive failed logins for one user from one address before that address is blocked for the user; 0 = off' },
   { env: 'TESSERA_SUSPICIOUS_IP_THROTTLING', default: '100/86400', doc: 'failed logins one address may make (across users) as `<failures>/<seconds>` (a bucket refilling at that rate), or `off`' },
@@ -68,6 +72,10 @@ export interface Config {
   passwordPool: { threads: number; queue: number; niceIncrement: number };
   /** Requests per window; max 0 = no limit. */
   rateLimits: { auth: Rate; management: Rate; store: 'memory' | 'database' | 'redis'; redisUrl?: string };
+  /** client_credentials token reuse: the tenant default and the share of lifetime a reused token must keep. */
+  tokenReuse: { enabledByDefault: boolean; minRemaining: number };
+  /** Auth0's tenant default token quotas (TESSERA_TOKEN_QUOTA_CLIENTS / _ORGANIZATIONS). */
+  tokenQuotaDefaults: { clients?: { enforce?: boolean; per_hour?: number; per_day?: number }; organizations?: { enforce?: boolean; per_hour?: number; per_day?: number } };
   /** Addresses whose X-Forwarded-For is believed (Fastify trustProxy). */
   trustedProxies?: string[];
   loginProtection: { bruteForceThreshold: number; suspiciousIpMax: number; suspiciousIpWindowMs: number };
@@ -156,6 +164,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const allowedLogoutUrls = logoutUrlsFrom(env.TESSERA_ALLOWED_LOGOUT_URLS);
   return {
     rateLimits: rateLimitsFrom(env, workers),
+    tokenReuse: tokenReuseFrom(env),
+    tokenQuotaDefaults: { clients: quotaFrom(env, 'TESSERA_TOKEN_QUOTA_CLIENTS'), organizations: quotaFrom(env, 'TESSERA_TOKEN_QUOTA_ORGANIZATIONS') },
     trustedProxies: addressList(env, 'TESSERA_TRUSTED_PROXIES'),
     loginProtection: { bruteForceThreshold: int(env, 'TESSERA_BRUTE_FORCE_THRESHOLD', 10, 0, 1_000_000), suspiciousIpMax: suspicious.max, suspiciousIpWindowMs: suspicious.windowMs },
     clientAuthProtection: rate(env, 'TESSERA_CLIENT_AUTH_THROTTLING', '20/300'),
@@ -163,6 +173,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce, passwordPool, allowedLogoutUrls,
     mtlsProxy, mtlsPublicUrl, ...(mtlsPort !== undefined && { mtlsPort }),
   };
+}
+
+function tokenReuseFrom(env: NodeJS.ProcessEnv): { enabledByDefault: boolean; minRemaining: number } {
+  const raw = env.TESSERA_TOKEN_REUSE || 'off';
+  if (raw !== 'on' && raw !== 'off') throw new ConfigError('TESSERA_TOKEN_REUSE', `expected on or off, got "${raw}"`);
+  const share = env.TESSERA_TOKEN_REUSE_MIN_REMAINING || '0.5';
+  const n = Number(share);
+  if (!/^0?\.\d+$/.test(share) || !(n > 0 && n < 1)) throw new ConfigError('TESSERA_TOKEN_REUSE_MIN_REMAINING', `expected a number greater than 0 and less than 1, got "${share}"`);
+  return { enabledByDefault: raw === 'on', minRemaining: n };
+}
+
+/** `per_hour=<n>,per_day=<n>,enforce=<true|false>` (Auth0's token_quota.client_credentials), or `off`. */
+function quotaFrom(env: NodeJS.ProcessEnv, name: string): { enforce?: boolean; per_hour?: number; per_day?: number } | undefined {
+  const raw = (env[name] || 'off').trim();
+  if (raw === 'off') return undefined;
+  const out: { enforce?: boolean; per_hour?: number; per_day?: number } = {};
+  for (const part of raw.split(',')) {
+    const m = /^\s*(per_hour|per_day|enforce)=([^,\s]+)\s*$/.exec(part);
+    if (!m || m[1] in out) throw new ConfigError(name, `expected per_hour=<n>,per_day=<n>,enforce=<true|false> or off, got "${raw}"`);
+    if (m[1] === 'enforce') {
+      if (m[2] !== 'true' && m[2] !== 'false') throw new ConfigError(name, `enforce must be true or false, got "${m[2]}"`);
+      out.enforce = m[2] === 'true';
+    } else {
+      if (!/^\d{1,10}$/.test(m[2]) || Number(m[2]) < 1 || Number(m[2]) > 2147483647) throw new ConfigError(name, `${m[1]} must be an integer from 1 to 2147483647, got "${m[2]}"`);
+      out[m[1] as 'per_hour' | 'per_day'] = Number(m[2]);
+    }
+  }
+  if (out.per_hour === undefined && out.per_day === undefined) throw new ConfigError(name, 'needs per_hour or per_day');
+  return out;
 }
 
 /** `<count>/<seconds>` or `off`. */

@@ -2,6 +2,7 @@ import {
   AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialService, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
   KeyManager, ManagementTokenVerifier, ConnectionService, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
   SigningKeyService, TokenEndpoint, UserService, UserBlockService, ClientAuthGuard, DEFAULT_CLIENT_AUTH_PROTECTION, DEFAULT_LOGIN_PROTECTION,
+  TokenQuotas, TokenReuseCache, TokenUsage, DEFAULT_TOKEN_REUSE, type QuotaCounterStore, type TokenQuotaDefaults, type TokenReuseSettings,
   type ClientAuthProtection, type Clock, type DpopNoncePolicy, type LoginProtection, type PasswordHasher, type Store,
 } from '@tessera/core';
 import { buildDpopVerifier } from './dpop-services';
@@ -17,6 +18,14 @@ export interface ServiceConfig {
   clientAuthProtection?: ClientAuthProtection;
   /** The tenant's allowed logout URLs (TESSERA_ALLOWED_LOGOUT_URLS): /v2/logout's returnTo without client_id. */
   allowedLogoutUrls?: readonly string[];
+  /** client_credentials token reuse (TESSERA_TOKEN_REUSE*). */
+  tokenReuse?: TokenReuseSettings;
+  /** Tenant default token quotas (TESSERA_TOKEN_QUOTA_*). */
+  tokenQuotaDefaults?: TokenQuotaDefaults;
+  /** Where token quota counters live: the database unless given (Redis with TESSERA_REDIS_URL). */
+  quotaCounters?: QuotaCounterStore;
+  /** Called when usage counts could not be stored (kept for the next flush). */
+  onUsageFlushError?: (e: unknown) => void;
 }
 
 /** The composition root: every service wired from one store, one clock and the public URLs. No singletons. */
@@ -33,9 +42,15 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const roles = new RoleService({ store, changes, permissions });
   const users = new UserService({ store, changes, clock, passwords: cfg.passwords });
   const dpop = buildDpopVerifier(store, clock, cfg.masterKeys);
+  const m2m = {
+    keys,
+    reuse: new TokenReuseCache({ changes, clock, settings: cfg.tokenReuse ?? DEFAULT_TOKEN_REUSE }),
+    quotas: new TokenQuotas({ counters: cfg.quotaCounters ?? store.tokenQuotas, clock, defaults: cfg.tokenQuotaDefaults ?? {} }),
+    usage: new TokenUsage({ repo: store.tokenUsage, clock, onError: cfg.onUsageFlushError }),
+  };
   const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, dpop, loginProtection: cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION, allowedLogoutUrls: cfg.allowedLogoutUrls ?? [] });
   return {
-    store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop,
+    store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop, m2m,
     resourceServers: new ResourceServerService({
       store, changes,
       reservedIdentifiers: [cfg.managementAudience, `${cfg.publicUrl}/userinfo`, `${cfg.publicUrl}/mfa/`, `${cfg.publicUrl}/me/`],
@@ -50,7 +65,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     organizations: new OrganizationService({ store, changes, roles }),
     connections: new ConnectionService({ store }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),
-    tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory }), ...userFlows.userGrants], {
+    tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory, m2m }), ...userFlows.userGrants], {
       verifier: dpop, htu: `${cfg.publicUrl}/oauth/token`, nonces: cfg.dpopNonce ?? 'public_clients',
     }),
   };

@@ -9,6 +9,7 @@ import type { Config } from './config';
 import { createLogger } from './logger';
 import { createPasswordPool, type PasswordPool } from './password-pool';
 import { buildServices, type Services } from './services';
+import { createRedisQuotaCounters, type RedisQuotaCounters } from './token-quota-redis';
 
 export interface Tessera {
   app: FastifyInstance;
@@ -36,11 +37,17 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
   const store = openStore(config.databaseUrl, createSecretBox(config.masterKeys));
   let services: Services | undefined;
   let passwords: PasswordPool | undefined;
+  let quotaRedis: RedisQuotaCounters | undefined;
   try {
     if (opts.migrate !== false) await store.migrate();
     passwords = await createPasswordPool(config.passwordPool);
-    services = buildServices(store, opts.clock ?? systemClock, { ...config, passwords: passwords.hasher });
+    quotaRedis = config.rateLimits.redisUrl ? createRedisQuotaCounters(config.rateLimits.redisUrl, logger) : undefined;
+    services = buildServices(store, opts.clock ?? systemClock, {
+      ...config, passwords: passwords.hasher, quotaCounters: quotaRedis?.counters,
+      onUsageFlushError: (e) => logger.warn({ err: e }, 'token usage: counts not stored yet (kept for the next flush)'),
+    });
     await services.changes.start();
+    services.m2m.usage.start();
     const boot = await bootstrap(services, config, logger);
     const app = await buildApp({
       services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, mtlsPublicUrl: config.mtlsPublicUrl,
@@ -73,12 +80,15 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
         server?.closeAllConnections();
         await mtlsClosed;
         await services!.changes.stop();
+        await services!.m2m.usage.stop().catch((e) => logger.warn({ err: e }, 'token usage: last counts not stored'));
+        await quotaRedis?.close();
         await passwords!.close();
         await store.close();
       },
     };
   } catch (e) {
     await services?.changes.stop().catch(() => undefined);
+    await quotaRedis?.close().catch(() => undefined);
     await passwords?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;

@@ -24,6 +24,7 @@ import { SqlSigningKeyRepo } from './repos/signing-keys';
 import { SqlPermissionRepo, SqlRoleRepo } from './repos/roles';
 import { SqlUserRepo } from './repos/users';
 import { SqlAbuseRepo } from './repos/abuse';
+import { SqlTokenQuotaRepo, SqlTokenUsageRepo } from './repos/token-economy';
 
 export type { Dialect } from './db';
 
@@ -109,6 +110,8 @@ function repos(db: Db, box: SecretBox, dialect: Dialect, sqlite?: SqliteDatabase
     mfaTokens: new SqlMfaTokenRepo(db),
     mfaFailures: new SqlMfaFailureRepo(db),
     abuse: new SqlAbuseRepo(db, dialect),
+    tokenQuotas: new SqlTokenQuotaRepo(db),
+    tokenUsage: new SqlTokenUsageRepo(db),
   };
 }
 

@@ -82,8 +82,8 @@ export class TooManyAttempts extends OAuthError {
 }
 /** A rate limit or a failure throttle on the Authentication API (429 with Retry-After). */
 export class TooManyRequestsOAuth extends OAuthError {
-  constructor(description: string, retryAfterSeconds: number) {
-    super('too_many_requests', 429, description, { headers: { 'retry-after': String(retryAfterSeconds) } });
+  constructor(description: string, retryAfterSeconds: number, headers: Record<string, string> = {}) {
+    super('too_many_requests', 429, description, { headers: { ...headers, 'retry-after': String(retryAfterSeconds) } });
   }
 }
 /** RFC 9396 §5: `authorization_details` that is malformed or asks for a type the API or the client grant does not allow. */

@@ -1,3 +1,4 @@
+import type { TokenQuota } from './token-quota';
 export const GRANT_TYPES = [
   'authorization_code', 'implicit', 'refresh_token', 'client_credentials', 'password',
   'http://auth0.com/oauth/grant-type/password-realm',
@@ -98,6 +99,13 @@ export interface Client {
   skip_non_verifiable_callback_uri_confirmation_prompt?: boolean;
   /** The API this client represents (app_type resource_server); fixed at creation, fills the API's client_id. */
   resource_server_identifier?: string;
+  /** Auth0's fine-grained M2M token quota of this application. */
+  token_quota?: TokenQuota;
+  /**
+   * Tessera extension: return a still-valid client_credentials token instead of minting a new one (token/m2m/reuse.ts).
+   * Absent: the tenant default (TESSERA_TOKEN_REUSE).
+   */
+  tessera_token_reuse?: boolean;
   /** Every credential of the client, enabled or not (loaded from their own table; exposed through the credentials API). */
   credentials?: ClientCredential[];
 }

@@ -7,3 +7,4 @@ export * from './user';
 export * from './role';
 export * from './organization';
 export * from './connection';
+export * from './token-quota';

@@ -245,4 +245,6 @@ export const MANAGEMENT_SCOPES: ReadonlyArray<{ value: string; description: stri
   { value: "read:vdcs_templates", description: "Read Vdcs Templates" },
   { value: "update:vdcs_templates", description: "Update Vdcs Templates" },
   { value: "delete:vdcs_templates", description: "Delete Vdcs Templates" },
+  // Tessera extensions (not Auth0 scopes): their routes live under /api/v2/tessera/
+  { value: "read:tessera_usage", description: "Read Tessera Usage (client_credentials tokens issued, reused, refused)" },
 ];

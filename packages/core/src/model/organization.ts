@@ -1,5 +1,6 @@
 import type { OrganizationConnection } from './connection';
 
+import type { TokenQuota } from './token-quota';
 export interface OrganizationBranding {
   logo_url?: string;
   colors?: { primary: string; page_background: string };
@@ -15,6 +16,8 @@ export interface Organization {
   is_app_entitlement_active?: boolean;
   /** The organization's connection settings (served by /enabled_connections and /connections, not in the organization's own view). */
   connections?: OrganizationConnection[];
+  /** Auth0's fine-grained M2M token quota of the organization (tokens issued with its `org_id`). */
+  token_quota?: TokenQuota;
 }
 
 export type OrganizationCreate = Omit<Organization, 'id' | 'connections'>;
@@ -24,6 +27,7 @@ export interface OrganizationPatch {
   branding?: OrganizationBranding | null;
   metadata?: Record<string, string | null> | null;
   is_app_entitlement_active?: boolean;
+  token_quota?: TokenQuota | null;
 }
 
 /** What POST /organizations/{id}/client-grants answers: the grant seen from the organization. */

@@ -5,6 +5,8 @@ import type { UserFlowRepos } from './user-flows';
 import type { MfaRepos } from './mfa';
 import type { DpopReplayRepo } from '../token/dpop-replay';
 import type { AbuseRepo } from '../abuse/ports';
+import type { QuotaCounterStore } from '../token/m2m/quota';
+import type { TokenUsageRepo } from '../token/m2m/usage';
 
 export interface Page<T> { items: T[]; total: number }
 export interface CheckpointPage<T> { items: T[]; next?: string }
@@ -146,6 +148,10 @@ export interface Repos extends UserFlowRepos, MfaRepos {
   dpopProofs: DpopReplayRepo;
   /** Brute-force blocks, failure counters and shared rate-limit windows. */
   abuse: AbuseRepo;
+  /** Token quota windows (fixed hourly and daily windows, counted atomically across instances). */
+  tokenQuotas: QuotaCounterStore;
+  /** Hourly client_credentials usage per client, organization and audience. */
+  tokenUsage: TokenUsageRepo;
 }
 
 /**

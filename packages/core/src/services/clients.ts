@@ -40,6 +40,7 @@ function checkRefreshLifetimes(cfg: Record<string, unknown>): void {
 /** Nested objects that PATCH merges key by key rather than replacing. */
 const MERGED = new Set(['jwt_configuration', 'refresh_token']);
 const NULL_CLEARS = new Set([
+  'token_quota', 'tessera_token_reuse',
   'token_endpoint_auth_method', 'default_organization', 'organization_require_behavior', 'client_authentication_methods', 'description', 'logo_uri',
   'initiate_login_uri', 'token_exchange', 'skip_non_verifiable_callback_uri_confirmation_prompt',
 ]);

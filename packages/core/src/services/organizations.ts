@@ -38,7 +38,7 @@ export class OrganizationService {
 
   async create(input: OrganizationCreate): Promise<Organization> {
     const org: Organization = { id: `org_${randomAlnum(16)}`, name: input.name };
-    applyPatch(org, { display_name: input.display_name, branding: input.branding, metadata: input.metadata, is_app_entitlement_active: input.is_app_entitlement_active });
+    applyPatch(org, { display_name: input.display_name, branding: input.branding, metadata: input.metadata, is_app_entitlement_active: input.is_app_entitlement_active, token_quota: input.token_quota });
     await this.write((tx) => tx.organizations.insert(org));
     return org;
   }
@@ -231,6 +231,8 @@ function applyPatch(org: Organization, patch: OrganizationPatch): void {
   else if (patch.display_name !== undefined) org.display_name = patch.display_name;
   if (patch.branding === null) delete org.branding;
   else if (patch.branding !== undefined) org.branding = structuredClone(patch.branding);
+  if (patch.token_quota === null) delete org.token_quota;
+  else if (patch.token_quota !== undefined) org.token_quota = structuredClone(patch.token_quota);
   if (patch.metadata === null) delete org.metadata;
   else if (patch.metadata !== undefined) {
     const next: Record<string, string> = { ...org.metadata };

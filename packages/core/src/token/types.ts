@@ -30,6 +30,12 @@ export interface TokenResponse {
   authorization_details?: AuthorizationDetail[];
   /** Not part of the body: a fresh server nonce for the DPoP-Nonce response header. */
   dpopNonce?: string;
+  /** Not part of the body: a token handed out again (token/m2m/reuse.ts). */
+  reused?: boolean;
+  /** Not part of the body: Auth0's token quota headers (token/m2m/quota.ts). */
+  quotaHeaders?: Record<string, string>;
+  /** Not part of the body: quotas exceeded without enforcement (issued; to be logged). */
+  quotaWarnings?: Array<{ subject: string; id: string; period: string; limit: number; count: number }>;
 }
 
 export interface TokenContext {

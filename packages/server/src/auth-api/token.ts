@@ -63,6 +63,9 @@ export async function tokenRoutes(app: FastifyInstance, { services, certificates
     if (req.headers.origin !== undefined) await checkBrowserOrigin(req, reply, services, selfOrigin, namedClient(request));
     const res = await services.tokenEndpoint.handle(request);
     if (res.dpopNonce) reply.header('dpop-nonce', res.dpopNonce);
+    if (res.quotaHeaders) reply.headers(res.quotaHeaders);
+    if (res.quotaWarnings) for (const w of res.quotaWarnings) req.log.warn({ quota: w }, 'token quota exceeded (not enforced): token issued');
+    if (res.reused) req.log.debug({ client_id: namedClient(request) }, 'token reused');
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
       .type('application/json; charset=utf-8').serializer(JSON.stringify).send(inWireOrder(res));
   });

@@ -19,6 +19,7 @@ import { roleRoutes } from './roles';
 import { userRoutes } from './users';
 import { authenticationMethodRoutes } from './authentication-methods';
 import { userBlockRoutes } from './user-blocks';
+import { tesseraUsageRoutes } from './tessera-usage';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -68,6 +69,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(keysSigningRoutes, { services });
   await app.register(userRoutes, { services });
   await app.register(userBlockRoutes, { services });
+  await app.register(tesseraUsageRoutes, { services });
   await app.register(roleRoutes, { services });
   await app.register(organizationRoutes, { services });
   await app.register(organizationConnectionRoutes, { services });

@@ -12,6 +12,19 @@ export async function opsRoutes(app: FastifyInstance, { services }: { services: 
     name: 'tessera_change_feed_pushed', help: '1 while cache invalidations arrive pushed (PostgreSQL LISTEN/NOTIFY), 0 while polling',
     registers: [registry], collect() { this.set(services.changes.pushed ? 1 : 0); },
   });
+  const m2m = new Counter({
+    name: 'tessera_client_credentials_tokens_total',
+    help: 'client_credentials tokens by outcome (issued: signed, reused: handed out again, refused: over an enforced token quota), client, organization and audience',
+    labelNames: ['outcome', 'client_id', 'organization_id', 'audience'], registers: [registry],
+  });
+  const unsubscribe = services.m2m.usage.subscribe((outcome, clientId, organizationId, audience) => {
+    m2m.inc({ outcome, client_id: clientId, organization_id: organizationId, audience });
+  });
+  app.addHook('onClose', async () => { unsubscribe(); });
+  new Gauge({
+    name: 'tessera_token_reuse_cache_entries', help: 'client_credentials tokens held for reuse in this process',
+    registers: [registry], collect() { this.set(services.m2m.reuse.size); },
+  });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
     requests.inc({ route, status: reply.statusCode });

@@ -1,6 +1,6 @@
 import { Type, type TOptional } from '@sinclair/typebox';
 import { APP_TYPES, GRANT_TYPES } from '@tessera/core';
-import { Nullable, StringEnum } from './common';
+import { Nullable, StringEnum, TokenQuotaBody, TokenQuotaResponse } from './common';
 
 const Url = Type.String({ maxLength: 2048 });
 const Pem = Type.String({ minLength: 1, maxLength: 8192, description: 'PEM-formatted public key (SPKI and PKCS1) or X509 certificate. Private keys are refused.' });
@@ -115,6 +115,8 @@ const fields = {
     allow_any_profile_of_type: Type.Optional(Type.Array(StringEnum(['custom_authentication', 'on_behalf_of_token_exchange'] as const), { uniqueItems: true, description: 'The token exchange types this client may use.' })),
   }, { additionalProperties: false, description: 'Token exchange settings (stored and returned; Tessera has no token exchange grant).' })),
   skip_non_verifiable_callback_uri_confirmation_prompt: Nullable(Type.Boolean({ description: 'Skip the confirmation prompt for callback URIs that cannot be verified (stored and returned; Tessera shows no such prompt).' })),
+  token_quota: Nullable(TokenQuotaBody),
+  tessera_token_reuse: Nullable(Type.Boolean({ description: 'Tessera extension: hand out a still-valid client_credentials token again instead of signing a new one; null follows the tenant default (TESSERA_TOKEN_REUSE).' })),
 };
 const optional = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof typeof fields]: TOptional<(typeof fields)[K]> };
 const { name: _n, ...patchFields } = optional;
@@ -151,6 +153,7 @@ export const ClientResponse = Type.Object({
   require_proof_of_possession: Type.Optional(Type.Boolean()), require_pushed_authorization_requests: Type.Optional(Type.Boolean()),
   addons: Type.Optional(Any), mobile: Type.Optional(Any), native_social_login: Type.Optional(Any), encryption_key: Type.Optional(Any),
   client_aliases: Type.Optional(Type.Array(Type.String())), oidc_logout: Type.Optional(Any), compliance_level: Type.Optional(Type.String()),
+  token_quota: Type.Optional(TokenQuotaResponse), tessera_token_reuse: Type.Optional(Type.Boolean()),
   cross_origin_loc: Type.Optional(Type.String()), custom_login_page: Type.Optional(Type.String()),
   custom_login_page_preview: Type.Optional(Type.String()), form_template: Type.Optional(Type.String()),
   token_exchange: Type.Optional(Type.Object({ allow_any_profile_of_type: Type.Optional(Type.Array(Type.String())) })),

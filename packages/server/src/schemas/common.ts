@@ -34,3 +34,15 @@ export const OffsetPaging = {
 };
 
 export const Empty = Type.Null({ description: 'No content' });
+
+/** Auth0's `token_quota` of clients and organizations: `client_credentials` with at least one field. */
+export const TokenQuotaBody = Type.Object({
+  client_credentials: Type.Object({
+    enforce: Type.Optional(Type.Boolean({ description: 'If enabled, the quota will be enforced and requests in excess of the quota will fail. If disabled, the quota will not be enforced, but requests exceeding it are logged.' })),
+    per_day: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Maximum number of issued tokens per day' })),
+    per_hour: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Maximum number of issued tokens per hour' })),
+  }, { additionalProperties: false, minProperties: 1, description: 'The token quota configuration' }),
+}, { additionalProperties: false });
+export const TokenQuotaResponse = Type.Object({
+  client_credentials: Type.Object({ enforce: Type.Optional(Type.Boolean()), per_day: Type.Optional(Type.Integer()), per_hour: Type.Optional(Type.Integer()) }),
+});

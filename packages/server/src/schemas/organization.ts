@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ORGANIZATION_ACCESS_LEVELS } from '@tessera/core';
-import { Nullable, StringEnum } from './common';
+import { Nullable, StringEnum, TokenQuotaBody, TokenQuotaResponse } from './common';
 
 const name = Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$', description: 'The name of this organization.' });
 const displayName = Type.String({ minLength: 1, maxLength: 255, description: 'Friendly name of this organization.' });
@@ -18,6 +18,7 @@ export const OrganizationCreateBody = Type.Object({
   branding: Type.Optional(branding),
   metadata: Type.Optional(Type.Record(Type.String(), metadataValue, { maxProperties: 25, description: 'Metadata associated with the organization.' })),
   is_app_entitlement_active: Type.Optional(appEntitlement),
+  token_quota: Type.Optional(Nullable(TokenQuotaBody)),
 }, { additionalProperties: false });
 
 export const OrganizationPatchBody = Type.Object({
@@ -26,6 +27,7 @@ export const OrganizationPatchBody = Type.Object({
   branding: Type.Optional(Nullable(branding)),
   metadata: Type.Optional(Nullable(Type.Record(Type.String(), Nullable(metadataValue), { description: 'Merged into the current metadata; a key set to null is removed.' }))),
   is_app_entitlement_active: Type.Optional(appEntitlement),
+  token_quota: Type.Optional(Nullable(TokenQuotaBody)),
 }, { additionalProperties: false });
 
 export const OrganizationResponse = Type.Object({
@@ -38,6 +40,7 @@ export const OrganizationResponse = Type.Object({
   })),
   metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
   is_app_entitlement_active: Type.Optional(Type.Boolean()),
+  token_quota: Type.Optional(TokenQuotaResponse),
 });
 
 export const MembersBody = Type.Object({

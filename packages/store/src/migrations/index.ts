@@ -246,6 +246,27 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       if (dialect === 'postgres') await sql`ALTER TABLE rate_limit_windows SET UNLOGGED`.execute(db);
     },
   },
+  '0015_token_quotas_usage': {
+    async up(db: Kysely<any>) {
+      // token quota windows: one row per subject, period and window (the key names all three); counted in one transaction
+      await sql`CREATE TABLE token_quota_windows (
+        key TEXT PRIMARY KEY,
+        count ${t.bigint} NOT NULL,
+        expires_at ${t.bigint} NOT NULL)`.execute(db);
+      await sql`CREATE INDEX token_quota_windows_expires ON token_quota_windows (expires_at)`.execute(db);
+      // client_credentials usage per hour, client, organization ('' for none) and audience
+      await sql`CREATE TABLE token_usage (
+        hour_start ${t.bigint} NOT NULL,
+        client_id TEXT NOT NULL,
+        organization_id TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        issued ${t.bigint} NOT NULL,
+        reused ${t.bigint} NOT NULL,
+        refused ${t.bigint} NOT NULL,
+        PRIMARY KEY (hour_start, client_id, organization_id, audience))`.execute(db);
+      await sql`CREATE INDEX token_usage_client ON token_usage (client_id, hour_start)`.execute(db);
+    },
+  },
 };
 }
 
