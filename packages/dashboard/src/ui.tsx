@@ -1,0 +1,124 @@
+import { createContext, useContext, useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { ApiError, type Api } from './api';
+
+export const ApiContext = createContext<Api>(undefined as unknown as Api);
+export const useApi = () => useContext(ApiContext);
+
+/** A labelled form control with its hint and the server's error for this field next to it. */
+export function Field({ label, hint, error, children }: { label: string; hint?: ReactNode; error?: string; children: (props: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean }) => ReactNode }) {
+  const id = useId();
+  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className={error ? 'field invalid' : 'field'}>
+      <label htmlFor={id}>{label}</label>
+      {children({ id, 'aria-describedby': described, 'aria-invalid': error ? true : undefined })}
+      {hint && <p className="hint" id={`${id}-hint`}>{hint}</p>}
+      {error && <p className="field-error" id={`${id}-error`} role="alert">{error}</p>}
+    </div>
+  );
+}
+
+export function Check({ label, checked, onChange, hint, disabled }: { label: string; checked: boolean; onChange: (v: boolean) => void; hint?: string; disabled?: boolean }) {
+  const id = useId();
+  return (
+    <div className="field check">
+      <input type="checkbox" id={id} checked={checked} disabled={disabled} onChange={(e) => onChange(e.target.checked)} aria-describedby={hint ? `${id}-hint` : undefined} />
+      <label htmlFor={id}>{label}</label>
+      {hint && <p className="hint" id={`${id}-hint`}>{hint}</p>}
+    </div>
+  );
+}
+
+/** A switch (a checkbox with role=switch) for on/off settings such as "Authorized". */
+export function Switch({ label, checked, onChange, disabled }: { label: string; checked: boolean; onChange: (v: boolean) => void; disabled?: boolean }) {
+  return (
+    <label className="switch">
+      <input type="checkbox" role="switch" checked={checked} disabled={disabled} onChange={(e) => onChange(e.target.checked)} />
+      <span className="track" aria-hidden="true" /><span className="switch-label">{label}</span>
+    </label>
+  );
+}
+
+export function ErrorMessage({ error }: { error: unknown }) {
+  if (!error) return null;
+  const e = error as ApiError;
+  return <p className="error" role="alert">{e.message ?? String(error)}{e.errorCode ? <span className="code"> ({e.errorCode})</span> : null}</p>;
+}
+
+export function Loading() { return <p className="muted" aria-live="polite">Loading…</p>; }
+
+export function Tabs({ tabs, current, onSelect, label }: { tabs: Array<{ id: string; label: string }>; current: string; onSelect: (id: string) => void; label: string }) {
+  return (
+    <div role="tablist" aria-label={label} className="tabs">
+      {tabs.map((t) => (
+        <button key={t.id} role="tab" type="button" id={`tab-${t.id}`} aria-selected={t.id === current} aria-controls={`panel-${t.id}`} tabIndex={t.id === current ? 0 : -1}
+          className={t.id === current ? 'tab active' : 'tab'} onClick={() => onSelect(t.id)}
+          onKeyDown={(e) => {
+            const i = tabs.findIndex((x) => x.id === current);
+            if (e.key === 'ArrowRight') onSelect(tabs[(i + 1) % tabs.length].id);
+            if (e.key === 'ArrowLeft') onSelect(tabs[(i - 1 + tabs.length) % tabs.length].id);
+          }}>{t.label}</button>
+      ))}
+    </div>
+  );
+}
+
+/**
+ * A confirmation in a modal <dialog> (focus trapped and Escape handled by the browser): what will happen and what
+ * breaks, and a button naming the action.
+ */
+export function Confirm({ open, title, children, action, danger, onConfirm, onCancel, busy }: {
+  open: boolean; title: string; children: ReactNode; action: string; danger?: boolean; busy?: boolean;
+  onConfirm: () => void; onCancel: () => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) d.showModal();
+    if (!open && d.open) d.close();
+  }, [open]);
+  const titleId = useId();
+  return (
+    <dialog ref={ref} aria-labelledby={titleId} onCancel={(e) => { e.preventDefault(); onCancel(); }}>
+      <h2 id={titleId}>{title}</h2>
+      <div className="dialog-body">{children}</div>
+      <div className="actions">
+        <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
+        <button type="button" className={danger ? 'danger' : 'primary'} disabled={busy} onClick={onConfirm}>{action}</button>
+      </div>
+    </dialog>
+  );
+}
+
+/** Text with a copy button. */
+export function Copyable({ value, label }: { value: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="copyable">
+      <pre tabIndex={0} aria-label={label}><code>{value}</code></pre>
+      <button type="button" className="secondary small" onClick={async () => { await navigator.clipboard?.writeText(value).catch(() => undefined); setCopied(true); setTimeout(() => setCopied(false), 1500); }}>
+        {copied ? 'Copied' : 'Copy'}
+      </button>
+    </div>
+  );
+}
+
+export function PageHeader({ title, children, subtitle }: { title: string; subtitle?: ReactNode; children?: ReactNode }) {
+  return (
+    <header className="page-header">
+      <div><h1>{title}</h1>{subtitle && <p className="muted">{subtitle}</p>}</div>
+      {children && <div className="header-actions">{children}</div>}
+    </header>
+  );
+}
+
+/** The field an error belongs to, for errors shown next to form fields. */
+export function fieldError(error: unknown, field: string): string | undefined {
+  return error instanceof ApiError && error.field === field ? error.message : undefined;
+}
+
+/** An error that belongs to no field (shown at the top of the form). */
+export function formError(error: unknown, fields: string[]): unknown {
+  return error instanceof ApiError && error.field && fields.includes(error.field) ? undefined : error;
+}
