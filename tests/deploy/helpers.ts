@@ -37,6 +37,7 @@ export async function startServer(opts: { tls?: { cert: string; key: string; ca:
       TESSERA_DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`, TESSERA_PORT: String(port), TESSERA_PUBLIC_URL: origin,
       TESSERA_ADMIN_CLIENT_ID: DEPLOY_ID, TESSERA_ADMIN_CLIENT_SECRET: DEPLOY_SECRET,
       TESSERA_MASTER_KEY: randomBytes(32).toString('base64'), TESSERA_LOG_LEVEL: 'warn',
+      TESSERA_DASHBOARD: 'off', // the suites compare whole tenants; the dashboard's client is tested in tests/dashboard*.test.ts
       ...(opts.tls && { TESSERA_TLS_CERT: opts.tls.cert, TESSERA_TLS_KEY: opts.tls.key }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

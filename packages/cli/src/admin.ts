@@ -1,14 +1,15 @@
 import { Command } from 'commander';
-import { createLogger, createTessera, resetAdminCredentials, ResetRefused } from '@tessera/server';
+import { createAdminUser, createLogger, createTessera, resetAdminCredentials, ResetRefused } from '@tessera/server';
 import { configOrExit } from './env';
 
 /**
  * `tessera admin reset-credentials`: operator recovery of the bootstrap admin client, with local access to the
  * database (TESSERA_DATABASE_URL) and the master key. Prints `{ client_id, client_secret }` once on stdout;
- * the warning it logs goes to stderr.
+ * the warning it logs goes to stderr. `tessera admin create-user --email`: a dashboard administrator and a one-time
+ * link that sets the password.
  */
 export function adminCommand(): Command {
-  const admin = new Command('admin').description('the bootstrap admin client');
+  const admin = new Command('admin').description('the bootstrap admin client and dashboard administrators');
   admin.command('reset-credentials')
     .description('recreate or reset the bootstrap admin client: a new secret and a grant for every Management API scope')
     .option('--client-id <id>', 'make this client the admin (default: the recorded admin client)')
@@ -27,6 +28,24 @@ export function adminCommand(): Command {
         if (result.client_secret) process.stderr.write('tessera: the new client_secret is shown once: store it now\n');
       } catch (e) {
         if (e instanceof ResetRefused) fail(e.message);
+        throw e;
+      } finally {
+        await t.close();
+      }
+    });
+  admin.command('create-user')
+    .description('make a dashboard administrator: the user (created without a usable password, or found by email) gets the role with every Management API permission and a one-time link to set a password')
+    .requiredOption('--email <email>', 'the administrator\'s email address')
+    .action(async (opts: { email: string }) => {
+      const config = configOrExit();
+      const logger = createLogger('warn', 2);
+      const t = await createTessera(config, { logger });
+      try {
+        const result = await createAdminUser(t.services, config, opts.email);
+        process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        process.stderr.write(`tessera: ${result.email} is an administrator; set the password within 24 hours, once, at:\n  ${result.set_password_url}\n`);
+      } catch (e) {
+        if (e instanceof Error && 'status' in e && (e as { status: number }).status < 500) fail(e.message);
         throw e;
       } finally {
         await t.close();

@@ -25,7 +25,7 @@ export function serveCommand(): Command {
   });
 }
 
-function announce(config: ReturnType<typeof configOrExit>, boot: { adminClientId: string; generatedSecret?: string }, address: string): void {
+function announce(config: ReturnType<typeof configOrExit>, boot: { adminClientId: string; generatedSecret?: string; setupUrl?: string }, address: string): void {
   const lines = [
     `Tessera listening on ${address}`,
     `  issuer:               ${config.issuer}`,
@@ -33,9 +33,15 @@ function announce(config: ReturnType<typeof configOrExit>, boot: { adminClientId
     ...(config.mtlsPort !== undefined ? [`  mTLS port:            ${config.mtlsPort} (${config.mtlsPublicUrl})`] : []),
     `  database:             ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
     `  admin client_id:      ${boot.adminClientId}`,
+    `  dashboard:            ${config.publicUrl}/dashboard/`,
   ];
   if (boot.generatedSecret) {
     lines.push(`  admin client_secret:  ${boot.generatedSecret}`, '  (shown once: store it now, or set TESSERA_ADMIN_CLIENT_ID/TESSERA_ADMIN_CLIENT_SECRET)');
   }
   process.stdout.write(lines.join('\n') + '\n');
+  if (boot.setupUrl) {
+    // a secret: stderr, like the other one-time credentials, never the request log
+    process.stderr.write(`No dashboard administrator yet. Create one (this link works once, for 24 hours):\n  ${boot.setupUrl}\n`
+      + 'or run `tessera admin create-user --email <address>`.\n');
+  }
 }

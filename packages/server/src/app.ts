@@ -24,6 +24,7 @@ import type { MtlsProxy } from './mtls-proxy';
 import type { Services } from './services';
 import { registerRateLimits, type RateLimitSettings } from './http/rate-limit';
 import { limitAuthenticationApi } from './auth-api/rate-limit-keys';
+import { dashboardRoutes } from './dashboard/routes';
 
 export interface AppOptions {
   services: Services;
@@ -42,6 +43,10 @@ export interface AppOptions {
   rateLimits?: RateLimitSettings;
   /** Reverse proxies whose X-Forwarded-For names the client address. */
   trustedProxies?: string[];
+  /** TESSERA_DASHBOARD: serve /dashboard (and redirect / there). */
+  dashboard?: boolean;
+  /** The dashboard's SPA client, handed to the dashboard in /dashboard/config.json. */
+  dashboardClientId?: string;
 }
 
 /** TLS options of a listener that asks for (never demands) a client certificate, CAs from TESSERA_MTLS_CA. */
@@ -98,6 +103,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(revokeRoutes, { services, selfOrigin });
   await app.register(corsRoutes);
   for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, logoutRoutes, mfaRoutes, mfaPageRoutes]) await app.register(routes, { services });
+  if (opts.dashboard !== false) await app.register(dashboardRoutes, { services, publicUrl: opts.publicUrl, dashboardClientId: opts.dashboardClientId });
   await app.register(managementApi, { services, prefix: '/api/v2', limiter: limits.management });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -1,19 +1,27 @@
 import { ids, MANAGEMENT_SCOPES } from '@tessera/core';
 import type { Logger } from 'pino';
 import type { Services } from './services';
+import { ensureDashboardClient, firstAdminLink } from './dashboard/setup';
 
 export const MANAGEMENT_API_NAME = 'Auth0 Management API';
 /** Meta key recording the bootstrap admin client; its presence means the tenant was bootstrapped once. */
 const ADMIN_META = 'bootstrap.admin_client_id';
 const ADMIN_NAME = 'Tessera Admin (bootstrap)';
 
-export interface BootstrapResult { adminClientId: string; generatedSecret?: string }
+export interface BootstrapResult {
+  adminClientId: string; generatedSecret?: string;
+  /** The dashboard's SPA client (undefined when it was deleted). */
+  dashboardClientId?: string;
+  /** Until a first administrator exists: a one-time link to sign up as the first dashboard administrator. */
+  setupUrl?: string;
+}
 
-export interface BootstrapConfig { managementAudience: string; adminClientId?: string; adminClientSecret?: string }
+export interface BootstrapConfig { managementAudience: string; publicUrl: string; adminClientId?: string; adminClientSecret?: string; dashboard?: boolean }
 
 /**
  * Every start: signing keys and the system "Auth0 Management API" resource server (its scopes follow the
- * current vocabulary). First start only: the admin M2M client (`TESSERA_ADMIN_CLIENT_ID/SECRET`, or generated)
+ * current vocabulary); the dashboard's client unless it was created once already; until a first dashboard
+ * administrator exists, a one-time sign-up link. First start only: the admin M2M client (`TESSERA_ADMIN_CLIENT_ID/SECRET`, or generated)
  * with a grant for every Management scope. Afterwards the admin client and its grant belong to the operator:
  * a rotated secret, a narrowed or deleted grant, a deleted client stay so across restarts. Recovery is
  * explicit: `tessera admin reset-credentials` ({@link resetAdminCredentials}).
@@ -21,10 +29,12 @@ export interface BootstrapConfig { managementAudience: string; adminClientId?: s
 export async function bootstrap(services: Services, cfg: BootstrapConfig, logger?: Logger): Promise<BootstrapResult> {
   await services.signingKeys.ensureKeys();
   await services.resourceServers.ensureSystem(cfg.managementAudience, MANAGEMENT_API_NAME, [...MANAGEMENT_SCOPES]);
+  const dashboardClientId = cfg.dashboard === false ? undefined : await ensureDashboardClient(services, cfg);
+  const setupUrl = cfg.dashboard === false ? undefined : await firstAdminLink(services, cfg);
   const recorded = await services.store.meta.get(ADMIN_META);
   if (recorded !== undefined) {
     await warnAboutIgnoredSettings(services, cfg, recorded, logger);
-    return { adminClientId: recorded };
+    return { adminClientId: recorded, dashboardClientId, setupUrl };
   }
   const existing = cfg.adminClientId ? await services.store.clients.findById(cfg.adminClientId) : undefined;
   let adminClientId = existing?.client_id;
@@ -36,7 +46,7 @@ export async function bootstrap(services: Services, cfg: BootstrapConfig, logger
   }
   await ensureAllScopesGrant(services, adminClientId, cfg.managementAudience);
   await services.store.write((tx) => tx.meta.set(ADMIN_META, adminClientId));
-  return { adminClientId, generatedSecret };
+  return { adminClientId, generatedSecret, dashboardClientId, setupUrl };
 }
 
 /** The environment no longer decides the admin client after the first start: say so when it disagrees. */

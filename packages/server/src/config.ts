@@ -25,6 +25,7 @@ export const SETTINGS = [
   { env: 'TESSERA_LOG_LEVEL', default: 'info', doc: 'pino level: fatal, error, warn, info, debug, trace, silent' },
   { env: 'TESSERA_DPOP_NONCE', default: 'public_clients', doc: 'which clients must put a server nonce (DPoP-Nonce) in their DPoP proofs at /oauth/token: public_clients, all_clients or off' },
   { env: 'TESSERA_ALLOWED_LOGOUT_URLS', default: 'none', doc: 'comma-separated tenant-level allowed logout URLs: where GET /v2/logout without client_id may send the browser (returnTo)' },
+  { env: 'TESSERA_DASHBOARD', default: 'on', doc: '`on` serves the admin dashboard at `/dashboard` (`/` redirects there) and registers its SPA client on the first start; `off` serves neither and creates no client' },
   { env: 'TESSERA_WORKERS', default: '1', doc: 'number of worker processes (node:cluster) sharing the port' },
   { env: 'TESSERA_PASSWORD_THREADS', default: 'half the cores (at least 1)', doc: 'worker threads per process that hash and verify passwords (scrypt, 32 MiB each), apart from token signing' },
   { env: 'TESSERA_PASSWORD_QUEUE', default: '32', doc: 'password derivations that may wait for a thread; beyond it logins get 503 temporarily_unavailable (a friendly message on the login page)' },
@@ -82,6 +83,8 @@ export interface Config {
   clientAuthProtection: Rate;
   /** Tenant-level allowed logout URLs (Auth0's tenant setting `allowed_logout_urls`). */
   allowedLogoutUrls: string[];
+  /** TESSERA_DASHBOARD: serve the dashboard and bootstrap its client. */
+  dashboard: boolean;
 }
 
 /** `max` events per `windowMs`; max 0 = off. */
@@ -162,7 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mtlsPublicUrl = mtlsPublicUrlFrom(env, tls !== undefined || mtlsProxy !== undefined)
     ?? (mtlsPort === undefined ? undefined : `https://${new URL(publicUrl).hostname}:${mtlsPort}`);
   const allowedLogoutUrls = logoutUrlsFrom(env.TESSERA_ALLOWED_LOGOUT_URLS);
+  const dashboardSetting = (env.TESSERA_DASHBOARD || 'on').trim();
+  if (dashboardSetting !== 'on' && dashboardSetting !== 'off') throw new ConfigError('TESSERA_DASHBOARD', `expected on or off, got "${dashboardSetting}"`);
   return {
+    dashboard: dashboardSetting === 'on',
     rateLimits: rateLimitsFrom(env, workers),
     tokenReuse: tokenReuseFrom(env),
     tokenQuotaDefaults: { clients: quotaFrom(env, 'TESSERA_TOKEN_QUOTA_CLIENTS'), organizations: quotaFrom(env, 'TESSERA_TOKEN_QUOTA_ORGANIZATIONS') },

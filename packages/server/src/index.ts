@@ -5,3 +5,4 @@ export { createLogger } from './logger';
 export { buildServices, type Services } from './services';
 export { createTessera, listen, type Tessera } from './tessera';
 export { discoveryDocument } from './auth-api/discovery';
+export { createAdminUser, type AdminUserResult } from './dashboard/setup';

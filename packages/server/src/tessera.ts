@@ -52,7 +52,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
     const app = await buildApp({
       services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, mtlsPublicUrl: config.mtlsPublicUrl,
       hstsMaxAge: config.hstsMaxAge, rateLimits: config.rateLimits, trustedProxies: config.trustedProxies,
-      separateMtlsListener: config.mtlsPort !== undefined,
+      separateMtlsListener: config.mtlsPort !== undefined, dashboard: config.dashboard, dashboardClientId: boot.dashboardClientId,
     });
     let closed = false;
     let mtlsServer: Server | undefined;

@@ -37,6 +37,7 @@ export async function startServer(opts: {
     TESSERA_ADMIN_CLIENT_SECRET: opts.admin?.clientSecret ?? ADMIN_CLIENT_SECRET,
     TESSERA_MASTER_KEY: randomBytes(32).toString('base64'),
     TESSERA_LOG_LEVEL: 'warn',
+    TESSERA_DASHBOARD: 'off', // the tenant holds only what each scenario creates
     // the clients here run bursts of calls from one client on purpose; limits are tested in tests/rate-limits.test.ts
     TESSERA_RATE_LIMIT_AUTH: '100000/1',
     TESSERA_RATE_LIMIT_MANAGEMENT: '100000/1',

@@ -10,7 +10,7 @@ import { hashSecret } from '../token/refresh-tokens';
 import { checkAuthorizationDetailTypes } from './authorization-details';
 import { PushedRequests } from './pushed';
 import {
-  AuthorizePageError, checkClientAndRedirect, fallbackMode, parseAuthorizeRequest, redirectError,
+  AuthorizePageError, checkClientAndRedirect, fallbackMode, originOf, parseAuthorizeRequest, redirectError,
   type AuthorizeRequest, type ResponseMode,
 } from './request';
 
@@ -68,7 +68,10 @@ export class AuthorizeService {
     issuer: string;
   }) {
     this.pushed = new PushedRequests(deps);
+    this.selfOrigin = originOf(deps.issuer);
   }
+
+  private readonly selfOrigin: string | undefined;
 
   private readonly pushed: PushedRequests;
 
@@ -259,6 +262,8 @@ export class AuthorizeService {
   private async consentNeeded(req: AuthorizeRequest, client: Client, user: User, d: ScopeDecision): Promise<boolean> {
     if (req.prompt.includes('consent')) return true;
     if (client.is_first_party && d.api.skip_consent_for_verifiable_first_party_clients && !isLocalhost(req.redirectUri)) return false;
+    // a first-party client returning to a page of Tessera's own origin (the dashboard) is Tessera itself
+    if (client.is_first_party && originOf(req.redirectUri) === this.selfOrigin && !req.authorizationDetails) return false;
     // authorization details describe one transaction (a payment, a transfer): asked every time, never remembered
     if (req.authorizationDetails) return true;
     const known = await this.deps.store.consents.find(user.user_id, client.client_id, d.api.identifier);

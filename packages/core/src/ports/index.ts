@@ -63,6 +63,8 @@ export interface SigningKeyRepo {
 export interface MetaRepo {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
+  /** Deletes the key and returns its value, atomically: of concurrent takers of one key, one gets the value. */
+  take(key: string): Promise<string | undefined>;
 }
 
 // ---------- users, roles, permissions, organizations ----------

@@ -91,11 +91,12 @@ export class UserTokenService {
     const userinfoOnly = r.audience === undefined || r.audience === this.userinfoAudience;
     const api = userinfoOnly ? this.userinfoApi : r.audience === this.mfaAudience ? this.mfaApi : await this.deps.directory.resourceServer(r.audience as string);
     if (!api) throw r.unknownAudience(r.audience as string);
-    if (api.is_system) throw notAuthorized(client, api, 'The API does not allow access on behalf of users.');
     let apiScopes: string[] = [];
     let permissions: string[] | undefined;
     if (!userinfoOnly) {
-      const policy = effective.userPolicy(api);
+      // the Management API on behalf of a user (the dashboard): only through a client grant for users, and only
+      // the Management permissions the user holds through roles (RBAC is always on for it)
+      const policy = api.is_system ? 'require_client_grant' : effective.userPolicy(api);
       if (policy === 'deny_all') throw notAuthorized(client, api, 'The API does not allow access on behalf of users.');
       const defined = effective.scopeValues(api);
       apiScopes = r.defaultAll && requested.length === 0 ? defined : requested.filter((s) => defined.includes(s) && !OIDC_SCOPES.has(s));
@@ -106,7 +107,7 @@ export class UserTokenService {
         const cap = grant.allow_all_scopes ? defined : grant.scope ?? [];
         apiScopes = apiScopes.filter((s) => cap.includes(s));
       }
-      if (api.enforce_policies) {
+      if (api.enforce_policies || api.is_system) {
         permissions = await this.deps.store.permissions.effective(r.userId, api.identifier, r.organizationId);
         apiScopes = apiScopes.filter((s) => permissions?.includes(s));
       }

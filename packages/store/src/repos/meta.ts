@@ -12,4 +12,9 @@ export class SqlMetaRepo implements MetaRepo {
   async set(key: string, value: string): Promise<void> {
     await this.db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
   }
+
+  async take(key: string): Promise<string | undefined> {
+    const row = await this.db.deleteFrom('meta').where('key', '=', key).returning('value').executeTakeFirst();
+    return row?.value;
+  }
 }
