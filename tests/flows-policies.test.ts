@@ -109,10 +109,11 @@ eachDialect('user tokens: RBAC, user policies, consent, organizations', (dialect
       expect(ok.body.scope).toBe('write:orders');
     });
 
-    it('the Management API never issues user tokens', async () => {
+    it('the Management API issues user tokens only to a client with a user grant on it (the dashboard; tests/dashboard-setup.test.ts)', async () => {
       const r = await login(web, `${PUBLIC_URL}/api/v2/`, 'read:users');
       expect(r.status).toBe(403);
       expect(r.body.error).toBe('access_denied');
+      expect(r.body.error_description).toBe(`Client "${web.clientId}" is not authorized to access resource server "${PUBLIC_URL}/api/v2/". You need to create a "client-grant" associated to this API.`);
     });
   });
 
