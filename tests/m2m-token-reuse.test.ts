@@ -5,6 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApi, createM2mClient, managementToken } from './helpers/management';
 import { startListening, type ListeningServer } from './helpers/listening';
 import { eachDialect, startTessera, type TestServer } from './helpers/tessera';
+import { createTestDatabase, postgresAvailable } from './helpers/databases';
+import { randomBytes } from 'node:crypto';
 
 /**
  * A local write clears the caches at once, and once more when the change feed hears of the same write from the store
@@ -226,5 +228,44 @@ describe('TESSERA_TOKEN_REUSE settings', () => {
     const ok = loadConfig({ ...base, TESSERA_TOKEN_REUSE: 'on', TESSERA_TOKEN_REUSE_MIN_REMAINING: '0.25', TESSERA_TOKEN_QUOTA_CLIENTS: 'per_hour=5,enforce=false' });
     expect(ok.tokenReuse).toEqual({ enabledByDefault: true, minRemaining: 0.25 });
     expect(ok.tokenQuotaDefaults.clients).toEqual({ per_hour: 5, enforce: false });
+  });
+});
+
+describe.skipIf(!(await postgresAvailable()))('token reuse across instances [postgres]', () => {
+  it('a write on one instance stops reuse on the other (NOTIFY), for the grant, the API and the signing key', async () => {
+    const db = await createTestDatabase('postgres');
+    const masterKey = randomBytes(32).toString('base64');
+    const env = { TESSERA_TOKEN_REUSE: 'on' };
+    const a = await startTessera('postgres', { database: db, masterKey, env });
+    const b = await startTessera('postgres', { database: db, masterKey, env, clock: a.clock });
+    try {
+      const api = await createApi(a, { scopes: [{ value: 'read:x' }] });
+      const c = await createM2mClient(a);
+      const g = await a.api('POST', '/client-grants', { client_id: c.client_id, audience: api.identifier, scope: ['read:x'] });
+      expect(g.status).toBe(201);
+      const fromB = () => b.token({ grant_type: 'client_credentials', ...c, audience: api.identifier });
+      const writes: Array<() => Promise<{ status: number }>> = [
+        () => a.api('PATCH', `/client-grants/${g.body.id}`, { scope: [] }),
+        () => a.api('PATCH', `/resource-servers/${api.id}`, { token_lifetime: 7200 }),
+        () => a.api('POST', '/keys/signing/rotate'),
+      ];
+      for (const write of writes) {
+        await settle();
+        const first = (await fromB()).body.access_token as string;
+        a.clock.advance(1);
+        expect((await fromB()).body.access_token).toBe(first);
+        expect((await write()).status).toBeLessThan(300);
+        // B hears of the commit within milliseconds; poll briefly rather than sleeping a fixed time
+        const since = Date.now();
+        let next = first;
+        while (next === first && Date.now() - since < 2000) next = (await fromB()).body.access_token;
+        expect(next).not.toBe(first);
+        expect(Date.now() - since).toBeLessThan(2000);
+      }
+    } finally {
+      await b.close();
+      await a.close();
+      await db.drop();
+    }
   });
 });
