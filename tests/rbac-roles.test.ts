@@ -42,7 +42,7 @@ eachDialect('roles', (dialect) => {
       expect(missing.body).toEqual({ statusCode: 400, error: 'Bad Request', message: "Payload validation error: 'Missing required property: name'.", errorCode: 'invalid_body' });
       const org = await s.api('POST', '/roles', { name: `o-${uniq()}`, type: 'organization' });
       expect(org.status).toBe(400);
-      expect(org.body.message).toBe('Payload validation error: \'No enum match for: "organization"\' on property type (Type of the role (only tenant roles exist in Tessera).).');
+      expect(org.body.message).toBe("Payload validation error: 'owner_id is required when type is organization' on property owner_id.");
     });
 
     it('GET /roles/{id} returns the role; an unknown id is 404', async () => {

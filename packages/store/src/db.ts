@@ -8,7 +8,7 @@ export interface SigningKeyRow { seq: Generated<number>; kid: string; state: str
 export interface MetaRow { key: string; value: string }
 export interface GenerationRow { id: number; value: number }
 export interface UserRow { seq: Generated<number>; user_id: string; connection: string; email: string; password_hash: string | null; doc: string; created_at: string; updated_at: string }
-export interface RoleRow { seq: Generated<number>; id: string; name: string; doc: string; created_at: string }
+export interface RoleRow { seq: Generated<number>; id: string; name: string; doc: string; created_at: string; owner_id: string | null }
 export interface RolePermissionRow { seq: Generated<number>; role_id: string; resource_server_identifier: string; permission_name: string }
 export interface UserPermissionRow { seq: Generated<number>; user_id: string; resource_server_identifier: string; permission_name: string }
 export interface UserRoleRow { seq: Generated<number>; user_id: string; role_id: string }

@@ -2,10 +2,12 @@ export interface Role {
   id: string;
   name: string;
   description?: string;
-  type: 'tenant';
+  /** `organization` roles have an `owner_id` and apply only to members of that organization. */
+  type: 'tenant' | 'organization';
+  owner_id?: string;
 }
 
-export interface RoleCreate { name: string; description?: string; type?: 'tenant' }
+export interface RoleCreate { name: string; description?: string; type?: 'tenant' | 'organization'; owner_id?: string }
 export interface RolePatch { name?: string; description?: string | null }
 
 /** A permission as clients send it: a scope of an API named by its identifier. */

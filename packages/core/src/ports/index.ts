@@ -80,13 +80,15 @@ export interface UserRepo {
   list(q: OffsetWindow & { connection?: string }): Promise<Page<User>>;
 }
 
+export interface RoleQuery extends OffsetWindow { nameFilter?: string; type?: 'tenant' | 'organization'; ownerId?: string }
+
 export interface RoleRepo {
   insert(r: Role): Promise<void>;
   replace(r: Role): Promise<void>;
   delete(id: string): Promise<boolean>;
   findById(id: string): Promise<Role | undefined>;
   existing(ids: string[]): Promise<string[]>;
-  list(q: OffsetWindow & { nameFilter?: string }): Promise<Page<Role>>;
+  list(q: RoleQuery): Promise<Page<Role>>;
   addUsers(roleId: string, userIds: string[]): Promise<void>;
   removeUsers(roleId: string, userIds: string[]): Promise<void>;
   users(roleId: string, w: OffsetWindow): Promise<Page<User>>;

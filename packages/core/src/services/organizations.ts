@@ -8,7 +8,7 @@ import {
 import type { CheckpointPage, OffsetWindow, Page, Repos, Store } from '../ports';
 import type { ChangeFeed } from './changes';
 import { GRANT_NOT_FOUND } from './client-grants';
-import type { RoleService } from './roles';
+import { ORG_ROLE_OUTSIDE, type RoleService } from './roles';
 import { ReadCache } from './read-cache';
 
 export const ORG_NOT_FOUND = () => new NotFound('No organization found by that id or name', 'inexistent_organization');
@@ -142,6 +142,10 @@ export class OrganizationService {
   async assignMemberRoles(id: string, userId: string, roleIds: string[]): Promise<void> {
     await this.requireMember(id, userId);
     const unique = await this.deps.roles.requireRoles(roleIds);
+    for (const roleId of unique) {
+      const role = await this.deps.roles.get(roleId);
+      if (role.owner_id !== undefined && role.owner_id !== id) throw ORG_ROLE_OUTSIDE(role);
+    }
     await this.write((tx) => tx.organizations.addMemberRoles(id, userId, unique));
   }
 

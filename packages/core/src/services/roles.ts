@@ -1,7 +1,7 @@
-import { Conflict, NotFound, UniqueViolation } from '../errors';
+import { BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
 import { randomAlnum } from '../crypto/random';
 import type { PermissionRef, PermissionView, Role, RoleCreate, RolePatch, User } from '../model';
-import type { CheckpointPage, OffsetWindow, Page, Repos, Store } from '../ports';
+import type { CheckpointPage, OffsetWindow, Page, Repos, RoleQuery, Store } from '../ports';
 import type { ChangeFeed } from './changes';
 import type { PermissionService } from './permissions';
 import { USER_NOT_FOUND } from './users';
@@ -10,12 +10,14 @@ export const ROLE_NOT_FOUND = () => new NotFound('Role not found.', 'inexistent_
 const ROLE_CONFLICT = (e: unknown) => new Conflict('The role already exists.', 'role_conflict', e);
 const USERS_MISSING = () => new NotFound('One or more of the users do not exist.', 'inexistent_user');
 const ROLES_MISSING = () => new NotFound('One or more of the roles do not exist.', 'inexistent_role');
+/** An organization's role is held only as a member role in that organization. */
+export const ORG_ROLE_OUTSIDE = (r: Role) => new BadRequest(`The role ${r.id} belongs to the organization ${r.owner_id} and can only be assigned to its members.`, 'invalid_body');
 
 /** Tenant roles, their permissions, and who holds them (from the role's side and from the user's). */
 export class RoleService {
   constructor(private readonly deps: { store: Store; changes: ChangeFeed; permissions: PermissionService }) {}
 
-  list(q: OffsetWindow & { nameFilter?: string }): Promise<Page<Role>> { return this.deps.store.roles.list(q); }
+  list(q: RoleQuery): Promise<Page<Role>> { return this.deps.store.roles.list(q); }
 
   async get(id: string): Promise<Role> {
     const r = await this.deps.store.roles.findById(id);
@@ -24,8 +26,15 @@ export class RoleService {
   }
 
   async create(input: RoleCreate): Promise<Role> {
-    const role: Role = { id: `rol_${randomAlnum(16)}`, name: input.name, type: 'tenant' };
+    const type = input.type ?? 'tenant';
+    if (type === 'organization' && input.owner_id === undefined) throw new BadRequest("Payload validation error: 'owner_id is required when type is organization' on property owner_id.");
+    if (type === 'tenant' && input.owner_id !== undefined) throw new BadRequest("Payload validation error: 'owner_id is only allowed when type is organization' on property owner_id.");
+    if (input.owner_id !== undefined && !(await this.deps.store.organizations.findById(input.owner_id))) {
+      throw new NotFound('No organization found by that id or name', 'inexistent_organization');
+    }
+    const role: Role = { id: `rol_${randomAlnum(16)}`, name: input.name, type };
     if (input.description !== undefined) role.description = input.description;
+    if (input.owner_id !== undefined) role.owner_id = input.owner_id;
     await this.write((tx) => tx.roles.insert(role));
     return role;
   }
@@ -70,7 +79,8 @@ export class RoleService {
   }
 
   async assignUsers(id: string, userIds: string[]): Promise<void> {
-    await this.get(id);
+    const role = await this.get(id);
+    if (role.owner_id !== undefined) throw ORG_ROLE_OUTSIDE(role);
     const unique = [...new Set(userIds)];
     if ((await this.deps.store.users.existing(unique)).length !== unique.length) throw USERS_MISSING();
     await this.write((tx) => tx.roles.addUsers(id, unique));
@@ -84,6 +94,10 @@ export class RoleService {
   async assignToUser(userId: string, roleIds: string[]): Promise<void> {
     await this.requireUser(userId);
     const unique = await this.requireRoles(roleIds);
+    for (const id of unique) {
+      const role = await this.get(id);
+      if (role.owner_id !== undefined) throw ORG_ROLE_OUTSIDE(role);
+    }
     await this.write(async (tx) => { for (const r of unique) await tx.roles.addUsers(r, [userId]); });
   }
 

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { userSummary, type CheckpointPage, type PermissionRef, type RoleCreate, type RolePatch } from '@tessera/core';
+import { BadRequest, userSummary, type CheckpointPage, type PermissionRef, type RoleCreate, type RolePatch } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { Empty, errorResponses } from '../schemas/common';
 import {
@@ -33,11 +33,13 @@ export async function roleRoutes(app: FastifyInstance, { services }: { services:
     schema: { summary: 'Get roles', tags, querystring: RoleListQuery, response: { 200: listResponse('roles', RoleResponse), ...errorResponses } },
     config: { scopes: ['read:roles'] },
   }, async (req) => {
-    const q = req.query as OffsetQuery & { name_filter?: string; type?: string; owner_id?: string };
+    const q = req.query as OffsetQuery & { name_filter?: string; type?: 'tenant' | 'organization'; owner_id?: string };
+    if (q.type === 'organization' && q.owner_id === undefined) {
+      throw new BadRequest("Query validation error: 'owner_id is required when type is organization' on property owner_id.", 'invalid_query_string');
+    }
     const w = offsetWindow(q);
-    // every role in Tessera is a tenant role (no owner), so organization-owned roles are an empty set
-    const ownedOnly = q.type === 'organization' || q.owner_id !== undefined;
-    const page = ownedOnly ? { items: [], total: 0 } : await roles.list({ ...w, nameFilter: q.name_filter });
+    // an owner filter matches organization roles only (tenant roles have no owner); never ignored
+    const page = await roles.list({ ...w, nameFilter: q.name_filter, type: q.type, ownerId: q.owner_id });
     return offsetBody('roles', q, w, page, (r) => r);
   });
 

@@ -7,7 +7,8 @@ const description = Type.String({ maxLength: 140, description: 'Description of t
 export const RoleCreateBody = Type.Object({
   name,
   description: Type.Optional(description),
-  type: Type.Optional(StringEnum(['tenant'] as const, { description: 'Type of the role (only tenant roles exist in Tessera).' })),
+  type: Type.Optional(StringEnum(['tenant', 'organization'] as const, { description: 'The type of the role. Defaults to tenant.' })),
+  owner_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'The ID of the organization that owns this role. Required when type is "organization".' })),
 }, { additionalProperties: false });
 
 export const RolePatchBody = Type.Object({
@@ -16,7 +17,7 @@ export const RolePatchBody = Type.Object({
 }, { additionalProperties: false });
 
 export const RoleResponse = Type.Object({
-  id: Type.String(), name: Type.String(), description: Type.Optional(Type.String()), type: Type.String(),
+  id: Type.String(), name: Type.String(), description: Type.Optional(Type.String()), type: Type.String(), owner_id: Type.Optional(Type.String()),
 });
 
 export const RoleListQuery = Type.Object({

@@ -246,6 +246,13 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       if (dialect === 'postgres') await sql`ALTER TABLE rate_limit_windows SET UNLOGGED`.execute(db);
     },
   },
+  '0014_organization_roles': {
+    async up(db: Kysely<any>) {
+      // a role owned by an organization (Auth0's type "organization"); it goes with its organization
+      await sql`ALTER TABLE roles ADD COLUMN owner_id TEXT REFERENCES organizations(id) ON DELETE CASCADE`.execute(db);
+      await sql`CREATE INDEX roles_owner ON roles (owner_id)`.execute(db);
+    },
+  },
   '0015_token_quotas_usage': {
     async up(db: Kysely<any>) {
       // token quota windows: one row per subject, period and window (the key names all three); counted in one transaction

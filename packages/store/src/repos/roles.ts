@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type {
-  CheckpointPage, OffsetWindow, Page, PermissionHolder, PermissionRef, PermissionRepo, PermissionView, Role, RoleRepo, User,
+  CheckpointPage, OffsetWindow, Page, PermissionHolder, PermissionRef, PermissionRepo, PermissionView, Role, RoleQuery, RoleRepo, User,
 } from '@tessera/core';
 import type { Db, RoleRow } from '../db';
 import { mapConstraint, nowIso } from './errors';
@@ -9,14 +9,15 @@ import { userFromRow } from './users';
 
 export function roleFromRow(row: Selectable<RoleRow>): Role {
   const doc = JSON.parse(row.doc) as { description?: string };
-  return { id: row.id, name: row.name, ...(doc.description !== undefined && { description: doc.description }), type: 'tenant' };
+  const base = { id: row.id, name: row.name, ...(doc.description !== undefined && { description: doc.description }) };
+  return row.owner_id ? { ...base, type: 'organization', owner_id: row.owner_id } : { ...base, type: 'tenant' };
 }
 
 export class SqlRoleRepo implements RoleRepo {
   constructor(private readonly db: Db) {}
 
   private toRow(r: Role) {
-    return { id: r.id, name: r.name, doc: JSON.stringify(r.description === undefined ? {} : { description: r.description }) };
+    return { id: r.id, name: r.name, doc: JSON.stringify(r.description === undefined ? {} : { description: r.description }), owner_id: r.owner_id ?? null };
   }
 
   async insert(r: Role): Promise<void> {
@@ -44,8 +45,11 @@ export class SqlRoleRepo implements RoleRepo {
   }
 
   /** `nameFilter`: case-insensitive substring of the name. */
-  list(q: OffsetWindow & { nameFilter?: string }): Promise<Page<Role>> {
+  list(q: RoleQuery): Promise<Page<Role>> {
     let base = this.db.selectFrom('roles');
+    if (q.type === 'tenant') base = base.where('owner_id', 'is', null);
+    if (q.type === 'organization') base = base.where('owner_id', 'is not', null);
+    if (q.ownerId !== undefined) base = base.where('owner_id', '=', q.ownerId);
     if (q.nameFilter) {
       const pattern = `%${q.nameFilter.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       base = base.where(sql<boolean>`lower(name) LIKE ${pattern} ESCAPE '\\'`);
