@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
-import { auth as jwtAuth, requiredScopes } from 'express-oauth2-jwt-bearer';
+import { auth as jwtAuth, requiredScopes } from '@tessera/verify';
 import { auth as oidcAuth, requiresAuth } from 'express-openid-connect';
 import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -74,7 +74,7 @@ describe.skipIf(!available || (dialect === 'postgres' && !pgReady))(`Auth0 brows
     await createUser(s, 'ada@example.com');
     const ca = readFileSync(certs.caFile);
 
-    // the SPA's origin serves the page, the SDK's published ESM build and an API protected by express-oauth2-jwt-bearer
+    // the SPA's origin serves the page, the SDK's published ESM build and an API protected by @tessera/verify
     const spaApp = express();
     spa = await serveHttps(certs, spaApp);
     foreign = await serveHttps(certs, express().get('/', (_req, res) => { res.type('html').send('<!DOCTYPE html><title>Elsewhere</title><h1>Another site</h1>'); }));

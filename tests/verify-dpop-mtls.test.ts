@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
+import { SignJWT } from 'jose';
 import * as ejb from 'express-oauth2-jwt-bearer';
 import * as tv from '@tessera/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +120,14 @@ describe('DPoP-bound tokens', () => {
     const again = await send('/tv/dpop', q);
     expect(again).toMatchObject({ status: 400, body: { error: 'invalid_dpop_proof', message: 'DPoP proof "jti" has already been used' } });
     expect(again.challenge).toBe(dpopChallenge('invalid_dpop_proof', "DPoP proof 'jti' has already been used"));
+  });
+
+  it('an expired proof (exp in the past) is refused by @tessera/verify', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const p = await new SignJWT({ htm: 'GET', htu: `${rs.url}/tv/dpop`, jti: `exp-${now}`, ath: ath(dpopToken), iat: now - 60, exp: now - 30 })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: key.alg, jwk: key.jwk } as never).sign(key.privateKey);
+    const r = await call(`${rs.url}/tv/dpop`, { headers: { authorization: `DPoP ${dpopToken}`, dpop: p } });
+    expect(r).toMatchObject({ status: 400, body: { error: 'invalid_dpop_proof', message: '"exp" claim timestamp check failed' } });
   });
 
   it('a pluggable replay store sees each (key, jti) once and decides', async () => {

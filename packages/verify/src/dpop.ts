@@ -130,6 +130,7 @@ export async function checkProof(o: ProofCheck, normalizeHtu: (htu: string) => s
   if (typeof iat !== 'number') throw new InvalidProofError('"iat" claim must be a number');
   const now = Math.floor(Date.now() / 1000);
   if (iat < now - o.iatOffset || iat > now + o.iatLeeway) throw new InvalidProofError('DPoP proof "iat" is outside the acceptable range');
+  if (claims.exp !== undefined && (typeof claims.exp !== 'number' || claims.exp <= now)) throw new InvalidProofError('"exp" claim timestamp check failed');
   if (!htm) throw new InvalidProofError('Missing "htm" in DPoP proof');
   if (typeof htm !== 'string') throw new InvalidProofError('Invalid "htm" claim');
   if (htm.toUpperCase() !== o.method.toUpperCase()) throw new InvalidProofError('DPoP Proof htm mismatch');
