@@ -57,7 +57,7 @@ function createPrivately(path: string): void {
   }
 }
 
-function connect(target: DatabaseTarget): { db: Db; sqlite?: SqliteDatabase.Database } {
+function connect(target: DatabaseTarget): { db: Db; sqlite?: SqliteDatabase.Database; leasePath?: string } {
   if (target.dialect === 'sqlite') {
     if (target.location !== ':memory:') createPrivately(target.location);
     const database = new SqliteDatabase(target.location);
@@ -65,7 +65,10 @@ function connect(target: DatabaseTarget): { db: Db; sqlite?: SqliteDatabase.Data
     database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), sqlite: database };
+    // the DPoP replay lease (repos/dpop-lease.ts): created private like the database, on first use
+    const leasePath = target.location === ':memory:' ? ':memory:' : `${target.location}-dpop-lease`;
+    if (leasePath !== ':memory:') createPrivately(leasePath);
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), sqlite: database, leasePath };
   }
   const pool = new pg.Pool({
     connectionString: target.location,
@@ -87,8 +90,11 @@ export async function migrate(db: Db, dialect: Dialect, target?: string): Promis
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** `sqlite`: the in-process database handle, for the DPoP replay claim that needs no await (see SqlDpopProofRepo). */
-function repos(db: Db, box: SecretBox, dialect: Dialect, sqlite?: SqliteDatabase.Database): Repos {
+/**
+ * `sqlite`: the in-process database handle, for the DPoP replay claim that needs no await, and `leasePath` the
+ * file that decides whether this process uses the database alone (see SqlDpopProofRepo).
+ */
+function repos(db: Db, box: SecretBox, dialect: Dialect, sqlite?: SqliteDatabase.Database, leasePath?: string): Repos {
   return {
     resourceServers: new SqlResourceServerRepo(db, box),
     clients: new SqlClientRepo(db, box),
@@ -105,7 +111,7 @@ function repos(db: Db, box: SecretBox, dialect: Dialect, sqlite?: SqliteDatabase
     refreshTokens: new SqlRefreshTokenRepo(db),
     sessions: new SqlSessionRepo(db),
     consents: new SqlConsentRepo(db),
-    dpopProofs: new SqlDpopProofRepo(db, sqlite),
+    dpopProofs: new SqlDpopProofRepo(db, sqlite, leasePath),
     authenticators: new SqlAuthenticatorRepo(db, box),
     mfaTokens: new SqlMfaTokenRepo(db),
     mfaFailures: new SqlMfaFailureRepo(db),
@@ -120,11 +126,12 @@ export interface OpenedStore extends Store { readonly db: Db; migrate(): Promise
 /** Opens the store (does not migrate; call `migrate()`). */
 export function openStore(url: string, box: SecretBox): OpenedStore {
   const target = parseDatabaseUrl(url);
-  const { db, sqlite } = connect(target);
+  const { db, sqlite, leasePath } = connect(target);
+  const own = repos(db, box, target.dialect, sqlite, leasePath);
   return {
     db,
     dialect: target.dialect,
-    ...repos(db, box, target.dialect, sqlite),
+    ...own,
     migrate: () => migrate(db, target.dialect),
     async write(fn) {
       return db.transaction().execute(async (trx) => {
@@ -145,6 +152,9 @@ export function openStore(url: string, box: SecretBox): OpenedStore {
     },
     ...(target.dialect === 'postgres' ? { listen: (events: ChangeEvents) => listenForChanges(target.location, events) } : {}),
     async ping() { await sql`SELECT 1`.execute(db); },
-    async close() { await db.destroy(); },
+    async close() {
+      (own.dpopProofs as SqlDpopProofRepo).close();
+      await db.destroy();
+    },
   };
 }

@@ -7,6 +7,12 @@ export interface DpopReplayRepo {
   claim(entries: ReplayEntry[]): Promise<Set<string>>;
   /** Deletes entries that expired before `now` (ms). */
   purge(now: number): Promise<void>;
+  /**
+   * Decides a claim at once, without I/O, while this process is the only one using the store (SQLite, one
+   * process: see SqlDpopProofRepo); `undefined` when the shared table must decide. Called after the caller's own
+   * memory accepted the key, so it only has to know the keys earlier processes claimed.
+   */
+  claimAlone?(entry: ReplayEntry, now: number): boolean | undefined;
 }
 
 /**
@@ -41,7 +47,7 @@ export class MemoryReplayCache implements DpopReplayCache {
 
 /**
  * Multi-instance adapter: the in-memory check first (a replay to the same process is refused at once, without
- * I/O). Then the shared table, whose unique key makes a second worker's or instance's claim of the same `jti`
+ * I/O). A process the store knows to be its only user (`claimAlone`) stops there. Otherwise the shared table, whose unique key makes a second worker's or instance's claim of the same `jti`
  * fail: the entries of one event-loop turn are written together at its end (setImmediate), in one INSERT. On
  * SQLite that write is a synchronous in-process call (no round trip; see SqlDpopProofRepo); on PostgreSQL it is
  * one round trip per turn for every request of that turn. Either way the token endpoint runs the grant and the
@@ -60,6 +66,8 @@ export class SharedReplayCache implements DpopReplayCache {
 
   claim(entry: ReplayEntry): boolean | Promise<boolean> {
     if (!this.local.claim(entry)) return false;
+    const alone = this.deps.repo.claimAlone?.(entry, this.deps.now());
+    if (alone !== undefined) return alone;
     return new Promise((done, fail) => {
       this.batch.push({ ...entry, done, fail });
       if (!this.scheduled) { this.scheduled = true; setImmediate(() => void this.flush()); }
