@@ -10,6 +10,8 @@ import { buildUserFlowServices } from './user-flow-services';
 
 export interface ServiceConfig {
   issuer: string; publicUrl: string; managementAudience: string; masterKeys?: Buffer[];
+  /** Discovery's mtls_endpoint_aliases base URL, and whether a listener of its own serves it (TESSERA_MTLS_PORT). */
+  mtlsPublicUrl?: string; mtlsPort?: number;
   /** Which clients must use DPoP server nonces (default public_clients). */
   dpopNonce?: DpopNoncePolicy;
   /** Where password hashes are computed (the worker-thread pool); default: in process. */
@@ -35,7 +37,10 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const keys = new KeyManager(store, changes);
   const minter = new AccessTokenMinter({ keys, clock, issuer: cfg.issuer });
   const clientAuthGuard = new ClientAuthGuard({ store, clock, settings: cfg.clientAuthProtection ?? DEFAULT_CLIENT_AUTH_PROTECTION });
-  const clientAuth = new ClientAuthenticator({ directory, clock, audiences: [cfg.issuer, `${cfg.publicUrl}/oauth/token`, `${cfg.publicUrl}/oauth/par`], usedAssertions: store.usedAssertions, guard: clientAuthGuard });
+  const mtlsAlias = cfg.mtlsPublicUrl === undefined ? undefined : { url: cfg.mtlsPublicUrl, listener: cfg.mtlsPort === undefined ? 'same' as const : 'separate' as const };
+  // RFC 7523 §3: the issuer or the token endpoint, under its public name or its mTLS alias (RFC 8705 §5)
+  const audiences = [cfg.issuer, `${cfg.publicUrl}/oauth/token`, `${cfg.publicUrl}/oauth/par`, ...(mtlsAlias ? [`${mtlsAlias.url}/oauth/token`] : [])];
+  const clientAuth = new ClientAuthenticator({ directory, clock, audiences, usedAssertions: store.usedAssertions, guard: clientAuthGuard });
   const host = new URL(cfg.publicUrl).host;
   const organizationDirectory = new OrganizationDirectory(store, changes);
   const permissions = new PermissionService({ store, changes });
@@ -48,7 +53,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     quotas: new TokenQuotas({ counters: cfg.quotaCounters ?? store.tokenQuotas, clock, defaults: cfg.tokenQuotaDefaults ?? {} }),
     usage: new TokenUsage({ repo: store.tokenUsage, clock, onError: cfg.onUsageFlushError }),
   };
-  const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, dpop, loginProtection: cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION, allowedLogoutUrls: cfg.allowedLogoutUrls ?? [] });
+  const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, mtlsAlias, dpop, loginProtection: cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION, allowedLogoutUrls: cfg.allowedLogoutUrls ?? [] });
   return {
     store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop, m2m,
     resourceServers: new ResourceServerService({
@@ -66,7 +71,8 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     connections: new ConnectionService({ store }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),
     tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory, m2m }), ...userFlows.userGrants], {
-      verifier: dpop, htu: `${cfg.publicUrl}/oauth/token`, nonces: cfg.dpopNonce ?? 'public_clients',
+      verifier: dpop, nonces: cfg.dpopNonce ?? 'public_clients',
+      urls: { url: `${cfg.publicUrl}/oauth/token`, ...mtlsAlias && { mtlsAlias: `${mtlsAlias.url}/oauth/token`, aliasListener: mtlsAlias.listener } },
     }),
   };
 }

@@ -1,5 +1,6 @@
 import { createSecretBox, systemClock, type Clock } from '@tessera/core';
 import { openStore, type OpenedStore } from '@tessera/store';
+import { markMtlsListener } from './http/mtls-listener';
 import { createServer, type Server } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -62,7 +63,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
         if (config.mtlsPort === undefined || !config.tls || port === undefined) return undefined;
         await app.ready();
         // RFC 8705 §5: the same routes, hooks and renderers, on a port whose handshake asks for a client certificate
-        const server = createServer(mtlsServerOptions(config.tls), (req, res) => app.routing(req, res));
+        const server = createServer(mtlsServerOptions(config.tls), (req, res) => { markMtlsListener(req); app.routing(req, res); });
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen(port, config.host, () => { server.off('error', reject); resolve(); });

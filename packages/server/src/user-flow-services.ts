@@ -10,6 +10,8 @@ export interface UserFlowDeps {
   /** The users service of the Management API: the login page and password grants check passwords through it. */
   users: UserService;
   issuer: string; publicUrl: string;
+  /** Discovery's mtls_endpoint_aliases base URL and whether it has a listener of its own (TESSERA_MTLS_PORT). */
+  mtlsAlias?: { url: string; listener: 'separate' | 'same' };
   /** TESSERA_MASTER_KEY list: the transaction and cookie keys are derived from it (first one signs). */
   masterKeys?: Buffer[];
   /** DPoP proof checks (RFC 9449 §7 at /userinfo). */
@@ -41,9 +43,9 @@ export function buildUserFlowServices(d: UserFlowDeps) {
     sessions: new SessionService({ store: d.store, clock: d.clock }),
     logout: new LogoutService({ directory: d.directory, keys: d.keys, issuer: d.issuer, tenantLogoutUrls: d.allowedLogoutUrls }),
     passwords,
-    userinfo: new UserinfoService({ keys: d.keys, clock: d.clock, issuer: d.issuer, audience: userTokens.userinfoAudience, store: d.store, dpop: d.dpop, htu: `${d.publicUrl}/userinfo` }),
+    userinfo: new UserinfoService({ keys: d.keys, clock: d.clock, issuer: d.issuer, audience: userTokens.userinfoAudience, store: d.store, dpop: d.dpop, urls: { url: `${d.publicUrl}/userinfo`, ...d.mtlsAlias && { mtlsAlias: `${d.mtlsAlias.url}/userinfo`, aliasListener: d.mtlsAlias.listener } } }),
     /** Verifies access tokens for Auth0's MFA API audience (`${issuer}mfa/`). */
-    mfaApiTokens: new UserinfoService({ keys: d.keys, clock: d.clock, issuer: d.issuer, audience: userTokens.mfaAudience, store: d.store, dpop: d.dpop, htu: `${d.publicUrl}/mfa/` }),
+    mfaApiTokens: new UserinfoService({ keys: d.keys, clock: d.clock, issuer: d.issuer, audience: userTokens.mfaAudience, store: d.store, dpop: d.dpop, urls: { url: `${d.publicUrl}/mfa/` } }),
     /** HMAC keys for CSRF tokens, newest first. */
     csrfKeys: masters.map((k) => derive(k, 'csrf')),
     /** Secure cookies when the public URL is https. */

@@ -2,7 +2,7 @@ import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { OAuthError, Unauthorized } from '../errors';
 import type { Clock, Store } from '../ports';
 import type { AsymmetricAlg, KeyManager } from '../services/key-manager';
-import type { DpopVerifier } from '../token/dpop';
+import { proofUrls, type DpopVerifier, type EndpointUrls } from '../token/dpop';
 import { certificateThumbprint, type ClientCertificate } from '../token/mtls';
 import { profileClaims } from '../token/id-token';
 import { accessTokenTimeOptions, issuedInTheFuture } from '../token/time-claims';
@@ -19,6 +19,8 @@ export interface UserinfoRequest {
   method: string;
   /** The connection's client certificate (RFC 8705), for certificate-bound tokens. */
   clientCertificate?: ClientCertificate;
+  /** The request arrived on the separate mTLS listener (the `mtls_endpoint_aliases` target). */
+  viaMtlsListener?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface UserinfoRequest {
  * refused. A certificate-bound token (`cnf["x5t#S256"]`) needs the same client certificate on the connection. Claims follow the token's scopes: `sub` always, then profile and email claims.
  */
 export class UserinfoService {
-  constructor(private readonly deps: { keys: KeyManager; clock: Clock; issuer: string; audience: string; store: Store; dpop: DpopVerifier; htu: string }) {}
+  constructor(private readonly deps: { keys: KeyManager; clock: Clock; issuer: string; audience: string; store: Store; dpop: DpopVerifier; urls: EndpointUrls }) {}
 
   async claims(req: UserinfoRequest): Promise<Record<string, unknown>> {
     return (await this.answer(req)).claims;
@@ -80,7 +82,7 @@ export class UserinfoService {
 
   private async checkProof(req: UserinfoRequest, token: string, jkt: string): Promise<void> {
     try {
-      const proof = await this.deps.dpop.verify({ proofs: req.dpop, htm: req.method, htu: this.deps.htu, nonceRequired: false, accessToken: token });
+      const proof = await this.deps.dpop.verify({ proofs: req.dpop, htm: req.method, ...proofUrls(this.deps.urls, req.viaMtlsListener === true), nonceRequired: false, accessToken: token });
       if (proof.jkt !== jkt) throw invalidProof('proof key is not the key the token is bound to');
       await proof.fresh;
     } catch (e) {

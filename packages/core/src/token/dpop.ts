@@ -25,12 +25,32 @@ export interface ProofCheck {
   /** Every value of the request's DPoP header fields. */
   proofs: readonly string[];
   htm: string;
-  /** The endpoint's public URL, without query or fragment. */
+  /** The URL the request was sent to, without query or fragment (see `proofUrls`). */
   htu: string;
+  /** A second name of the same listener the proof may use instead (an mTLS alias served by the main listener). */
+  htuAlso?: string;
   /** Whether this request must carry a current server nonce. */
   nonceRequired: boolean;
   /** Resource requests (RFC 9449 §7): the access token the proof must hash into `ath`. */
   accessToken?: string;
+}
+
+/**
+ * An endpoint's public URL and, when discovery advertises `mtls_endpoint_aliases` (RFC 8705 §5), its alias:
+ * `aliasListener` says whether the alias is served by a listener of its own (TESSERA_MTLS_PORT) or is a second
+ * name of the main one (TESSERA_MTLS_PUBLIC_URL alone, e.g. a proxy's mtls.example.com).
+ */
+export interface EndpointUrls { url: string; mtlsAlias?: string; aliasListener?: 'separate' | 'same' }
+
+/**
+ * What a proof's `htu` must name (RFC 9449 §4.3 step 9: the URI of the request it came with): the alias on the
+ * mTLS listener, the public URL on the main one; where the alias names the main listener too, Tessera cannot tell
+ * which name the client used, so either passes. See docs/compatibility.md.
+ */
+export function proofUrls(e: EndpointUrls, viaMtlsListener: boolean): { htu: string; htuAlso?: string } {
+  if (!e.mtlsAlias) return { htu: e.url };
+  if (e.aliasListener === 'separate') return { htu: viaMtlsListener ? e.mtlsAlias : e.url };
+  return { htu: e.url, htuAlso: e.mtlsAlias };
 }
 
 const invalid = (rule: string, cause?: unknown) => new InvalidDpopProof(`Invalid DPoP proof: ${rule}`, cause);
@@ -58,7 +78,8 @@ export class DpopVerifier {
     const { jti, htm, htu, iat, nonce, ath } = jws.payload;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw invalid('jti must be a string of 1 to 256 characters');
     if (htm !== c.htm) throw invalid(`htm must be ${c.htm}`);
-    if (typeof htu !== 'string' || stripUrl(htu) !== c.htu) throw invalid(`htu must be ${c.htu}`);
+    const url = typeof htu === 'string' ? stripUrl(htu) : undefined;
+    if (url === undefined || (url !== c.htu && url !== c.htuAlso)) throw invalid(`htu must be ${c.htu}`);
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid('iat is required');
     if (iat * 1000 < now - DPOP_IAT_PAST_S * 1000) throw invalid('iat is too old');
     if (iat * 1000 > now + DPOP_IAT_FUTURE_S * 1000) throw invalid('iat is in the future');

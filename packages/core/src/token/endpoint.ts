@@ -1,7 +1,7 @@
 import { InvalidAuthorizationDetails, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors';
 import type { Client } from '../model';
 import type { ClientAuthenticator } from './client-auth';
-import type { DpopVerifier } from './dpop';
+import { proofUrls, type DpopVerifier, type EndpointUrls } from './dpop';
 import { certificateThumbprint } from './mtls';
 import type { GrantHandler, TokenContext, TokenRequest, TokenResponse } from './types';
 
@@ -10,8 +10,8 @@ export type DpopNoncePolicy = 'public_clients' | 'all_clients' | 'off';
 
 export interface DpopSettings {
   verifier: DpopVerifier;
-  /** The token endpoint's public URL (`htu`). */
-  htu: string;
+  /** The token endpoint's URLs (`htu`): public, and its mTLS alias if any. */
+  urls: EndpointUrls;
   nonces: DpopNoncePolicy;
 }
 
@@ -51,7 +51,7 @@ export class TokenEndpoint {
     if (proofs.length === 0 || !this.dpop) return;
     const publicClient = ctx.authMethod === 'none';
     const nonceRequired = this.dpop.nonces === 'all_clients' || (this.dpop.nonces === 'public_clients' && publicClient);
-    ctx.dpop = await this.dpop.verifier.verify({ proofs, htm: 'POST', htu: this.dpop.htu, nonceRequired });
+    ctx.dpop = await this.dpop.verifier.verify({ proofs, htm: 'POST', ...proofUrls(this.dpop.urls, ctx.request.viaMtlsListener === true), nonceRequired });
   }
 }
 

@@ -13,6 +13,8 @@ export interface TokenRequest {
   dpop?: readonly string[];
   /** The client certificate of the TLS connection (RFC 8705), when Tessera serves TLS and the client sent one. */
   clientCertificate?: ClientCertificate;
+  /** The request arrived on the separate mTLS listener (TESSERA_MTLS_PORT), the `mtls_endpoint_aliases` target. */
+  viaMtlsListener?: boolean;
   /** The client's address (the socket's, or from X-Forwarded-For set by a trusted proxy): brute-force and failure throttles key on it. */
   clientIp?: string;
 }

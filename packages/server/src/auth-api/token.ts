@@ -1,6 +1,7 @@
 import { InvalidClient, InvalidRequest, parseBasicAuth, type TokenRequest, type TokenResponse as TokenBody } from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { dpopHeaders } from '../http/dpop-header';
+import { viaMtlsListener } from '../http/mtls-listener';
 import { clientCertificateOf, type CertificateSources } from '../http/client-certificate';
 import type { Services } from '../services';
 import { checkBrowserOrigin } from '../http/cors';
@@ -34,7 +35,7 @@ export function tokenRequestFrom(req: FastifyRequest, certificates: CertificateS
   const basic = parseBasicAuth(req.headers.authorization);
   // an undecodable Basic header is a failed client authentication (RFC 6749 §5.2), not a syntax error
   if (basic === 'malformed') throw new InvalidClient('malformed Basic header');
-  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req, certificates), clientIp: req.ip };
+  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req, certificates), clientIp: req.ip, viaMtlsListener: viaMtlsListener(req) };
 }
 
 /** Exactly the declared fields, in the order Auth0 sends them: access_token, [refresh_token], [id_token], [scope], expires_in, token_type, [authorization_details]. */

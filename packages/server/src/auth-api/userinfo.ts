@@ -1,6 +1,7 @@
 import { DPOP_ALGS, Unauthorized } from '@tessera/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dpopHeaders } from '../http/dpop-header';
+import { viaMtlsListener } from '../http/mtls-listener';
 import { clientCertificateOf, type CertificateSources } from '../http/client-certificate';
 import type { Services } from '../services';
 import { allowOrigin, crossOrigin, originAllowed } from '../http/cors';
@@ -18,7 +19,7 @@ export async function userinfoRoutes(app: FastifyInstance, { services, certifica
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     try {
       const { claims, clientId } = await services.userFlows.userinfo.answer({
-        authorization: req.headers.authorization, dpop: dpopHeaders(req), method: req.method, clientCertificate: clientCertificateOf(req, certificates ?? {}),
+        authorization: req.headers.authorization, dpop: dpopHeaders(req), method: req.method, clientCertificate: clientCertificateOf(req, certificates ?? {}), viaMtlsListener: viaMtlsListener(req),
       });
       // CORS: a page may read the claims when the token's client lists the page's origin
       const origin = crossOrigin(req, selfOrigin);
