@@ -10,7 +10,7 @@ import { makeCerts, type TestCerts } from './helpers/certs';
 import { startListening, type ListeningServer } from './helpers/listening';
 import { ath, proof, proofKey, type ProofKey } from './security/dpop';
 import { clientCert, overTls, type ClientCert } from './security/mtls';
-import { bearer, call, echo, m2mTokens, renderError, startExpress, type Answer } from './verify/fixture';
+import { bearer, call, echo, m2mTokens, renderError, rsaPair, startExpress, type Answer } from './verify/fixture';
 
 /**
  * Sender-constrained tokens issued by a real Tessera: DPoP-bound (cnf.jkt, RFC 9449) and certificate-bound
@@ -20,6 +20,8 @@ import { bearer, call, echo, m2mTokens, renderError, startExpress, type Answer }
  */
 const DPOP_AUD = 'https://verify-dpop.example/';
 const MTLS_AUD = 'https://verify-mtls.example/';
+const SEALED_AUD = 'https://verify-dpop-jwe.example/';
+const sealKey = rsaPair();
 const PROXY = 'x-client-cert';
 const ALGS = 'RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES256K ES384 ES512 EdDSA';
 
@@ -43,7 +45,12 @@ beforeAll(async () => {
     const r = await l.mgmt('POST', '/resource-servers', { identifier, scopes: [{ value: 'read:orders' }], proof_of_possession: { mechanism, required: true } });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
   }
-  caller = await m2mTokens(l, [DPOP_AUD, MTLS_AUD], ['read:orders']);
+  const sealed = await l.mgmt('POST', '/resource-servers', {
+    identifier: SEALED_AUD, scopes: [{ value: 'read:orders' }], proof_of_possession: { mechanism: 'dpop', required: true },
+    token_encryption: { format: 'compact-nested-jwe', encryption_key: { name: 'k', alg: 'RSA-OAEP-256', pem: sealKey.publicPem } },
+  });
+  expect(sealed.status, JSON.stringify(sealed.body)).toBe(201);
+  caller = await m2mTokens(l, [DPOP_AUD, MTLS_AUD, SEALED_AUD], ['read:orders']);
   key = await proofKey('ES256');
   const issued = await caller.token(DPOP_AUD, { dpop: await proof(key, { now: l.s.clock.now(), htu: `${l.publicUrl}/oauth/token` }) });
   expect(issued.token_type).toBe('DPoP');
@@ -53,6 +60,7 @@ beforeAll(async () => {
     mount(app, 'tv', l.origin);
     app.get('/tv/dpop-nonce', tv.auth({ issuerBaseURL: l.origin, audience: DPOP_AUD, dpop: { nonce: tv.createNonceSource() } }), echo);
     app.get('/tv/dpop-store', tv.auth({ issuerBaseURL: l.origin, audience: DPOP_AUD, dpop: { replay: { claim: (k) => { const fresh = !replays.includes(k); replays.push(k); return fresh; } } } }), echo);
+    app.get('/tv/sealed', tv.auth({ issuerBaseURL: l.origin, audience: SEALED_AUD, decryptionKeys: [sealKey.privatePem] }), echo);
     app.get('/tv/dpop-off', tv.auth({ issuerBaseURL: l.origin, audience: DPOP_AUD, dpop: { enabled: false } }), echo);
     app.get('/ejb/dpop-off', ejb.auth({ issuerBaseURL: l.origin, audience: DPOP_AUD, dpop: { enabled: false } }), echo);
   });
@@ -128,6 +136,17 @@ describe('DPoP-bound tokens', () => {
       .setProtectedHeader({ typ: 'dpop+jwt', alg: key.alg, jwk: key.jwk } as never).sign(key.privateKey);
     const r = await call(`${rs.url}/tv/dpop`, { headers: { authorization: `DPoP ${dpopToken}`, dpop: p } });
     expect(r).toMatchObject({ status: 400, body: { error: 'invalid_dpop_proof', message: '"exp" claim timestamp check failed' } });
+  });
+
+  it('an encrypted DPoP-bound token: decrypted, then its proof checked against the JWE as sent (ath)', async () => {
+    const issued = await caller.token(SEALED_AUD, { dpop: await proof(key, { now: l.s.clock.now(), htu: `${l.publicUrl}/oauth/token` }) });
+    expect(issued.token_type).toBe('DPoP');
+    expect(issued.access_token.split('.')).toHaveLength(5);
+    const ok = await dpopCall('/tv/sealed', issued.access_token);
+    expect(ok.status).toBe(200);
+    expect(ok.body.auth.payload.cnf).toEqual({ jkt: expect.any(String) });
+    expect((await call(`${rs.url}/tv/sealed`, bearer(issued.access_token))).body.message).toBe('DPoP-bound token requires the DPoP authentication scheme, not Bearer.');
+    expect((await dpopCall('/tv/sealed', issued.access_token, { key: await proofKey('ES256') })).body.message).toBe('JWT Access Token confirmation mismatch');
   });
 
   it('a pluggable replay store sees each (key, jti) once and decides', async () => {
