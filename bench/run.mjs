@@ -14,6 +14,8 @@
 //   npm run bench -- --no-dpop           # skip the DPoP scenario (next to RS256 with an empty store)
 //   npm run bench -- --verifier-only     # only the API-side verifier: @tessera/verify vs express-oauth2-jwt-bearer vs
 //                                        # bare jose, RS256 Bearer, DPoP and JWE (--no-verifier skips it)
+//   npm run bench -- --reuse             # only client_credentials token reuse: repeated identical requests with
+//                                        # TESSERA_TOKEN_REUSE=on vs off vs the RS256 signing ceiling, interleaved
 //   npm run bench -- --rate-limits       # only the cost of rate limiting: limits off vs counters in memory,
 //                                        # in the database and in Redis (127.0.0.1:6379), same run, interleaved
 //
@@ -30,7 +32,7 @@ import { instancesLines, instancesScenario } from './lib/instances.mjs';
 import { measure, warmUp } from './lib/load.mjs';
 import { runPeers } from './lib/peers.mjs';
 import { CORES } from './lib/proc.mjs';
-import { markdown, pairs, rateLimitLines, target } from './lib/report.mjs';
+import { markdown, pairs, rateLimitLines, reuseLines, target } from './lib/report.mjs';
 import { makeProofs } from './lib/dpop.mjs';
 import { verifierLines, verifierScenario } from './lib/verifier.mjs';
 import { ALGS, DPOP_API, JWE_API, SCOPES, apiIdentifier, adminToken, clientCredentials, seedLargeStore, seedThroughApi } from './lib/seed.mjs';
@@ -267,8 +269,66 @@ async function rateLimitScenarios(dialect) {
   }
 }
 
+/**
+ * client_credentials token reuse: the same identical request, repeated, against Tessera with TESSERA_TOKEN_REUSE=on
+ * (after the first, every answer is the kept token) and =off (every answer signed: what a first request costs), next
+ * to the bare node:http RS256 signing ceiling of the same run; subjects interleaved. Both Tessera processes share one
+ * database.
+ */
+async function reuseScenarios(dialect) {
+  const db = await createDatabase(dialect);
+  const common = { databaseUrl: db.url, masterKey: randomBytes(32).toString('base64'), admin: ADMIN, profileDir: cfg.profileDir, workers: 1 };
+  const started = [];
+  let ceiling;
+  try {
+    for (const v of [{ label: 'reuse off', env: { TESSERA_TOKEN_REUSE: 'off' } }, { label: 'reuse on', env: { TESSERA_TOKEN_REUSE: 'on' } }]) {
+      started.push({ ...v, handle: await startTessera({ ...common, port: await freePort(), extraEnv: v.env }) });
+    }
+    const client = await seedThroughApi(started[0].handle.baseUrl, ADMIN, JWE_PEM);
+    ceiling = await startCeiling({
+      port: await freePort(), workers: 1, issuer: `${started[0].handle.baseUrl}/`, client,
+      apis: ALGS.map((alg) => ({ identifier: apiIdentifier(alg), alg, scope: SCOPES })),
+    });
+    const subjects = [
+      { label: 'ceiling', handle: ceiling, request: tokenRequest(ceiling.baseUrl, client, 'RS256') },
+      ...started.map((v) => ({ label: v.label, handle: v.handle, request: tokenRequest(v.handle.baseUrl, client, 'RS256') })),
+    ];
+    for (const v of subjects) { await checkToken(v.handle.baseUrl, client, 'RS256'); await warmUp(v.request, cfg.warmup); }
+    const once = () => clientCredentials(started[1].handle.baseUrl, { client_id: client.id, client_secret: client.secret, audience: apiIdentifier('RS256') });
+    const twice = [await once(), await once()];
+    if (twice[0].body.access_token !== twice[1].body.access_token) throw new Error('reuse on: the repeated request did not get the kept token');
+    log(`# token reuse: ${dialect}, RS256, 1 worker`);
+    for (const c of cfg.connections) {
+      for (let round = 0; round < cfg.rounds; round++) {
+        for (const v of subjects) {
+          const row = { dialect, alg: 'RS256', workers: 1, kind: 'reuse', server: v.label, round, ...(await measure(v.handle, v.request, { connections: c, duration: cfg.duration })) };
+          rows.push(row);
+          printRow(row);
+        }
+      }
+    }
+  } finally {
+    await ceiling?.stop();
+    for (const v of started) await v.handle.stop();
+    await db.drop();
+  }
+}
+
 async function main() {
   const started = Date.now();
+  if (flag('reuse')) {
+    log(`# Tessera token reuse: ${JSON.stringify({ ...cfg, out: undefined })}`);
+    for (const dialect of cfg.dialects) {
+      if (dialect === 'postgres' && !(await postgresAnswers())) { log('# PostgreSQL does not answer: skipping it'); continue; }
+      await reuseScenarios(dialect);
+    }
+    const out = cfg.out.replace(/latest\.md$/, 'token-reuse.md');
+    const report = [`## Token reuse — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, '', `Node ${process.version}, ${CORES} cores; ${cfg.duration} s per run, ${cfg.rounds} round(s).`, '', ...reuseLines(rows), ''].join('\n');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, report);
+    log(`\n${report}\nwritten to ${out}`);
+    return;
+  }
   if (flag('rate-limits')) {
     log(`# Tessera rate-limit cost: ${JSON.stringify({ ...cfg, out: undefined })}`);
     for (const dialect of cfg.dialects) {

@@ -170,3 +170,28 @@ export function markdown(rows, meta) {
     ...tokenTable(ps), ...dpopLines(ps), ...growthLines(ps), ...jweLines(rows), ...mgmtLines(rows), '',
   ].join('\n');
 }
+
+/** Token reuse: req/s and p99 of Tessera with reuse on and off against the RS256 signing ceiling of the same run. */
+export function reuseLines(rows) {
+  const r = rows.filter((x) => x.kind === 'reuse');
+  const groups = new Map();
+  for (const x of r) {
+    const key = `${x.dialect}|${x.connections}`;
+    const g = groups.get(key) ?? new Map();
+    g.set(x.server, [...(g.get(x.server) ?? []), x]);
+    groups.set(key, g);
+  }
+  const lines = ['| dialect | conns | server | req/s | p50 ms | p99 ms | CPU-s / 1k | × ceiling (req/s) | foreign cores | target |', '|---|---:|---|---:|---:|---:|---:|---:|---:|---|'];
+  for (const [key, g] of groups) {
+    const [dialect, conns] = key.split('|');
+    const ceilingRps = mean((g.get('ceiling') ?? []).map((x) => x.reqPerSec));
+    for (const [label, xs] of g) {
+      const rps = mean(xs.map((x) => x.reqPerSec));
+      const p99 = max(xs.map((x) => x.p99));
+      const ratio = rps / ceilingRps;
+      const target = label !== 'reuse on' ? '' : Number(conns) === 50 ? (ratio >= 5 && p99 <= 5 ? 'met (≥ 5×, p99 ≤ 5 ms)' : 'miss (≥ 5×, p99 ≤ 5 ms)') : '';
+      lines.push(`| ${dialect} | ${conns} | ${label} | ${fmt(rps)} | ${fmt(mean(xs.map((x) => x.p50)))} | ${fmt(p99)} | ${fmt(mean(xs.map((x) => x.cpuSecPer1k)), 3)} | **${fmt(ratio, 2)}** | ${fmt(max(xs.map((x) => x.foreignCores)), 2)} | ${target} |`);
+    }
+  }
+  return lines;
+}

@@ -12,8 +12,8 @@ const MAX_SPAN = { day: 400 * DAY, hour: 31 * DAY } as const;
 
 const UsageQuery = Type.Object({
   period: Type.Optional(StringEnum(['hour', 'day'] as const, { description: 'Bucket size: UTC hours (default) or UTC days.' })),
-  from: Type.Optional(Type.String({ format: 'date-time', description: 'Start (ISO 8601), rounded down to the bucket. Default: 24 hours (hour) or 30 days (day) before `to`.' })),
-  to: Type.Optional(Type.String({ format: 'date-time', description: 'End (ISO 8601, exclusive). Default: now.' })),
+  from: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Start (ISO 8601), rounded down to the bucket. Default: 24 hours (hour) or 30 days (day) before `to`.' })),
+  to: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'End (ISO 8601, exclusive). Default: now.' })),
   client_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Only this client.' })),
   organization_id: Type.Optional(Type.String({ maxLength: 256, description: 'Only this organization (an empty value: tokens without an organization).' })),
   audience: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Only this API identifier.' })),
