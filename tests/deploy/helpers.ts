@@ -83,7 +83,7 @@ function waitForListening(proc: ChildProcess): Promise<void> {
       if (out.includes('Tessera listening on')) { clearTimeout(timer); res(); }
     };
     proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (d) => { out += d; });
+    proc.stderr!.on('data', onData); // the banner goes to stderr
     proc.once('exit', (code) => { clearTimeout(timer); rej(new Error(`server exited with ${code}:\n${out}`)); });
   });
 }

@@ -200,12 +200,46 @@ describe('tessera plan / apply / destroy against a Tessera server', { timeout: 1
     expect((await cli(['plan', '-f', dir], s.env)).code).toBe(0);
   });
 
-  it('destroy removes what the manifests declare and never a system API', async () => {
+  it('clients reveal prints a manifest-created client\'s secret on request, and only with read:client_keys', async () => {
+    const r = await cli(['clients', 'reveal', 'Orders Worker', '--output', 'json'], s.env);
+    expect(r.code, r.stderr).toBe(0);
+    const shown = JSON.parse(r.stdout) as { client_id: string; client_secret: string };
+    expect(shown.client_secret).toMatch(/^\S{32,}$/);
+    expect(r.stderr).toContain('the client_secret above is a credential');
+    const token = await fetch(`${s.origin}/oauth/token`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials', client_id: shown.client_id, client_secret: shown.client_secret, audience: 'https://orders.example.com/v2' }), // after the replace above
+    });
+    expect(token.status).toBe(200);
+    expect((await cli(['clients', 'reveal', shown.client_id], s.env)).stdout).toContain(`client_secret: ${shown.client_secret}`);
+    // a deploying client with read:clients but not read:client_keys gets no secret
+    const reader = (await s.mgmt('POST', '/clients', { name: 'Reader', app_type: 'non_interactive', grant_types: ['client_credentials'] })).body;
+    expect((await s.mgmt('POST', '/client-grants', { client_id: reader.client_id, audience: `${s.origin}/api/v2/`, scope: ['read:clients'] })).status).toBe(201);
+    const denied = await cli(['clients', 'reveal', 'Orders Worker'], { ...s.env, TESSERA_DEPLOY_CLIENT_ID: reader.client_id, TESSERA_DEPLOY_CLIENT_SECRET: reader.client_secret });
+    expect(denied.code).toBe(1);
+    expect(denied.stdout).toBe('');
+    expect(denied.stderr).toContain('returned no secret');
+    expect(denied.stderr).not.toContain(shown.client_secret);
+    const unknown = await cli(['clients', 'reveal', 'No Such App'], s.env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no client with client_id or name "No Such App"');
+    await s.mgmt('DELETE', `/clients/${reader.client_id}`);
+  });
+
+  it('destroy without a terminal deletes nothing unless --yes confirms', async () => {
+    const r = await cli(['destroy', '-f', dir], s.env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('destroy would delete 4 resource(s)');
+    expect(r.stderr).toContain('pass --yes to confirm');
+    expect((await s.mgmt('GET', `/resource-servers/${encodeURIComponent('https://orders.example.com/v2')}`)).status).toBe(200);
+  });
+
+  it('destroy --yes removes what the manifests declare and never a system API', async () => {
     const sys = manifests({ 'sys.yaml': `apiVersion: tessera/v1\nkind: ResourceServer\nmetadata:\n  name: mgmt\nspec:\n  identifier: ${s.origin}/api/v2/\n` });
     const refused = await cli(['destroy', '-f', sys], s.env);
     expect(refused.code).toBe(0);
     expect(refused.stdout).toContain(`  note: ${s.origin}/api/v2/ is a system API and is never deleted`);
-    const r = await cli(['destroy', '-f', dir], s.env);
+    const r = await cli(['destroy', '--yes', '-f', dir], s.env);
     expect(r.code).toBe(0);
     const order = [...r.stdout.matchAll(/^- (\w+) (\S+) .*: deleted/gm)].map((m) => `${m[1]} ${m[2]}`);
     expect(order).toEqual(['ClientGrant worker-orders', 'Client orders-worker', 'ResourceServer orders-api', 'ResourceServer signer-api']);

@@ -29,6 +29,7 @@ export async function spawnTessera(env: Record<string, string>, args: string[] =
     const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 30_000);
     const check = () => { if (/Tessera listening on/.test(out)) { clearTimeout(timer); res(); } };
     proc.stdout!.on('data', check);
+    proc.stderr!.on('data', check); // the banner goes to stderr
     exited.then((code) => { clearTimeout(timer); rej(new Error(`server exited with ${code}:\n${out}`)); });
   });
   return {

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { createAdminUser, createLogger, createTessera, resetAdminCredentials, ResetRefused } from '@tessera/server';
 import { configOrExit } from './env';
 
 /**
@@ -16,6 +15,7 @@ export function adminCommand(): Command {
     .option('--use-env-secret', 'set TESSERA_ADMIN_CLIENT_SECRET instead of generating a secret')
     .action(async (opts: { clientId?: string; useEnvSecret?: boolean }) => {
       const config = configOrExit();
+      const { createLogger, createTessera, resetAdminCredentials, ResetRefused } = await import('@tessera/server');
       if (opts.useEnvSecret && !config.adminClientSecret) fail('--use-env-secret needs TESSERA_ADMIN_CLIENT_SECRET');
       const logger = createLogger('warn', 2);
       const t = await createTessera(config, { logger });
@@ -38,6 +38,7 @@ export function adminCommand(): Command {
     .requiredOption('--email <email>', 'the administrator\'s email address')
     .action(async (opts: { email: string }) => {
       const config = configOrExit();
+      const { createAdminUser, createLogger, createTessera } = await import('@tessera/server');
       const logger = createLogger('warn', 2);
       const t = await createTessera(config, { logger });
       try {

@@ -1,11 +1,10 @@
 import { Command } from 'commander';
-import { createSecretBox } from '@tessera/core';
-import { openStore } from '@tessera/store';
 import { configOrExit } from './env';
 
 export function migrateCommand(): Command {
   return new Command('migrate').description('apply pending database migrations and exit').action(async () => {
     const config = configOrExit();
+    const [{ createSecretBox }, { openStore }] = await Promise.all([import('@tessera/core'), import('@tessera/store')]);
     const store = openStore(config.databaseUrl, createSecretBox(config.masterKeys));
     try {
       const applied = await store.migrate();

@@ -1,7 +1,7 @@
 import { mtlsProxyFrom, type MtlsProxy } from './mtls-proxy';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, createPrivateKey, X509Certificate } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 
@@ -140,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!env.TESSERA_TLS_CERT) throw new ConfigError('TESSERA_TLS_CERT', 'required when TESSERA_TLS_KEY is set');
     if (!env.TESSERA_TLS_KEY) throw new ConfigError('TESSERA_TLS_KEY', 'required when TESSERA_TLS_CERT is set');
     tls = { cert: readPem(env.TESSERA_TLS_CERT, 'TESSERA_TLS_CERT'), key: readPem(env.TESSERA_TLS_KEY, 'TESSERA_TLS_KEY') };
+    checkTlsPair(tls.cert, tls.key, env.TESSERA_TLS_CERT, env.TESSERA_TLS_KEY);
     if (env.TESSERA_MTLS_CA) tls.ca = readPem(env.TESSERA_MTLS_CA, 'TESSERA_MTLS_CA');
   } else if (env.TESSERA_MTLS_CA) throw new ConfigError('TESSERA_MTLS_CA', 'needs TESSERA_TLS_CERT and TESSERA_TLS_KEY (client certificates are only seen when Tessera serves TLS)');
   const hsts = int(env, 'TESSERA_HSTS_MAX_AGE', 31536000, 0, 2 ** 31 - 1);
@@ -210,6 +211,40 @@ function quotaFrom(env: NodeJS.ProcessEnv, name: string): { enforce?: boolean; p
   return out;
 }
 
+/** Variables of other parts of Tessera (the deployment verbs) and of its own test and benchmark tooling. */
+const OTHER_VARIABLES = /^TESSERA_(DEPLOY_(DOMAIN|CLIENT_ID|CLIENT_SECRET|AUDIENCE|INSECURE_HTTP)|FROM_SOURCE|TEST_.*|COMPAT.*|FUZZ_.*|BENCH_.*|JSON_TOO_DEEP)$/;
+
+/**
+ * One warning per `TESSERA_*` variable that is no setting: it would be silently ignored, so the closest setting's name
+ * is suggested (a misspelling), or the variable is called unknown.
+ */
+export function unknownVariableWarnings(env: NodeJS.ProcessEnv): string[] {
+  const known: string[] = SETTINGS.map((s) => s.env);
+  const warnings: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('TESSERA_') || known.includes(name) || OTHER_VARIABLES.test(name)) continue;
+    const best = known.map((k) => ({ k, d: distance(name, k) })).sort((a, b) => a.d - b.d)[0];
+    warnings.push(best.d <= Math.max(2, Math.floor(best.k.length / 5))
+      ? `${name} is not a Tessera setting and is ignored: did you mean ${best.k}?`
+      : `${name} is not a Tessera setting and is ignored (see tessera serve --help)`);
+  }
+  return warnings;
+}
+
+/** Damerau–Levenshtein (optimal string alignment) distance. */
+export function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
 /** `<count>/<seconds>` or `off`. */
 function rate(env: NodeJS.ProcessEnv, name: string, fallback: string): Rate {
   const raw = (env[name] || fallback).trim();
@@ -242,6 +277,15 @@ function addressList(env: NodeJS.ProcessEnv, name: string): string[] | undefined
   return list;
 }
 
+/** The certificate and key parse and belong together (otherwise the listener would fail later with OpenSSL's words). */
+function checkTlsPair(cert: Buffer, key: Buffer, certPath: string, keyPath: string): void {
+  let x509: X509Certificate;
+  try { x509 = new X509Certificate(cert); } catch { throw new ConfigError('TESSERA_TLS_CERT', `${certPath} is not a PEM certificate`); }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try { privateKey = createPrivateKey(key); } catch { throw new ConfigError('TESSERA_TLS_KEY', `${keyPath} is not an unencrypted PEM private key`); }
+  if (!x509.checkPrivateKey(privateKey)) throw new ConfigError('TESSERA_TLS_KEY', `${keyPath} is not the private key of the certificate in ${certPath} (TESSERA_TLS_CERT)`);
+}
+
 function readPem(path: string, variable: string): Buffer {
   try { return readFileSync(path); } catch (e) { throw new ConfigError(variable, `cannot read ${path}: ${(e as Error).message}`); }
 }
@@ -256,12 +300,17 @@ function masterKeysFrom(env: NodeJS.ProcessEnv, databaseUrl: string): { masterKe
     throw new ConfigError('TESSERA_MASTER_KEY', 'required with PostgreSQL (every instance must share it)');
   }
   const file = join(dirname(databaseUrl.slice('sqlite:'.length)), 'master.key');
-  if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 }); // folders Tessera creates are private; existing ones are left alone
-    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    if (!existsSync(file)) {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 }); // folders Tessera creates are private; existing ones are left alone
+      writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    }
+    chmodSync(file, 0o600);
+    return { masterKeys: [decodeMasterKey(readFileSync(file, 'utf8'), `TESSERA_MASTER_KEY (from ${file})`)], masterKeyFile: file };
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError('TESSERA_DATABASE_URL', `cannot write the data folder ${dirname(file)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): point it at a writable folder, or set TESSERA_MASTER_KEY`);
   }
-  chmodSync(file, 0o600);
-  return { masterKeys: [decodeMasterKey(readFileSync(file, 'utf8'), `TESSERA_MASTER_KEY (from ${file})`)], masterKeyFile: file };
 }
 
 function mtlsPublicUrlFrom(env: Record<string, string | undefined>, certificatesSeen: boolean): string | undefined {

@@ -81,11 +81,19 @@ function connect(target: DatabaseTarget): { db: Db; sqlite?: SqliteDatabase.Data
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) };
 }
 
+/** The database records a migration this code does not know: a newer Tessera wrote it. */
+export class DatabaseNewerThanCode extends Error {
+  constructor(readonly migration: string) { super(`the database was migrated by a newer Tessera (unknown migration ${migration})`); }
+}
+
 /** Applies the migrations not applied yet (up to `target` when given: a test that needs an older schema). */
 export async function migrate(db: Db, dialect: Dialect, target?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
   const migrator = new Migrator({ db, provider });
   const { error, results } = await (target === undefined ? migrator.migrateToLatest() : migrator.migrateTo(target));
+  // Kysely refuses to run when an executed migration is missing from the list: the schema is ahead of this code
+  const unknown = error instanceof Error && /previously executed migration (\S+) is missing/.exec(error.message);
+  if (unknown) throw new DatabaseNewerThanCode(unknown[1]);
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -48,10 +48,12 @@ export async function startServer(opts: {
   await new Promise<void>((ok, fail) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`${opts.label}: server did not start within 60 s\n${tail(logFile)}`)), 60_000);
-    child.stdout.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       out += d.toString();
       if (out.includes('Tessera listening on')) { clearTimeout(timer); ok(); }
-    });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData); // the banner goes to stderr
     child.once('exit', (code) => { clearTimeout(timer); fail(new Error(`${opts.label}: server exited with ${code} before listening\n${tail(logFile)}`)); });
   });
   return { port, baseUrl, logFile, stop: () => stop(child) };

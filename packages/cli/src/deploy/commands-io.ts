@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { applyPlan } from './applier';
 import { appendToManifest, exportDocuments, toYaml, writeExport, type ExportedDoc } from './export';
@@ -55,7 +56,8 @@ export function importCommand(): Command {
 export function destroyCommand(): Command {
   return withTarget(withFiles(new Command('destroy').description('delete the resources the manifests declare')))
     .option('--dry-run', 'only show what would be deleted')
-    .action(action(async (o: CommonOptions & { dryRun?: boolean }) => {
+    .option('-y, --yes', 'delete without asking (required when no terminal can be asked)')
+    .action(action(async (o: CommonOptions & { dryRun?: boolean; yes?: boolean }) => {
       const resources = loadOrFail(o.file!);
       const { api, live } = await connect(o);
       const p = destroyPlan(resources, live);
@@ -64,6 +66,11 @@ export function destroyCommand(): Command {
       if (o.dryRun || !p.changes.length) {
         if (json) printJson({ target: api.target.origin, deleted: [], planned: p.changes.map(brief), notes: p.notes });
         return 0;
+      }
+      if (!o.yes && !(await confirmed(`Delete ${p.changes.length} resource(s) from ${api.target.origin}? Type "yes" to confirm: `))) {
+        if (!process.stdin.isTTY) throw new DeployError(`destroy would delete ${p.changes.length} resource(s) from ${api.target.origin}: pass --yes to confirm (no terminal to ask)`);
+        process.stderr.write('Destroy cancelled: nothing was deleted.\n');
+        return 1;
       }
       const result = await applyPlan(api, p, (line) => { if (!json) print(`${line}\n`); });
       if (json) printJson({ target: api.target.origin, deleted: result.applied.map(brief), notes: p.notes, ...(result.failed && { failed: { ...brief(result.failed.change), message: result.failed.message } }) });
@@ -74,6 +81,13 @@ export function destroyCommand(): Command {
       if (!json) print(`\nDestroy complete: ${result.applied.length} deleted.\n`);
       return 0;
     }));
+}
+
+/** Asks on the terminal; false without one (the caller then asks for --yes). */
+async function confirmed(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try { return (await rl.question(question)).trim() === 'yes'; } finally { rl.close(); }
 }
 
 const brief = (c: Change) => ({ kind: c.kind, name: c.name, key: c.key, id: c.id });
