@@ -32,7 +32,8 @@ export async function createPasswordPool(o: PasswordPoolOptions): Promise<Passwo
   await new Promise((r) => randomFill(Buffer.alloc(1), r));
   const pool = new Piscina({
     filename: new URL('./password-worker.mjs', import.meta.url).href,
-    minThreads: o.threads, maxThreads: o.threads, concurrentTasksPerWorker: 1,
+    // threads start with the first password derivation (an M2M-only server never pays their memory), then stay
+    minThreads: 0, maxThreads: o.threads, concurrentTasksPerWorker: 1,
     idleTimeout: Number.MAX_SAFE_INTEGER, niceIncrement: process.platform === 'linux' ? o.niceIncrement : 0,
     // scrypt at N=2^15 needs 32 MiB per derivation: room for it and the worker's own heap
     resourceLimits: { maxOldGenerationSizeMb: 64 },
