@@ -22,7 +22,7 @@ const parts = [
 if (process.env.TESSERA_COMPAT !== '0' && existsSync('tests/compat/vitest.config.ts') && wholeRun) {
   parts.push({ name: 'compat', cmd: [process.execPath, 'node_modules/vitest/vitest.mjs', 'run', '--config', 'tests/compat/vitest.config.ts'], counts: true });
 }
-// TESSERA_TEST_EXTRA: more parts as JSON `[{ "name", "cmd": [...], "env"?: {...} }]` (CI adds the Node 24 runs).
+// TESSERA_TEST_EXTRA: more parts as JSON `[{ "name", "cmd": [...], "env"?: {...}, "cwd"? }]` (CI adds the Node 24 runs).
 if (process.env.TESSERA_TEST_EXTRA && wholeRun) {
   for (const p of JSON.parse(process.env.TESSERA_TEST_EXTRA)) parts.push({ ...p, counts: true });
 }
@@ -52,7 +52,7 @@ function run(part) {
   delete env.FORCE_COLOR; // prefixed lines stay plain text
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(part.cmd[0], part.cmd.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(part.cmd[0], part.cmd.slice(1), { env, cwd: part.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const prefix = `${part.name.padEnd(width)} | `;
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => process.stdout.write(prefix + line + '\n'));

@@ -2,6 +2,7 @@
 // ceiling's from the same interleaved runs, the ratio, and whether the issue's target was met.
 import os from 'node:os';
 import { CORES } from './proc.mjs';
+import { startupLines } from './startup.mjs';
 
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 const max = (xs) => Math.max(...xs);
@@ -167,7 +168,7 @@ export function markdown(rows, meta) {
       'comparison measured in CPU time, which holds up when other processes compete for the cores. "foreign cores" is CPU used by ' +
       'unrelated processes during the run (max over the paired runs); above ~0.3 the req/s ratios are unreliable.', '',
     '### Token endpoint: `POST /oauth/token` client_credentials', '',
-    ...tokenTable(ps), ...dpopLines(ps), ...growthLines(ps), ...jweLines(rows), ...mgmtLines(rows), '',
+    ...tokenTable(ps), ...dpopLines(ps), ...growthLines(ps), ...jweLines(rows), ...mgmtLines(rows), ...startupLines(rows), '',
   ].join('\n');
 }
 
