@@ -1,4 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import { BadRequest } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { boundedJsonParser } from './hostile-input';
@@ -10,6 +11,9 @@ import { boundedJsonParser } from './hostile-input';
  */
 const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, verbose: true, strict: false });
 const queryAjv = new Ajv({ allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false, verbose: true, strict: false });
+// `format` keywords (date-time, …) are checked, not ignored with a warning on every start
+addFormats(bodyAjv);
+addFormats(queryAjv);
 
 const PARTS: Record<string, { prefix: string; errorCode: string }> = {
   body: { prefix: 'Payload validation error', errorCode: 'invalid_body' },
