@@ -73,7 +73,7 @@ export class DpopVerifier {
     try {
       const k = await this.keys.get(jwk, alg);
       jkt = k.jkt;
-      if (!signatureValid(alg, k.key, jws.signingInput, jws.signature)) throw new Error('signature mismatch');
+      if (!await signatureValid(alg, k.key, jws.signingInput, jws.signature)) throw new Error('signature mismatch');
     } catch (e) { throw invalid('signature does not verify with the embedded jwk', e); }
     const { jti, htm, htu, iat, nonce, ath } = jws.payload;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw invalid('jti must be a string of 1 to 256 characters');
@@ -139,13 +139,16 @@ const VERIFY: Record<string, { hash: string | null; options: { dsaEncoding?: 'ie
 };
 
 /**
- * The signature check: node:crypto with a key object imported once per key. jose's jwtVerify (WebCrypto, a
- * promise per step, the token decoded twice) cost about twice the CPU per proof; the callback form of
- * crypto.verify measured slower on the event loop than the synchronous one.
+ * The signature check: node:crypto with a key object imported once per key, in its callback form, so the
+ * verification runs on the libuv pool next to the token's signing and off the event loop, which bounds the
+ * throughput of a process (ARCHITECTURE.md). jose's jwtVerify (WebCrypto, a promise per step, the token decoded
+ * twice) cost about twice the CPU per proof.
  */
-function signatureValid(alg: string, key: KeyObject, input: Buffer, signature: Buffer): boolean {
+function signatureValid(alg: string, key: KeyObject, input: Buffer, signature: Buffer): Promise<boolean> {
   const { hash, options } = VERIFY[alg];
-  return verifySignature(hash, input, { key, ...options }, signature);
+  return new Promise((resolve, reject) => {
+    verifySignature(hash, input, { key, ...options }, signature, (e, ok) => (e ? reject(e) : resolve(ok)));
+  });
 }
 
 /** The members that define a public key (RFC 7638 §3.2); anything else in the header's jwk does not change it. */
