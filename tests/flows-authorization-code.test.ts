@@ -110,7 +110,7 @@ eachDialect('authorization code + PKCE through the hosted pages', (dialect) => {
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.headers['x-frame-options']).toBe('DENY');
     expect(page.body).toMatch(/^<!DOCTYPE html>\n<html lang="en">/);
-    expect(page.body).toContain('<label for="username">Email address</label>');
+    expect(page.body).toContain('<label for="username">Email address or username</label>');
     expect(page.body).toContain('value="ada@example.com"');
     expect(page.body).not.toMatch(/(src|href)="https?:/);
     expect(String(page.headers['set-cookie'])).toMatch(/^tessera_csrf=[A-Za-z0-9_-]{43}; Path=\/u; HttpOnly; SameSite=Lax; Secure$/);

@@ -41,6 +41,7 @@ const ROUTES: Route[] = [
   ['GET', '/keys/signing/kid-none', ['read:signing_keys']],
   ['PUT', '/keys/signing/kid-none/revoke', ['update:signing_keys']],
   ['GET', '/users', ['read:users']],
+  ['GET', '/users-by-email?email=none%40example.com', ['read:users']],
   ['POST', '/users', ['create:users'], {}],
   ['GET', '/users/auth0%7Cnone', ['read:users']],
   ['PATCH', '/users/auth0%7Cnone', ['update:users', 'update:users_app_metadata'], {}],

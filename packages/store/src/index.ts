@@ -109,7 +109,7 @@ function repos(db: Db, box: SecretBox, dialect: Dialect, sqlite?: SqliteDatabase
     clientGrants: new SqlClientGrantRepo(db),
     signingKeys: new SqlSigningKeyRepo(db, box),
     meta: new SqlMetaRepo(db),
-    users: new SqlUserRepo(db),
+    users: new SqlUserRepo(db, dialect),
     roles: new SqlRoleRepo(db),
     permissions: new SqlPermissionRepo(db),
     organizations: new SqlOrganizationRepo(db),

@@ -4,6 +4,7 @@ export * from './client-grant';
 export * from './signing-key';
 export * from './management-scopes';
 export * from './user';
+export * from './user-search';
 export * from './role';
 export * from './organization';
 export * from './connection';

@@ -11,6 +11,8 @@ export interface User {
   user_id: string;
   connection: string;
   email: string;
+  /** Lower case, unique per connection. */
+  username?: string;
   email_verified: boolean;
   name: string;
   nickname: string;
@@ -30,6 +32,7 @@ export interface UserCreate {
   email?: string;
   password?: string;
   user_id?: string;
+  username?: string;
   email_verified?: boolean;
   verify_email?: boolean;
   name?: string;
@@ -45,6 +48,7 @@ export interface UserCreate {
 export interface UserPatch {
   connection?: string;
   email?: string;
+  username?: string;
   password?: string;
   email_verified?: boolean;
   verify_email?: boolean;

@@ -1,5 +1,5 @@
 import type {
-  Client, ClientCredential, ClientGrant, Organization, PermissionRef, PermissionView, ResourceServer, Role, SigningKey, SubjectType, User,
+  Client, ClientCredential, ClientGrant, Organization, PermissionRef, PermissionView, ResourceServer, Role, SigningKey, SubjectType, User, UserQuery, UserSort,
 } from '../model';
 import type { UserFlowRepos } from './user-flows';
 import type { MfaRepos } from './mfa';
@@ -12,6 +12,7 @@ export interface Page<T> { items: T[]; total: number }
 export interface CheckpointPage<T> { items: T[]; next?: string }
 
 export interface OffsetWindow { offset: number; limit?: number }
+export interface UserListQuery extends OffsetWindow { connection?: string; query?: UserQuery; sort?: UserSort }
 
 export interface ResourceServerQuery extends OffsetWindow { identifiers?: string[] }
 export interface ClientQuery extends OffsetWindow { isGlobal?: boolean; isFirstParty?: boolean; appTypes?: string[] }
@@ -75,9 +76,12 @@ export interface UserRepo {
   delete(userId: string): Promise<boolean>;
   findById(userId: string): Promise<User | undefined>;
   findByEmail(connection: string, email: string): Promise<User | undefined>;
+  findByUsername(connection: string, username: string): Promise<User | undefined>;
+  /** Every user with this (lower-case) address, whatever the connection. */
+  listByEmail(email: string): Promise<User[]>;
   /** Which of these ids exist. */
   existing(userIds: string[]): Promise<string[]>;
-  list(q: OffsetWindow & { connection?: string }): Promise<Page<User>>;
+  list(q: UserListQuery): Promise<Page<User>>;
 }
 
 export interface RoleQuery extends OffsetWindow { nameFilter?: string; type?: 'tenant' | 'organization'; ownerId?: string }

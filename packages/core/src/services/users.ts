@@ -2,13 +2,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import { BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
 import { randomHex } from '../crypto/random';
 import { PasswordHasher } from '../crypto/password';
-import { DATABASE_CONNECTION, type Metadata, type User, type UserCreate, type UserPatch } from '../model';
-import type { Clock, OffsetWindow, Page, Repos, Store } from '../ports';
+import { DATABASE_CONNECTION, parseUserQuery, parseUserSort, SEARCH_RESULT_LIMIT, type Metadata, type User, type UserCreate, type UserPatch } from '../model';
+import type { Clock, OffsetWindow, Page, Repos, Store, UserListQuery } from '../ports';
 import type { ChangeFeed } from './changes';
 
 export const USER_NOT_FOUND = () => new NotFound('The user does not exist.', 'inexistent_user');
 const NO_CONNECTION = () => new BadRequest('The connection does not exist.', 'inexistent_connection');
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)*$/;
+/** Auth0's username characters (after lower-casing); an email address is not a username. */
+const USERNAME = /^[a-z0-9_+\-.!#$'^`~@]+$/;
+const EMAIL_SHAPED = /^[^@]+@[^@]+\.[^@]+$/;
+const USERNAME_CHARACTERS = "Username can only contain alphanumeric characters and: '_', '+', '-', '.', '!', '#', '$', ''', '^', '`', '~' and '@'.";
+const USERNAME_TAKEN = 'The username provided is in use already.';
+
+/** What `GET /users` may ask: Auth0's `q` (Lucene subset), `sort` and `search_engine`. */
+export interface UserSearch extends OffsetWindow { connection?: string; q?: string; sort?: string; searchEngine?: string }
 
 /**
  * Database users of the "Username-Password-Authentication" connection. Passwords are kept only as
@@ -23,7 +31,27 @@ export class UserService {
     this.passwords = deps.passwords ?? new PasswordHasher();
   }
 
-  list(q: OffsetWindow & { connection?: string }): Promise<Page<User>> { return this.deps.store.users.list(q); }
+  /** Lists or searches users. `q` and `sort` are parsed here (400 for anything outside the subset). */
+  async list(s: UserSearch): Promise<Page<User>> {
+    if (s.searchEngine !== undefined && s.searchEngine !== 'v3') {
+      throw new BadRequest(`You are not allowed to use search_engine=${s.searchEngine}. Use search_engine=v3 instead.`, 'invalid_query_string');
+    }
+    const q: UserListQuery = { offset: s.offset, limit: s.limit, connection: s.connection };
+    const text = s.q?.trim();
+    if (text) {
+      q.query = parseUserQuery(text);
+      // Auth0 answers at most the first 1000 results of a search
+      if (s.offset + (s.limit ?? 0) > SEARCH_RESULT_LIMIT) {
+        throw new BadRequest(`You can only page through the first ${SEARCH_RESULT_LIMIT} records. See https://auth0.com/docs/users/search/v3/view-search-results-by-page#limitation`, 'invalid_query_string');
+      }
+      if (s.limit === undefined) q.limit = SEARCH_RESULT_LIMIT;
+    }
+    if (s.sort) q.sort = parseUserSort(s.sort);
+    return this.deps.store.users.list(q);
+  }
+
+  /** Every user with this address (Auth0's users-by-email: exact, case-insensitive). */
+  byEmail(email: string): Promise<User[]> { return this.deps.store.users.listByEmail(email.trim().toLowerCase()); }
 
   async get(userId: string): Promise<User> {
     const u = await this.deps.store.users.findById(userId);
@@ -36,12 +64,14 @@ export class UserService {
     if (input.email === undefined) throw new BadRequest("Payload validation error: 'Missing required property: email'.");
     if (input.password === undefined) throw new BadRequest("Payload validation error: 'Missing required property: password'.");
     const email = checkEmail(input.email);
+    const username = input.username === undefined ? undefined : checkUsername(input.username);
     checkStrength(input.password);
     const now = new Date(this.deps.clock.now()).toISOString();
     const user: User = {
-      user_id: `auth0|${input.user_id ?? randomHex(12)}`,
+      user_id: `auth0|${ownId(input.user_id) ?? randomHex(12)}`,
       connection: DATABASE_CONNECTION,
       email,
+      username,
       email_verified: input.email_verified ?? false,
       name: input.name ?? email,
       nickname: input.nickname ?? email.slice(0, email.indexOf('@')),
@@ -59,7 +89,7 @@ export class UserService {
     try {
       await this.deps.store.write((tx) => tx.users.insert(user));
     } catch (e) {
-      if (e instanceof UniqueViolation) throw new Conflict('The user already exists.', 'auth0_idp_error', e);
+      if (e instanceof UniqueViolation) throw new Conflict(isUsername(e) ? USERNAME_TAKEN : 'The user already exists.', 'auth0_idp_error', e);
       throw e;
     }
     this.deps.changes.notify();
@@ -76,6 +106,7 @@ export class UserService {
       if (email !== current.email) next.email_verified = false; // a new address is unverified unless told otherwise
       next.email = email;
     }
+    if (patch.username !== undefined) next.username = checkUsername(patch.username);
     if (patch.password !== undefined) {
       checkStrength(patch.password);
       next.password_hash = await this.passwords.hash(patch.password);
@@ -96,10 +127,10 @@ export class UserService {
         await tx.users.replace(next);
         if (endSessions) await endUserSessions(tx, userId, this.deps.clock.now());
         // Auth0: a password change lifts the user's brute-force blocks
-        if (patch.password !== undefined) await tx.abuse.unblock([current.email]);
+        if (patch.password !== undefined) await tx.abuse.unblock(current.username ? [current.email, current.username] : [current.email]);
       });
     } catch (e) {
-      if (e instanceof UniqueViolation) throw new Conflict('The specified new email already exists', 'auth0_idp_error', e);
+      if (e instanceof UniqueViolation) throw new Conflict(isUsername(e) ? USERNAME_TAKEN : 'The specified new email already exists', 'auth0_idp_error', e);
       throw e;
     }
     this.deps.changes.notify();
@@ -114,11 +145,18 @@ export class UserService {
   }
 
   /**
-   * The user whose password matches, or undefined (unknown connection, unknown email or wrong password);
-   * an unknown email costs one scrypt too, so timing does not reveal which accounts exist.
+   * The user whose password matches, or undefined (unknown connection, unknown email or username, wrong
+   * password); an unknown identifier costs one scrypt too, so timing does not reveal which accounts exist.
+   * The identifier is an email address or, for users that have one, their username.
    */
-  async verifyPassword(connection: string, email: string, password: string): Promise<User | undefined> {
-    const user = connection === DATABASE_CONNECTION ? await this.deps.store.users.findByEmail(connection, email.trim().toLowerCase()) : undefined;
+  async verifyPassword(connection: string, identifier: string, password: string): Promise<User | undefined> {
+    const id = identifier.trim().toLowerCase();
+    const users = this.deps.store.users;
+    let user: User | undefined;
+    if (connection === DATABASE_CONNECTION && id.length > 0) {
+      if (id.includes('@')) user = await users.findByEmail(connection, id);
+      if (!user && !EMAIL_SHAPED.test(id)) user = await users.findByUsername(connection, id);
+    }
     if (!user?.password_hash) {
       if (!this.decoy) {
         const decoy = this.passwords.hash(randomBytes(16).toString('hex'));
@@ -142,6 +180,25 @@ async function endUserSessions(tx: Repos, userId: string, now: number): Promise<
   await tx.refreshTokens.revokeForUser(userId, now);
   await tx.authorizationCodes.deleteUnusedForUser(userId);
 }
+
+/** A caller-chosen id: bare, or with Tessera's only provider prefix (`auth0|`), which is not doubled. */
+function ownId(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const bare = raw.startsWith('auth0|') ? raw.slice('auth0|'.length) : raw;
+  if (bare.length === 0 || bare.includes('|')) {
+    throw new BadRequest(`Payload validation error: 'user_id must be the id without a provider prefix, or start with auth0| (the only provider of this connection): ${raw}' on property user_id (The user_id of the user to create.).`, 'invalid_body');
+  }
+  return bare;
+}
+
+function checkUsername(raw: string): string {
+  const username = raw.toLowerCase();
+  if (!USERNAME.test(username)) throw new BadRequest(USERNAME_CHARACTERS, 'invalid_body');
+  if (EMAIL_SHAPED.test(username)) throw new BadRequest('Username cannot be an email address.', 'invalid_body');
+  return username;
+}
+
+const isUsername = (e: UniqueViolation) => e.constraint.includes('username');
 
 function checkEmail(raw: string): string {
   const email = raw.trim().toLowerCase();

@@ -17,6 +17,7 @@ import { connectionRoutes } from './connections';
 import { resourceServerRoutes } from './resource-servers';
 import { roleRoutes } from './roles';
 import { userRoutes } from './users';
+import { usersByEmailRoutes } from './users-by-email';
 import { authenticationMethodRoutes } from './authentication-methods';
 import { userBlockRoutes } from './user-blocks';
 import { tesseraUsageRoutes } from './tessera-usage';
@@ -68,6 +69,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(grantRoutes, { services });
   await app.register(keysSigningRoutes, { services });
   await app.register(userRoutes, { services });
+  await app.register(usersByEmailRoutes, { services });
   await app.register(userBlockRoutes, { services });
   await app.register(tesseraUsageRoutes, { services });
   await app.register(roleRoutes, { services });

@@ -21,9 +21,10 @@ export async function userRoutes(app: FastifyInstance, { services }: { services:
     schema: { summary: 'List users', tags, querystring: UserListQuery, response: { 200: listResponse('users', projectedResponse(UserResponse)), ...errorResponses } },
     config: { scopes: ['read:users'] },
   }, async (req) => {
-    const q = req.query as OffsetQuery & FieldsParams & { connection?: string };
+    const q = req.query as OffsetQuery & FieldsParams & { connection?: string; q?: string; sort?: string; search_engine?: string };
     const w = offsetWindow(q);
-    return offsetBody('users', q, w, await users.list({ ...w, connection: q.connection }), projecting(userView, projection(q)));
+    const page = await users.list({ ...w, connection: q.connection, q: q.q, sort: q.sort, searchEngine: q.search_engine });
+    return offsetBody('users', q, w, page, projecting(userView, projection(q)));
   });
 
   app.post('/users', {

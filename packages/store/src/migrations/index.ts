@@ -246,6 +246,13 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       if (dialect === 'postgres') await sql`ALTER TABLE rate_limit_windows SET UNLOGGED`.execute(db);
     },
   },
+  '0013_usernames': {
+    async up(db: Kysely<any>) {
+      // usernames are unique per connection (several NULLs are allowed in both dialects); stored lower case
+      await sql`ALTER TABLE users ADD COLUMN username TEXT`.execute(db);
+      await sql`CREATE UNIQUE INDEX users_connection_username ON users (connection, username)`.execute(db);
+    },
+  },
   '0014_organization_roles': {
     async up(db: Kysely<any>) {
       // a role owned by an organization (Auth0's type "organization"); it goes with its organization

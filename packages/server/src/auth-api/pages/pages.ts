@@ -23,8 +23,8 @@ export function loginPage(reply: FastifyReply, v: LoginView, status = 200): Fast
   const describedBy = v.error ? raw(' aria-describedby="login-error" aria-invalid="true"') : raw('');
   const body = html`<h1>Log in</h1><p>to continue to <strong>${v.clientName}</strong></p>${error}
 <form method="post" action="/u/login" novalidate>${hidden({ state: v.state, csrf: v.csrf })}
-<label for="username">Email address</label>
-<input type="email" id="username" name="username" autocomplete="username" required autofocus value="${v.email ?? ''}"${describedBy}>
+<label for="username">Email address or username</label>
+<input type="text" inputmode="email" autocapitalize="none" spellcheck="false" id="username" name="username" autocomplete="username" required autofocus value="${v.email ?? ''}"${describedBy}>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${describedBy}>
 <button type="submit">Continue</button></form>`;
