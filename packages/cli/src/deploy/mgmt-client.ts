@@ -26,19 +26,46 @@ const RETRIES = 3;
 export class ManagementClient {
   private token?: { value: string; expiresAt: number };
 
-  constructor(readonly target: Target, private readonly fetchImpl: typeof fetch = fetch) {}
+  constructor(public target: Target, private readonly fetchImpl: typeof fetch = fetch) {}
 
   private async accessToken(): Promise<string> {
     if (this.token && this.token.expiresAt > Date.now() + 10_000) return this.token.value;
-    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: this.target.clientId, client_secret: this.target.clientSecret, audience: this.target.audience });
-    const res = await this.send(`${this.target.origin}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
-    const json = await parse(res);
+    let { res, json } = await this.requestToken(this.target.audience);
+    if (!res.ok && res.status !== 401 && !this.target.audienceGiven) {
+      // the default audience (https://{domain}/api/v2/) is not this server's when its public URL names another host
+      // (--domain 127.0.0.1:3000 against issuer http://localhost:3000/): its discovery says which one it is
+      const audience = await this.discoveredAudience();
+      if (audience && audience !== this.target.audience) {
+        ({ res, json } = await this.requestToken(audience));
+        if (res.ok) {
+          process.stderr.write(`tessera: note: ${this.target.origin} has issuer ${audience.replace(/api\/v2\/$/, '')}: using the Management API audience ${audience} (pass --audience, or a --domain matching the issuer, to say so)\n`);
+          this.target = { ...this.target, audience };
+        }
+      }
+    }
     if (!res.ok || typeof (json as Json)?.access_token !== 'string') {
       throw new DeployError(`could not get a Management API token from ${this.target.origin}/oauth/token (audience ${this.target.audience}): ${res.status} ${describe(json)}`);
     }
     const j = json as { access_token: string; expires_in?: number };
     this.token = { value: j.access_token, expiresAt: Date.now() + (j.expires_in ?? 3600) * 1000 };
     return j.access_token;
+  }
+
+  private async requestToken(audience: string): Promise<{ res: Response; json: unknown }> {
+    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: this.target.clientId, client_secret: this.target.clientSecret, audience });
+    const res = await this.send(`${this.target.origin}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    return { res, json: await parse(res) };
+  }
+
+  /** `${issuer}api/v2/` from the target's OpenID discovery document, when it has one. */
+  private async discoveredAudience(): Promise<string | undefined> {
+    try {
+      const res = await this.send(`${this.target.origin}/.well-known/openid-configuration`, { headers: { accept: 'application/json' } });
+      const issuer = res.ok ? ((await parse(res)) as Json)?.issuer : undefined;
+      return typeof issuer === 'string' && /^https?:\/\/[^/]+\/$/.test(issuer) ? `${issuer}api/v2/` : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async send(url: string, init: RequestInit): Promise<Response> {
@@ -48,6 +75,9 @@ export class ManagementClient {
         res = await this.fetchImpl(url, init);
       } catch (e) {
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        if (url.startsWith('https:') && /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST/i.test(`${cause?.code} ${cause?.message}`)) {
+          throw new DeployError(`cannot reach ${new URL(url).origin}: the server speaks plain HTTP, not HTTPS: add --insecure-http (loopback hosts only) or serve TLS (TESSERA_TLS_CERT/TESSERA_TLS_KEY)`);
+        }
         throw new DeployError(`cannot reach ${new URL(url).origin}: ${cause?.code ?? ''} ${cause?.message ?? (e as Error).message}`.replace(/\s+/g, ' ').trim());
       }
       if (res.status !== 429 || attempt >= RETRIES) return res;

@@ -7,6 +7,8 @@ export interface Target {
   /** `https://{domain}` (or `http://` with --insecure-http on loopback). */
   origin: string;
   audience: string;
+  /** Whether --audience or TESSERA_DEPLOY_AUDIENCE chose the audience (otherwise the discovery may correct it). */
+  audienceGiven?: boolean;
   clientId: string;
   clientSecret: string;
 }
@@ -31,8 +33,9 @@ export function resolveTarget(o: TargetOptions, env: NodeJS.ProcessEnv = process
     throw new DeployError(`--insecure-http is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost), not ${host}`);
   }
   const origin = `${insecure ? 'http' : 'https'}://${domain}`;
-  const audience = o.audience ?? env.TESSERA_DEPLOY_AUDIENCE ?? `${origin}/api/v2/`;
-  return { domain, origin, audience, clientId: clientId!, clientSecret: clientSecret! };
+  const given = o.audience ?? env.TESSERA_DEPLOY_AUDIENCE;
+  const audience = given ?? `${origin}/api/v2/`;
+  return { domain, origin, audience, audienceGiven: given !== undefined, clientId: clientId!, clientSecret: clientSecret! };
 }
 
 /** Accepts `host`, `host:port` or `https://host[:port][/]` (as go-auth0 does); nothing else. */
