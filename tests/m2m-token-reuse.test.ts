@@ -269,3 +269,38 @@ describe.skipIf(!(await postgresAvailable()))('token reuse across instances [pos
     }
   });
 });
+
+eachDialect('token reuse with DPoP-bound tokens', (dialect) => {
+  let s: TestServer;
+  beforeAll(async () => { s = await startTessera(dialect, { env: { TESSERA_TOKEN_REUSE: 'on' } }); });
+  afterAll(async () => { await s?.close(); });
+
+  it('reuses a bound token only for the same DPoP key; a new key or no proof gets its own token', async () => {
+    const { generateKeyPair, exportJWK, SignJWT } = await import('jose');
+    const { randomUUID } = await import('node:crypto');
+    const keys = await Promise.all([0, 1].map(() => generateKeyPair('ES256', { extractable: true })));
+    const proof = async (k: (typeof keys)[number]) => new SignJWT({ jti: randomUUID(), htm: 'POST', htu: 'https://tessera.test/oauth/token', iat: Math.floor(s.clock.now() / 1000) })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: await exportJWK(k.publicKey) }).sign(k.privateKey);
+    const api = await createApi(s, { proof_of_possession: { mechanism: 'dpop', required: false } });
+    const c = await createM2mClient(s);
+    expect((await s.api('POST', '/client-grants', { client_id: c.client_id, audience: api.identifier, scope: [] })).status).toBe(201);
+    await settle();
+    const ask = async (k?: (typeof keys)[number]) => {
+      const r = await s.token({ grant_type: 'client_credentials', ...c, audience: api.identifier }, k ? { headers: { dpop: await proof(k) } } : {});
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body;
+    };
+    const a1 = await ask(keys[0]);
+    expect(a1.token_type).toBe('DPoP');
+    const a2 = await ask(keys[0]);
+    expect(a2.access_token).toBe(a1.access_token);
+    const b = await ask(keys[1]);
+    expect(b.token_type).toBe('DPoP');
+    expect(b.access_token).not.toBe(a1.access_token);
+    expect(claimsOf(b.access_token).cnf.jkt).not.toBe(claimsOf(a1.access_token).cnf.jkt);
+    const plain = await ask();
+    expect(plain.token_type).toBe('Bearer');
+    expect(plain.access_token).not.toBe(a1.access_token);
+    expect(claimsOf(plain.access_token).cnf).toBeUndefined();
+  });
+});
