@@ -18,7 +18,7 @@ export function adminCommand(): Command {
       const { createLogger, createTessera, resetAdminCredentials, ResetRefused } = await import('@tessera/server');
       if (opts.useEnvSecret && !config.adminClientSecret) fail('--use-env-secret needs TESSERA_ADMIN_CLIENT_SECRET');
       const logger = createLogger('warn', 2);
-      const t = await createTessera(config, { logger });
+      const t = await createTessera({ ...config, dashboard: false }, { logger }); // the server registers the dashboard, not this verb
       try {
         const result = await resetAdminCredentials(t.services, {
           managementAudience: config.managementAudience, clientId: opts.clientId, configuredClientId: config.adminClientId,
@@ -40,7 +40,7 @@ export function adminCommand(): Command {
       const config = configOrExit();
       const { createAdminUser, createLogger, createTessera } = await import('@tessera/server');
       const logger = createLogger('warn', 2);
-      const t = await createTessera(config, { logger });
+      const t = await createTessera({ ...config, dashboard: false }, { logger }); // the server registers the dashboard, not this verb
       try {
         const result = await createAdminUser(t.services, config, opts.email);
         process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -12,7 +12,8 @@ export function keysCommand(): Command {
   const withTessera = (fn: (t: Opened) => Promise<unknown>, table: (v: never) => string) => async (o: { output: 'table' | 'json' }) => {
     const config = configOrExit();
     const { createTessera, createLogger } = await import('@tessera/server');
-    const t = await createTessera(config, { logger: createLogger('warn') });
+    // the server registers the dashboard, not this verb
+    const t = await createTessera({ ...config, dashboard: false }, { logger: createLogger('warn') });
     try {
       const result = await fn(t);
       process.stdout.write(o.output === 'json' ? JSON.stringify(result, null, 2) + '\n' : table(result as never));
