@@ -252,6 +252,21 @@ describe.skipIf(!available || (dialect === 'postgres' && !pgReady))(`dashboard i
     await shot('keys');
   }, 60_000);
 
+  it('reveals and, after a confirmation, rotates an HS256 API\'s signing secret', async () => {
+    const created = (await api('POST', '/resource-servers', { name: 'Ledger', identifier: 'https://ledger.example/', signing_alg: 'HS256' })).body;
+    await page.goto(`${srv.origin}/dashboard/apis/${created.id}/settings`);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await poll(() => page.locator('.secret-value').first().textContent()).toBe(created.signing_secret);
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByRole('dialog').getByText(/stops verifying/).waitFor();
+    await shot('api-hs256-rotate');
+    await page.getByRole('dialog').getByRole('button', { name: 'Rotate' }).click();
+    await poll(async () => (await api('GET', `/resource-servers/${created.id}`)).body.signing_secret).not.toBe(created.signing_secret);
+    const now = (await api('GET', `/resource-servers/${created.id}`)).body.signing_secret as string;
+    await poll(() => page.locator('.secret-value').first().textContent()).toBe(now);
+    expect(now.length).toBeGreaterThanOrEqual(32);
+  }, 90_000);
+
   it('no page broke the Content Security Policy or threw', () => {
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);
