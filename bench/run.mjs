@@ -19,6 +19,8 @@
 //                                        # TESSERA_TOKEN_REUSE=on vs off vs the RS256 signing ceiling, interleaved
 //   npm run bench -- --rate-limits       # only the cost of rate limiting: limits off vs counters in memory,
 //                                        # in the database and in Redis (127.0.0.1:6379), same run, interleaved
+//   npm run bench -- --tenant-logs       # only the cost of tenant logs on the token endpoint: TESSERA_TENANT_LOGS
+//                                        # off vs on (an event per token), same run, interleaved
 //
 // Flags: --dialects sqlite,postgres|none  --workers 1,2  --algs RS256,PS256,HS256  --connections 10,50
 //        --duration <s>  --warmup <s>  --rounds <n>  --store-size <n APIs; 0 = skip the large store>
@@ -239,8 +241,6 @@ async function runDialect(dialect) {
  * in Redis; subjects interleaved so every ratio comes from the same minutes.
  */
 async function rateLimitScenarios(dialect) {
-  const db = await createDatabase(dialect);
-  const common = { databaseUrl: db.url, masterKey: randomBytes(32).toString('base64'), admin: ADMIN, profileDir: cfg.profileDir, workers: 1 };
   const never = { TESSERA_RATE_LIMIT_AUTH: '999999999/1', TESSERA_RATE_LIMIT_MANAGEMENT: 'off' };
   const variants = [
     { label: 'limits off', env: { TESSERA_RATE_LIMIT_AUTH: 'off', TESSERA_RATE_LIMIT_MANAGEMENT: 'off' } },
@@ -249,6 +249,21 @@ async function rateLimitScenarios(dialect) {
   ];
   if (await redisAnswers()) variants.push({ label: 'redis', env: { ...never, TESSERA_REDIS_URL: 'redis://127.0.0.1:6379' } });
   else log('# Redis does not answer on 127.0.0.1:6379: no Redis line');
+  await variantScenarios(dialect, 'rate-limit', variants);
+}
+
+/** The cost of tenant logs: the same Tessera with TESSERA_TENANT_LOGS off and on (limits off in both), interleaved. */
+async function tenantLogScenarios(dialect) {
+  const off = { TESSERA_RATE_LIMIT_AUTH: 'off', TESSERA_RATE_LIMIT_MANAGEMENT: 'off' };
+  await variantScenarios(dialect, 'tenant-logs', [
+    { label: 'logs off', env: { ...off, TESSERA_TENANT_LOGS: 'off' } },
+    { label: 'logs on', env: { ...off, TESSERA_TENANT_LOGS: 'on' } },
+  ]);
+}
+
+async function variantScenarios(dialect, kind, variants) {
+  const db = await createDatabase(dialect);
+  const common = { databaseUrl: db.url, masterKey: randomBytes(32).toString('base64'), admin: ADMIN, profileDir: cfg.profileDir, workers: 1 };
   const started = [];
   try {
     for (const v of variants) started.push({ ...v, handle: await startTessera({ ...common, port: await freePort(), extraEnv: v.env }) });
@@ -256,11 +271,11 @@ async function rateLimitScenarios(dialect) {
     for (const alg of cfg.algs) {
       const subjects = started.map((v) => ({ label: v.label, handle: v.handle, request: tokenRequest(v.handle.baseUrl, client, alg) }));
       for (const v of subjects) { await checkToken(v.handle.baseUrl, client, alg); await warmUp(v.request, cfg.warmup); }
-      log(`# rate limits: ${dialect}, ${alg}`);
+      log(`# ${kind}: ${dialect}, ${alg}`);
       for (const c of cfg.connections) {
         for (let round = 0; round < cfg.rounds; round++) {
           for (const v of subjects) {
-            const row = { dialect, alg, workers: 1, kind: 'rate-limit', server: v.label, round, ...(await measure(v.handle, v.request, { connections: c, duration: cfg.duration })) };
+            const row = { dialect, alg, workers: 1, kind, server: v.label, round, ...(await measure(v.handle, v.request, { connections: c, duration: cfg.duration })) };
             rows.push(row);
             printRow(row);
           }
@@ -320,6 +335,19 @@ async function reuseScenarios(dialect) {
 
 async function main() {
   const started = Date.now();
+  if (flag('tenant-logs')) {
+    log(`# Tessera tenant-log cost: ${JSON.stringify({ ...cfg, out: undefined })}`);
+    for (const dialect of cfg.dialects) {
+      if (dialect === 'postgres' && !(await postgresAnswers())) { log('# PostgreSQL does not answer: skipping it'); continue; }
+      await tenantLogScenarios(dialect);
+    }
+    const out = cfg.out.replace(/latest\.md$/, 'tenant-logs.md');
+    const report = [`## Tenant-log cost — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, '', ...rateLimitLines(rows, { kind: 'tenant-logs', baseline: 'logs off', column: 'tenant logs' }), ''].join('\n');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, report);
+    log(`\n${report}\nwritten to ${out}`);
+    return;
+  }
   if (flag('reuse')) {
     log(`# Tessera token reuse: ${JSON.stringify({ ...cfg, out: undefined })}`);
     for (const dialect of cfg.dialects) {

@@ -101,6 +101,8 @@ const ROUTES: Route[] = [
   ['DELETE', '/users/auth0%7Cnone/authentication-methods', ['delete:authentication_methods']],
   ['GET', '/users/auth0%7Cnone/enrollments', ['read:users']],
   ['GET', '/guardian/enrollments/dev_none', ['read:guardian_enrollments']],
+  ['GET', '/logs', ['read:logs', 'read:logs_users']],
+  ['GET', '/logs/900none', ['read:logs', 'read:logs_users']],
   ['DELETE', '/guardian/enrollments/dev_none', ['delete:guardian_enrollments']],
   // last: with its scopes it really rotates the tenant key
   ['POST', '/keys/signing/rotate', [['create:signing_keys', 'update:signing_keys']]],

@@ -60,3 +60,4 @@ export * from './abuse/login-guard';
 export * from './abuse/client-guard';
 export * from './abuse/user-blocks';
 export * from './authorize/logout';
+export * from './logs';

@@ -42,6 +42,10 @@ export const SETTINGS = [
   { env: 'TESSERA_BRUTE_FORCE_THRESHOLD', default: '10', doc: 'consecutive failed logins for one user from one address before that address is blocked for the user; 0 = off' },
   { env: 'TESSERA_SUSPICIOUS_IP_THROTTLING', default: '100/86400', doc: 'failed logins one address may make (across users) as `<failures>/<seconds>` (a bucket refilling at that rate), or `off`' },
   { env: 'TESSERA_CLIENT_AUTH_THROTTLING', default: '20/300', doc: 'failed client authentications one address may make for one client as `<failures>/<seconds>`, or `off`' },
+  { env: 'TESSERA_TENANT_LOGS', default: 'on', doc: 'record tenant log events (GET /api/v2/logs, log streams): `on` or `off`' },
+  { env: 'TESSERA_LOG_RETENTION_DAYS', default: '30', doc: 'days tenant log events are kept (checked hourly)' },
+  { env: 'TESSERA_LOG_RETENTION_ROWS', default: '1000000', doc: 'most tenant log events kept; the oldest beyond it are deleted (checked hourly)' },
+  { env: 'TESSERA_LOG_STREAMS_ALLOW_PRIVATE', default: 'off', doc: '`on` lets log streams deliver to loopback, private and link-local addresses and over plain http (development and tests); off, sinks must be https URLs resolving to public addresses' },
 ] as const;
 
 export interface Config {
@@ -77,6 +81,10 @@ export interface Config {
   tokenReuse: { enabledByDefault: boolean; minRemaining: number };
   /** Auth0's tenant default token quotas (TESSERA_TOKEN_QUOTA_CLIENTS / _ORGANIZATIONS). */
   tokenQuotaDefaults: { clients?: { enforce?: boolean; per_hour?: number; per_day?: number }; organizations?: { enforce?: boolean; per_hour?: number; per_day?: number } };
+  /** Tenant logs: on/off and retention (TESSERA_TENANT_LOGS, TESSERA_LOG_RETENTION_*). */
+  tenantLogs: { enabled: boolean; retentionDays: number; retentionRows: number };
+  /** Log streams may reach loopback/private addresses and plain http (TESSERA_LOG_STREAMS_ALLOW_PRIVATE). */
+  logStreamsAllowPrivate: boolean;
   /** Addresses whose X-Forwarded-For is believed (Fastify trustProxy). */
   trustedProxies?: string[];
   loginProtection: { bruteForceThreshold: number; suspiciousIpMax: number; suspiciousIpWindowMs: number };
@@ -176,6 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: addressList(env, 'TESSERA_TRUSTED_PROXIES'),
     loginProtection: { bruteForceThreshold: int(env, 'TESSERA_BRUTE_FORCE_THRESHOLD', 10, 0, 1_000_000), suspiciousIpMax: suspicious.max, suspiciousIpWindowMs: suspicious.windowMs },
     clientAuthProtection: rate(env, 'TESSERA_CLIENT_AUTH_THROTTLING', '20/300'),
+    tenantLogs: { enabled: onOff(env, 'TESSERA_TENANT_LOGS', true), retentionDays: int(env, 'TESSERA_LOG_RETENTION_DAYS', 30, 1, 36_500), retentionRows: int(env, 'TESSERA_LOG_RETENTION_ROWS', 1_000_000, 1, 2 ** 31 - 1) },
+    logStreamsAllowPrivate: onOff(env, 'TESSERA_LOG_STREAMS_ALLOW_PRIVATE', false),
     host, port, publicUrl, issuer: `${publicUrl}/`, managementAudience: `${publicUrl}/api/v2/`, databaseUrl,
     adminClientId, adminClientSecret, masterKeys, masterKeyFile, tls, hstsMaxAge, logLevel, workers, dpopNonce, passwordPool, allowedLogoutUrls,
     mtlsProxy, mtlsPublicUrl, ...(mtlsPort !== undefined && { mtlsPort }),
@@ -243,6 +253,14 @@ export function distance(a: string, b: string): number {
     }
   }
   return d[a.length][b.length];
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'true') return true;
+  if (raw === 'off' || raw === 'false') return false;
+  throw new ConfigError(name, `expected on or off, got "${raw}"`);
 }
 
 /** `<count>/<seconds>` or `off`. */

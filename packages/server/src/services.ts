@@ -3,6 +3,7 @@ import {
   KeyManager, ManagementTokenVerifier, ConnectionService, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
   SigningKeyService, TokenEndpoint, UserService, UserBlockService, ClientAuthGuard, DEFAULT_CLIENT_AUTH_PROTECTION, DEFAULT_LOGIN_PROTECTION,
   TokenQuotas, TokenReuseCache, TokenUsage, DEFAULT_TOKEN_REUSE, type QuotaCounterStore, type TokenQuotaDefaults, type TokenReuseSettings,
+  EventLog, LogService, DEFAULT_EVENT_LOG, type EventLogSettings,
   type ClientAuthProtection, type Clock, type DpopNoncePolicy, type LoginProtection, type PasswordHasher, type Store,
 } from '@tessera/core';
 import { buildDpopVerifier } from './dpop-services';
@@ -28,11 +29,16 @@ export interface ServiceConfig {
   quotaCounters?: QuotaCounterStore;
   /** Called when usage counts could not be stored (kept for the next flush). */
   onUsageFlushError?: (e: unknown) => void;
+  /** Tenant log recording and retention (TESSERA_TENANT_LOGS, TESSERA_LOG_RETENTION_*). */
+  tenantLogs?: Partial<EventLogSettings>;
+  /** Where a failed tenant-log write is reported (the process log). */
+  onEventLogError?: (e: unknown) => void;
 }
 
 /** The composition root: every service wired from one store, one clock and the public URLs. No singletons. */
 export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const changes = new ChangeFeed(store);
+  const events = new EventLog({ repo: store.logs, clock, hostname: new URL(cfg.publicUrl).hostname, settings: { ...DEFAULT_EVENT_LOG, ...cfg.tenantLogs }, onError: cfg.onEventLogError });
   const directory = new Directory(store, changes);
   const keys = new KeyManager(store, changes);
   const minter = new AccessTokenMinter({ keys, clock, issuer: cfg.issuer });
@@ -53,9 +59,10 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     quotas: new TokenQuotas({ counters: cfg.quotaCounters ?? store.tokenQuotas, clock, defaults: cfg.tokenQuotaDefaults ?? {} }),
     usage: new TokenUsage({ repo: store.tokenUsage, clock, onError: cfg.onUsageFlushError }),
   };
-  const userFlows = buildUserFlowServices({ store, clock, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, mtlsAlias, dpop, loginProtection: cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION, allowedLogoutUrls: cfg.allowedLogoutUrls ?? [] });
+  const userFlows = buildUserFlowServices({ store, clock, events, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, mtlsAlias, dpop, loginProtection: cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION, allowedLogoutUrls: cfg.allowedLogoutUrls ?? [] });
   return {
-    store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop, m2m,
+    store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop, m2m, events,
+    logs: new LogService({ repo: store.logs }),
     resourceServers: new ResourceServerService({
       store, changes,
       reservedIdentifiers: [cfg.managementAudience, `${cfg.publicUrl}/userinfo`, `${cfg.publicUrl}/mfa/`, `${cfg.publicUrl}/me/`],
@@ -73,7 +80,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory, m2m }), ...userFlows.userGrants], {
       verifier: dpop, nonces: cfg.dpopNonce ?? 'public_clients',
       urls: { url: `${cfg.publicUrl}/oauth/token`, ...mtlsAlias && { mtlsAlias: `${mtlsAlias.url}/oauth/token`, aliasListener: mtlsAlias.listener } },
-    }),
+    }, events),
   };
 }
 

@@ -44,9 +44,11 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
     passwords = await createPasswordPool(config.passwordPool);
     quotaRedis = config.rateLimits.redisUrl ? createRedisQuotaCounters(config.rateLimits.redisUrl, logger) : undefined;
     services = buildServices(store, opts.clock ?? systemClock, {
-      ...config, passwords: passwords.hasher, quotaCounters: quotaRedis?.counters,
+      ...config, passwords: passwords.hasher, quotaCounters: quotaRedis?.counters, tenantLogs: config.tenantLogs,
+      onEventLogError: (e) => logger.error({ err: e }, 'tenant log events could not be written'),
       onUsageFlushError: (e) => logger.warn({ err: e }, 'token usage: counts not stored yet (kept for the next flush)'),
     });
+    services.events.startRetention();
     await services.changes.start();
     services.m2m.usage.start();
     const boot = await bootstrap(services, config, logger);
@@ -80,6 +82,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
         await app.close(); // in-flight requests on either port finish first
         server?.closeAllConnections();
         await mtlsClosed;
+        await services!.events.close(); // queued tenant log events are written before storage closes
         await services!.changes.stop();
         await services!.m2m.usage.stop().catch((e) => logger.warn({ err: e }, 'token usage: last counts not stored'));
         await quotaRedis?.close();
@@ -88,6 +91,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
       },
     };
   } catch (e) {
+    await services?.events.close().catch(() => undefined);
     await services?.changes.stop().catch(() => undefined);
     await quotaRedis?.close().catch(() => undefined);
     await passwords?.close().catch(() => undefined);

@@ -2,11 +2,11 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import {
   AccessTokenMinter, AuthorizationCodeGrant, MFA_OTP, MFA_RECOVERY_CODE, MfaGrant, MfaService, AuthorizeService, createSecretBox, Directory, IdTokenMinter, KeyManager,
   LoginGuard, LogoutService, PASSWORD_REALM, PasswordGrant, type LoginProtection, type DpopVerifier, RefreshTokenGrant, RefreshTokenService, SessionService, UserinfoService, UserService, UserTokenService,
-  type Clock, type Store,
+  type Clock, type EventRecorder, type Store,
 } from '@tessera/core';
 
 export interface UserFlowDeps {
-  store: Store; clock: Clock; directory: Directory; keys: KeyManager; minter: AccessTokenMinter;
+  store: Store; clock: Clock; events: EventRecorder; directory: Directory; keys: KeyManager; minter: AccessTokenMinter;
   /** The users service of the Management API: the login page and password grants check passwords through it. */
   users: UserService;
   issuer: string; publicUrl: string;
@@ -31,7 +31,7 @@ export function buildUserFlowServices(d: UserFlowDeps) {
   const idTokens = new IdTokenMinter({ keys: d.keys, clock: d.clock, issuer: d.issuer });
   const userTokens = new UserTokenService({ store: d.store, directory: d.directory, minter: d.minter, idTokens, publicUrl: d.publicUrl });
   const refreshTokens = new RefreshTokenService({ store: d.store, clock: d.clock });
-  const passwords = new LoginGuard({ store: d.store, clock: d.clock, passwords: d.users, settings: d.loginProtection });
+  const passwords = new LoginGuard({ store: d.store, clock: d.clock, passwords: d.users, settings: d.loginProtection, events: d.events });
   const mfa = new MfaService({ store: d.store, clock: d.clock, issuerName: new URL(d.publicUrl).host });
   const grantDeps = { store: d.store, clock: d.clock, userTokens, refreshTokens, mfa };
   return {

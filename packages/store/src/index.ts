@@ -25,6 +25,7 @@ import { SqlPermissionRepo, SqlRoleRepo } from './repos/roles';
 import { SqlUserRepo } from './repos/users';
 import { SqlAbuseRepo } from './repos/abuse';
 import { SqlTokenQuotaRepo, SqlTokenUsageRepo } from './repos/token-economy';
+import { SqlLogRepo } from './repos/logs';
 
 export type { Dialect } from './db';
 
@@ -126,6 +127,7 @@ function repos(db: Db, box: SecretBox, dialect: Dialect, sqlite?: SqliteDatabase
     abuse: new SqlAbuseRepo(db, dialect),
     tokenQuotas: new SqlTokenQuotaRepo(db),
     tokenUsage: new SqlTokenUsageRepo(db),
+    logs: new SqlLogRepo(db),
   };
 }
 

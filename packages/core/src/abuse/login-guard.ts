@@ -3,6 +3,10 @@ import { TooManyAttempts } from '../errors';
 import type { User } from '../model';
 import type { Clock, Store } from '../ports';
 import type { PasswordVerifier } from '../authorize/sessions';
+import type { EventRecorder } from '../logs/event-log';
+
+/** Who asked, for the tenant log (the login page or a password grant). */
+export interface LoginMeta { clientId?: string; clientName?: string; userAgent?: string }
 
 export const USER_BLOCKED = 'Your account has been blocked after multiple consecutive login attempts.';
 export const SUSPICIOUS_IP = 'We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.';
@@ -34,10 +38,29 @@ const keyOf = (...parts: string[]) => createHash('sha256').update(parts.join('\u
  */
 export class LoginGuard {
   private failures = 0;
-  constructor(private readonly deps: { store: Store; clock: Clock; passwords: PasswordVerifier; settings: LoginProtection }) {}
+  constructor(private readonly deps: { store: Store; clock: Clock; passwords: PasswordVerifier; settings: LoginProtection; events?: EventRecorder }) {}
 
   /** The user whose password matches, undefined for a wrong one; throws TooManyAttempts while blocked. */
-  async verify(connection: string, rawIdentifier: string, password: string, ip: string): Promise<User | undefined> {
+  async verify(connection: string, rawIdentifier: string, password: string, ip: string, meta: LoginMeta = {}): Promise<User | undefined> {
+    try {
+      return await this.check(connection, rawIdentifier, password, ip, meta);
+    } catch (e) {
+      if (e instanceof TooManyAttempts) {
+        // limit_mu: the address is throttled (suspicious IP); limit_wc: this identifier is blocked from this address
+        this.event(e.message === SUSPICIOUS_IP ? 'limit_mu' : 'limit_wc', e.message, rawIdentifier, connection, ip, meta);
+      }
+      throw e;
+    }
+  }
+
+  private event(type: string, description: string, identifier: string, connection: string, ip: string, meta: LoginMeta, userId?: string): void {
+    this.deps.events?.record({
+      type, description, connection, strategy: 'auth0', strategy_type: 'database', ip, user_agent: meta.userAgent,
+      client_id: meta.clientId, client_name: meta.clientName, user_name: identifier.trim().toLowerCase().slice(0, 256), user_id: userId,
+    });
+  }
+
+  private async check(connection: string, rawIdentifier: string, password: string, ip: string, meta: LoginMeta): Promise<User | undefined> {
     const { store, clock, settings } = this.deps;
     const identifier = rawIdentifier.trim().toLowerCase();
     const now = clock.now();
@@ -55,7 +78,13 @@ export class LoginGuard {
       if (settings.bruteForceThreshold > 0) await store.abuse.clearBucket(userKey);
       return user;
     }
-    await this.failed(connection, identifier, ip, now, ipKey, userKey, ipDrain);
+    await this.failed(connection, identifier, ip, now, ipKey, userKey, ipDrain, meta);
+    if (this.deps.events) {
+      // fp (the account exists) or fu (no such user): one lookup, on the failure path only
+      const known = await store.users.findByEmail(connection, identifier).catch(() => undefined);
+      if (known) this.event('fp', 'Wrong email or password.', identifier, connection, ip, meta, known.user_id);
+      else this.event('fu', 'Wrong email or password.', identifier, connection, ip, meta);
+    }
     return undefined;
   }
 
@@ -79,7 +108,7 @@ export class LoginGuard {
     await store.abuse.bucket(keyOf('ip', ip), 1, settings.suspiciousIpMax / settings.suspiciousIpWindowMs, now, now + settings.suspiciousIpWindowMs);
   }
 
-  private async failed(connection: string, identifier: string, ip: string, now: number, ipKey: string, userKey: string, ipDrain: number): Promise<void> {
+  private async failed(connection: string, identifier: string, ip: string, now: number, ipKey: string, userKey: string, ipDrain: number, meta: LoginMeta): Promise<void> {
     const { store, settings } = this.deps;
     if (++this.failures % 500 === 0) store.abuse.purge(now).catch(() => undefined); // expired counters and blocks
     if (settings.suspiciousIpMax > 0) await store.abuse.bucket(ipKey, 1, ipDrain, now, now + settings.suspiciousIpWindowMs);
@@ -90,6 +119,7 @@ export class LoginGuard {
           await tx.abuse.block({ connection, identifier, ip, createdAt: now, expiresAt: now + BLOCK_LIFETIME_MS });
           await tx.abuse.clearBucket(userKey);
         });
+        this.event('limit_wc', USER_BLOCKED, identifier, connection, ip, meta);
       }
     }
   }

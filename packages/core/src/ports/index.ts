@@ -7,6 +7,7 @@ import type { DpopReplayRepo } from '../token/dpop-replay';
 import type { AbuseRepo } from '../abuse/ports';
 import type { QuotaCounterStore } from '../token/m2m/quota';
 import type { TokenUsageRepo } from '../token/m2m/usage';
+import type { LogRepo } from '../logs/ports';
 
 export interface Page<T> { items: T[]; total: number }
 export interface CheckpointPage<T> { items: T[]; next?: string }
@@ -160,6 +161,8 @@ export interface Repos extends UserFlowRepos, MfaRepos {
   tokenQuotas: QuotaCounterStore;
   /** Hourly client_credentials usage per client, organization and audience. */
   tokenUsage: TokenUsageRepo;
+  /** Tenant log events (written in batches, outside transactions). */
+  logs: LogRepo;
 }
 
 /**

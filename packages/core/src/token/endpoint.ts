@@ -1,4 +1,6 @@
-import { InvalidAuthorizationDetails, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors';
+import { InvalidAuthorizationDetails, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors';
+import { TOKEN_EXCHANGE_TYPES } from '../logs/events';
+import type { EventRecorder } from '../logs/event-log';
 import type { Client } from '../model';
 import type { ClientAuthenticator } from './client-auth';
 import { proofUrls, type DpopVerifier, type EndpointUrls } from './dpop';
@@ -21,7 +23,7 @@ export interface DpopSettings {
 export class TokenEndpoint {
   private handlers = new Map<string, GrantHandler>();
 
-  constructor(private readonly auth: ClientAuthenticator, handlers: GrantHandler[], private readonly dpop?: DpopSettings) {
+  constructor(private readonly auth: ClientAuthenticator, handlers: GrantHandler[], private readonly dpop?: DpopSettings, private readonly events?: EventRecorder) {
     for (const h of handlers) this.handlers.set(h.grantType, h);
   }
 
@@ -31,12 +33,51 @@ export class TokenEndpoint {
     const handler = this.handlers.get(grantType);
     if (!handler) throw new UnsupportedGrantType(grantType);
     const ctx: TokenContext = { request, grantType };
+    if (!this.events) return this.run(ctx, handler);
+    try {
+      const res = await this.run(ctx, handler);
+      this.record(ctx, res);
+      return res;
+    } catch (e) {
+      this.record(ctx, undefined, e);
+      throw e;
+    }
+  }
+
+  /**
+   * The exchange's tenant log event (Auth0's codes per grant type): who, for which API and scopes, or the error and
+   * the refusal's description. Queued only (no I/O here); never a token, secret, code or assertion.
+   */
+  private record(ctx: TokenContext, res?: TokenResponse, error?: unknown): void {
+    const codes = TOKEN_EXCHANGE_TYPES[ctx.grantType];
+    if (!codes) return;
+    const p = ctx.request.params;
+    const client = ctx.client;
+    const oauth = error instanceof OAuthError ? error : undefined;
+    this.events!.record({
+      type: res ? codes[0] : codes[1],
+      description: res ? undefined : oauth?.message ?? 'Internal error',
+      client_id: client?.client_id ?? p.client_id ?? ctx.request.basic?.clientId,
+      client_name: client?.name,
+      ip: ctx.request.clientIp,
+      user_agent: ctx.request.userAgent,
+      user_id: res?.subject?.user_id,
+      user_name: res?.subject?.user_name ?? (p.username !== undefined ? p.username.slice(0, 256) : undefined),
+      audience: res?.subject?.audience ?? p.audience,
+      scope: res ? res.scope : p.scope,
+      details: res ? { grant_type: ctx.grantType } : { grant_type: ctx.grantType, error: oauth?.code ?? 'server_error' },
+    });
+  }
+
+  private async run(ctx: TokenContext, handler: GrantHandler): Promise<TokenResponse> {
+    const { request, grantType } = ctx;
     const client = await this.auth.authenticate(ctx, handler.allowsPublicClients);
     checkGrantTypeAllowed(client, grantType);
     checkRequiredParameters(request, handler);
     checkAuthorizationDetailsAccepted(request, handler);
     await this.checkDpopProof(ctx);
     thumbprintClientCertificate(ctx);
+    ctx.client = client;
     const res = await handler.handle({ ...ctx, client });
     if (ctx.dpop && this.dpop) {
       await ctx.dpop.fresh; // the shared replay cache's verdict, awaited in parallel with the grant

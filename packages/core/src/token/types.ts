@@ -17,6 +17,8 @@ export interface TokenRequest {
   viaMtlsListener?: boolean;
   /** The client's address (the socket's, or from X-Forwarded-For set by a trusted proxy): brute-force and failure throttles key on it. */
   clientIp?: string;
+  /** The User-Agent header (the tenant log). */
+  userAgent?: string;
 }
 
 export interface TokenResponse {
@@ -38,6 +40,8 @@ export interface TokenResponse {
   quotaHeaders?: Record<string, string>;
   /** Not part of the body: quotas exceeded without enforcement (issued; to be logged). */
   quotaWarnings?: Array<{ subject: string; id: string; period: string; limit: number; count: number }>;
+  /** Not part of the body: whom and what the token was for (the tenant log). */
+  subject?: { user_id?: string; user_name?: string; audience?: string };
 }
 
 export interface TokenContext {

@@ -36,7 +36,10 @@ export async function userTokenResponse(
 ): Promise<TokenResponse & { familyId?: string }> {
   const binding = bindingFor(i.pop, i.decision.userinfoOnly ? 'userinfo' : i.decision.api);
   const access = await deps.userTokens.accessToken({ client: i.client, user: i.user, decision: i.decision, flow: i.flow, orgId: i.orgId, cnf: binding.cnf, amr: i.amr, authorizationDetails: i.authorizationDetails });
-  const res: TokenResponse & { familyId?: string } = { access_token: access.token, expires_in: access.expiresIn, token_type: binding.tokenType };
+  const res: TokenResponse & { familyId?: string } = {
+    access_token: access.token, expires_in: access.expiresIn, token_type: binding.tokenType,
+    subject: { user_id: i.user.user_id, user_name: i.user.email, audience: i.decision.userinfoOnly ? undefined : i.decision.api.identifier },
+  };
   const { scopes } = i.decision;
   if (i.refreshToken) res.refresh_token = i.refreshToken;
   else if (i.refreshToken === undefined && i.decision.offline) {

@@ -1,7 +1,7 @@
 import { AuthorizeRedirect } from '@tessera/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services';
-import { continueAuthorization, currentSession, page, sendAuthorizeResponse } from './browser';
+import { continueAuthorization, currentSession, page, sendAuthorizeResponse, silentAuthEvent } from './browser';
 
 /**
  * GET /authorize (RFC 6749 §3.1, OIDC Core §3.1.2): validates the request, reuses the login session unless
@@ -22,7 +22,10 @@ export async function authorizeRoutes(app: FastifyInstance, { services }: { serv
     }
     const session = await currentSession(req, services);
     if (session && authorize.sessionUsable(request, session.authTime)) return continueAuthorization(reply, services, request, session);
-    if (request.prompt.includes('none')) return sendAuthorizeResponse(reply, authorize.loginRequired(request));
+    if (request.prompt.includes('none')) {
+      silentAuthEvent(req, services, request.clientId, 'fsa', 'Login required');
+      return sendAuthorizeResponse(reply, authorize.loginRequired(request));
+    }
     return reply.code(302).header('cache-control', 'no-store').header('location', `/u/login?state=${encodeURIComponent(authorize.seal(request))}`).send();
   });
   app.get('/authorize', { schema: { summary: 'Authorization endpoint: starts a login (hosted pages) for a user', tags: ['authentication'] } }, handler);

@@ -94,8 +94,19 @@ export async function continueAuthorization(reply: FastifyReply, services: Servi
     return toMfa(reply, authorize.seal(req));
   }
   const outcome = await authorize.proceed(req, login, consented, freshMfa(extras, login));
+  if (req.prompt.includes('none')) {
+    const error = outcome.kind === 'respond' ? outcome.response.params.error_description : 'Consent required';
+    silentAuthEvent(reply.request, services, req.clientId, error === undefined ? 'ssa' : 'fsa', error, login.user);
+  }
   if (outcome.kind === 'respond') return sendAuthorizeResponse(reply, outcome.response);
   return reply.code(302).header('cache-control', 'no-store').header('location', `/u/consent?state=${encodeURIComponent(authorize.seal(req, extras.mfa ? { mfa: extras.mfa } : {}))}`).send();
+}
+
+/** ssa / fsa: a prompt=none request answered (with a code or tokens) or refused. */
+export function silentAuthEvent(req: FastifyRequest, services: Services, clientId: string, type: 'ssa' | 'fsa', description?: string, user?: { user_id: string; email?: string }): void {
+  services.events.record({
+    type, description, client_id: clientId, ip: req.ip, user_agent: req.headers['user-agent']?.slice(0, 512), user_id: user?.user_id, user_name: user?.email,
+  });
 }
 
 /** When this user passed a second factor for this transaction (sealed with it), if they did. */

@@ -35,8 +35,11 @@ export function tokenRequestFrom(req: FastifyRequest, certificates: CertificateS
   const basic = parseBasicAuth(req.headers.authorization);
   // an undecodable Basic header is a failed client authentication (RFC 6749 §5.2), not a syntax error
   if (basic === 'malformed') throw new InvalidClient('malformed Basic header');
-  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req, certificates), clientIp: req.ip, viaMtlsListener: viaMtlsListener(req) };
+  return { params, basic, dpop: dpopHeaders(req), clientCertificate: clientCertificateOf(req, certificates), clientIp: req.ip, viaMtlsListener: viaMtlsListener(req), userAgent: userAgentOf(req) };
 }
+
+/** The User-Agent header for the tenant log, bounded. */
+export const userAgentOf = (req: FastifyRequest): string | undefined => req.headers['user-agent']?.slice(0, 512);
 
 /** Exactly the declared fields, in the order Auth0 sends them: access_token, [refresh_token], [id_token], [scope], expires_in, token_type, [authorization_details]. */
 function inWireOrder(r: TokenBody): TokenBody {

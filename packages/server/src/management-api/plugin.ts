@@ -21,6 +21,7 @@ import { usersByEmailRoutes } from './users-by-email';
 import { authenticationMethodRoutes } from './authentication-methods';
 import { userBlockRoutes } from './user-blocks';
 import { tesseraUsageRoutes } from './tessera-usage';
+import { logRoutes } from './logs';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -62,6 +63,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
     const missing = missingBodyScopes(req.body, rule, req.principal.scopes);
     if (missing.length > 0) throw new InsufficientScope(bodyScopeMessage(missing));
   });
+  auditOperations(app, services);
   await app.register(resourceServerRoutes, { services });
   await app.register(clientRoutes, { services });
   await app.register(clientCredentialRoutes, { services });
@@ -77,4 +79,43 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(organizationConnectionRoutes, { services });
   await app.register(connectionRoutes, { services });
   await app.register(authenticationMethodRoutes, { services });
+  await app.register(logRoutes, { services });
+}
+
+/** The id a create answered with (the resource id of its sapi event). */
+function createdIdOf(payload: unknown): string | undefined {
+  if (typeof payload !== 'string' || payload.length > 1_000_000) return undefined;
+  try {
+    const body = JSON.parse(payload) as Record<string, unknown>;
+    const id = body.id ?? body.client_id ?? body.user_id ?? body.kid;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * sapi / fapi: every Management operation that changes something (any method but GET/HEAD), once answered, with the
+ * operation (the route's summary), the resource id and the status; reads are not logged, as at Auth0. Never the body.
+ */
+function auditOperations(app: FastifyInstance, services: Services): void {
+  // onSend: the status is final and the created id is in the payload; recording only queues the event
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || !req.routeOptions.config.scopes) return payload;
+    const params = (req.params ?? {}) as Record<string, string>;
+    const id = params.id ?? params.client_id ?? params.user_id ?? params.kid ?? (req.method === 'POST' && reply.statusCode === 201 ? createdIdOf(payload) : undefined);
+    const ok = reply.statusCode < 400;
+    const clientId = req.principal?.clientId;
+    const client = clientId ? await services.directory.client(clientId).catch(() => undefined) : undefined;
+    services.events.record({
+      type: ok ? 'sapi' : 'fapi',
+      description: req.routeOptions.schema?.summary,
+      client_id: clientId, client_name: client?.client.name, ip: req.ip, user_agent: req.headers['user-agent']?.slice(0, 512),
+      details: {
+        request: { method: req.method, path: req.routeOptions.url, ...(id !== undefined && { id }) },
+        response: { statusCode: reply.statusCode },
+      },
+    });
+    return payload;
+  });
 }

@@ -281,6 +281,40 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
       await sql`CREATE INDEX token_usage_client ON token_usage (client_id, hour_start)`.execute(db);
     },
   },
+  '0016_tenant_logs': {
+    async up(db: Kysely<any>) {
+      // tenant log events (Auth0's GET /api/v2/logs): append-only, written in batches; seq is the log order
+      await sql`CREATE TABLE tenant_logs (
+        seq ${t.serial},
+        log_id TEXT NOT NULL UNIQUE,
+        date TEXT NOT NULL,
+        type TEXT NOT NULL,
+        client_id TEXT,
+        user_id TEXT,
+        doc TEXT NOT NULL)`.execute(db);
+      await sql`CREATE INDEX tenant_logs_date ON tenant_logs (date)`.execute(db);
+      await sql`CREATE INDEX tenant_logs_type ON tenant_logs (type, date)`.execute(db);
+      await sql`CREATE INDEX tenant_logs_client ON tenant_logs (client_id, date)`.execute(db);
+      await sql`CREATE INDEX tenant_logs_user ON tenant_logs (user_id, date)`.execute(db);
+      // log streams: the tenant log is their outbox; `cursor` is the last log seq a stream's sink acknowledged
+      await sql`CREATE TABLE log_streams (
+        seq ${t.serial},
+        id TEXT NOT NULL UNIQUE,
+        doc TEXT NOT NULL,
+        http_authorization TEXT,
+        cursor ${t.bigint} NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at ${t.bigint} NOT NULL DEFAULT 0,
+        last_error TEXT,
+        last_attempt_at ${t.bigint},
+        last_delivered_at ${t.bigint},
+        delivered ${t.bigint} NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until ${t.bigint} NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)`.execute(db);
+    },
+  },
 };
 }
 

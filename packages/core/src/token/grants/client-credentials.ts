@@ -60,7 +60,7 @@ export class ClientCredentialsGrant implements GrantHandler {
       sub: `${ctx.client.client_id}@clients`, clientId: ctx.client.client_id, scopes, gty: 'client-credentials', orgId,
       extra: binding.cnf && { cnf: binding.cnf },
     });
-    const res: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: binding.tokenType };
+    const res: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: binding.tokenType, subject: { audience: api.identifier } };
     if (scopes.length > 0) res.scope = scopes.join(' ');
     if (m2m) {
       m2m.usage.record('issued', ctx.client.client_id, api.identifier, orgId);

@@ -32,7 +32,7 @@ export class PasswordGrant implements GrantHandler {
   async handle(ctx: TokenContext & { client: Client }): Promise<TokenResponse> {
     const p = ctx.request.params;
     const connection = this.grantType === PASSWORD_REALM ? p.realm : DATABASE_CONNECTION;
-    const user = await this.deps.users.verify(connection, p.username, p.password, ctx.request.clientIp ?? 'unknown');
+    const user = await this.deps.users.verify(connection, p.username, p.password, ctx.request.clientIp ?? 'unknown', { clientId: ctx.client.client_id, clientName: ctx.client.name, userAgent: ctx.request.userAgent });
     if (!user) throw new InvalidGrant('Wrong email or password.');
     if (user.blocked) throw new OAuthError('unauthorized', 401, 'user is blocked');
     // a user with a second factor (or an enrollment to finish) continues through the MFA API with an mfa_token

@@ -1,0 +1,4 @@
+export * from './events';
+export * from './ports';
+export * from './event-log';
+export * from './query';
