@@ -103,6 +103,11 @@ const ROUTES: Route[] = [
   ['GET', '/guardian/enrollments/dev_none', ['read:guardian_enrollments']],
   ['GET', '/logs', ['read:logs', 'read:logs_users']],
   ['GET', '/logs/900none', ['read:logs', 'read:logs_users']],
+  ['GET', '/log-streams', ['read:log_streams']],
+  ['POST', '/log-streams', ['create:log_streams'], {}],
+  ['GET', '/log-streams/lst_none', ['read:log_streams']],
+  ['PATCH', '/log-streams/lst_none', ['update:log_streams'], { name: 'x' }],
+  ['DELETE', '/log-streams/lst_none', ['delete:log_streams']],
   ['DELETE', '/guardian/enrollments/dev_none', ['delete:guardian_enrollments']],
   // last: with its scopes it really rotates the tenant key
   ['POST', '/keys/signing/rotate', [['create:signing_keys', 'update:signing_keys']]],

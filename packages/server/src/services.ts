@@ -3,10 +3,11 @@ import {
   KeyManager, ManagementTokenVerifier, ConnectionService, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
   SigningKeyService, TokenEndpoint, UserService, UserBlockService, ClientAuthGuard, DEFAULT_CLIENT_AUTH_PROTECTION, DEFAULT_LOGIN_PROTECTION,
   TokenQuotas, TokenReuseCache, TokenUsage, DEFAULT_TOKEN_REUSE, type QuotaCounterStore, type TokenQuotaDefaults, type TokenReuseSettings,
-  EventLog, LogService, DEFAULT_EVENT_LOG, type EventLogSettings,
+  EventLog, LogService, DEFAULT_EVENT_LOG, LogStreamDelivery, LogStreamService, type EventLogSettings, type DeliverySettings,
   type ClientAuthProtection, type Clock, type DpopNoncePolicy, type LoginProtection, type PasswordHasher, type Store,
 } from '@tessera/core';
 import { buildDpopVerifier } from './dpop-services';
+import { sinkTransport } from './log-stream-transport';
 import { buildUserFlowServices } from './user-flow-services';
 
 export interface ServiceConfig {
@@ -33,6 +34,9 @@ export interface ServiceConfig {
   tenantLogs?: Partial<EventLogSettings>;
   /** Where a failed tenant-log write is reported (the process log). */
   onEventLogError?: (e: unknown) => void;
+  /** Log streams may reach loopback/private addresses and plain http (TESSERA_LOG_STREAMS_ALLOW_PRIVATE). */
+  logStreamsAllowPrivate?: boolean;
+  logStreamDelivery?: Partial<DeliverySettings>;
 }
 
 /** The composition root: every service wired from one store, one clock and the public URLs. No singletons. */
@@ -63,6 +67,10 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   return {
     store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop, m2m, events,
     logs: new LogService({ repo: store.logs }),
+    logStreams: new LogStreamService({ store, clock, policy: { allowPrivate: cfg.logStreamsAllowPrivate ?? false } }),
+    logStreamDelivery: new LogStreamDelivery({
+      store, clock, transport: sinkTransport({ allowPrivate: cfg.logStreamsAllowPrivate ?? false }), settings: cfg.logStreamDelivery, onError: cfg.onEventLogError,
+    }),
     resourceServers: new ResourceServerService({
       store, changes,
       reservedIdentifiers: [cfg.managementAudience, `${cfg.publicUrl}/userinfo`, `${cfg.publicUrl}/mfa/`, `${cfg.publicUrl}/me/`],

@@ -49,6 +49,9 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
       onUsageFlushError: (e) => logger.warn({ err: e }, 'token usage: counts not stored yet (kept for the next flush)'),
     });
     services.events.startRetention();
+    const delivery = services.logStreamDelivery;
+    services.events.onWritten = () => delivery.wake();
+    delivery.start();
     await services.changes.start();
     services.m2m.usage.start();
     const boot = await bootstrap(services, config, logger);
@@ -83,6 +86,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
         server?.closeAllConnections();
         await mtlsClosed;
         await services!.events.close(); // queued tenant log events are written before storage closes
+        await services!.logStreamDelivery.stop();
         await services!.changes.stop();
         await services!.m2m.usage.stop().catch((e) => logger.warn({ err: e }, 'token usage: last counts not stored'));
         await quotaRedis?.close();
@@ -92,6 +96,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
     };
   } catch (e) {
     await services?.events.close().catch(() => undefined);
+    await services?.logStreamDelivery.stop().catch(() => undefined);
     await services?.changes.stop().catch(() => undefined);
     await quotaRedis?.close().catch(() => undefined);
     await passwords?.close().catch(() => undefined);

@@ -26,6 +26,7 @@ import { SqlUserRepo } from './repos/users';
 import { SqlAbuseRepo } from './repos/abuse';
 import { SqlTokenQuotaRepo, SqlTokenUsageRepo } from './repos/token-economy';
 import { SqlLogRepo } from './repos/logs';
+import { SqlLogStreamRepo } from './repos/log-streams';
 
 export type { Dialect } from './db';
 
@@ -128,6 +129,7 @@ function repos(db: Db, box: SecretBox, dialect: Dialect, sqlite?: SqliteDatabase
     tokenQuotas: new SqlTokenQuotaRepo(db),
     tokenUsage: new SqlTokenUsageRepo(db),
     logs: new SqlLogRepo(db),
+    logStreams: new SqlLogStreamRepo(db, box),
   };
 }
 

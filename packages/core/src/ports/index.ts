@@ -8,6 +8,7 @@ import type { AbuseRepo } from '../abuse/ports';
 import type { QuotaCounterStore } from '../token/m2m/quota';
 import type { TokenUsageRepo } from '../token/m2m/usage';
 import type { LogRepo } from '../logs/ports';
+import type { LogStreamRepo } from '../logs/streams';
 
 export interface Page<T> { items: T[]; total: number }
 export interface CheckpointPage<T> { items: T[]; next?: string }
@@ -163,6 +164,8 @@ export interface Repos extends UserFlowRepos, MfaRepos {
   tokenUsage: TokenUsageRepo;
   /** Tenant log events (written in batches, outside transactions). */
   logs: LogRepo;
+  /** Log streams and their delivery state. */
+  logStreams: LogStreamRepo;
 }
 
 /**

@@ -22,6 +22,7 @@ import { authenticationMethodRoutes } from './authentication-methods';
 import { userBlockRoutes } from './user-blocks';
 import { tesseraUsageRoutes } from './tessera-usage';
 import { logRoutes } from './logs';
+import { logStreamRoutes } from './log-streams';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -80,6 +81,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(connectionRoutes, { services });
   await app.register(authenticationMethodRoutes, { services });
   await app.register(logRoutes, { services });
+  await app.register(logStreamRoutes, { services });
 }
 
 /** The id a create answered with (the resource id of its sapi event). */
