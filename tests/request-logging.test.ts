@@ -30,22 +30,30 @@ describe('request logging', () => {
   afterAll(async () => { await t.close(); await db.drop(); });
   beforeEach(() => { lines = []; });
 
-  it('writes nothing for token requests (route level warn), successful or refused', async () => {
+  it('token requests: nothing at info on success; failures at info with the OAuth error and the refusing check, nothing secret', async () => {
     expect((await token({ grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: ADMIN_SECRET, audience: MGMT_AUDIENCE })).statusCode).toBe(200);
-    expect((await token({ grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: 'wrong-secret', audience: MGMT_AUDIENCE })).statusCode).toBe(401);
     expect(lines).toEqual([]);
+    expect((await token({ grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: 'wrong-secret', audience: MGMT_AUDIENCE })).statusCode).toBe(401);
+    expect((await token({ grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: ADMIN_SECRET, audience: 'https://nowhere.example' })).statusCode).toBe(403);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ level: 30, msg: 'request completed', req: { method: 'POST', route: '/oauth/token' }, res: { statusCode: 401 }, client_id: ADMIN_ID, error: 'access_denied' });
+    expect(lines[1]).toMatchObject({ res: { statusCode: 403 }, error: 'access_denied', error_description: 'Service not enabled within domain: https://nowhere.example' });
+    expect(typeof lines[0].responseTime).toBe('number');
+    const text = JSON.stringify(lines);
+    for (const secret of [ADMIN_SECRET, 'wrong-secret']) expect(text).not.toContain(secret);
   });
 
-  it('logs Management requests at info with one request id per request and the secret headers redacted', async () => {
+  it('logs one line per Management request at info: route, status, latency, client, resource id; secret headers never', async () => {
     const access = JSON.parse((await token({ grant_type: 'client_credentials', client_id: ADMIN_ID, client_secret: ADMIN_SECRET, audience: MGMT_AUDIENCE })).body).access_token;
     const res = await t.app.inject({ method: 'GET', url: '/api/v2/resource-servers', headers: { authorization: `Bearer ${access}` } });
     expect(res.statusCode).toBe(200);
-    const incoming = lines.find((l) => l.msg === 'incoming request');
-    const completed = lines.find((l) => l.msg === 'request completed');
-    expect(incoming).toMatchObject({ level: 30, pid: process.pid, req: { method: 'GET', url: '/api/v2/resource-servers' } });
-    expect(completed).toMatchObject({ level: 30, res: { statusCode: 200 } });
-    expect(typeof incoming?.reqId).toBe('string');
-    expect(completed?.reqId).toBe(incoming?.reqId);
+    const missing = await t.app.inject({ method: 'GET', url: '/api/v2/clients/cl-none', headers: { authorization: `Bearer ${access}` } });
+    expect(missing.statusCode).toBe(404);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ level: 30, pid: process.pid, msg: 'request completed', req: { method: 'GET', route: '/api/v2/resource-servers' }, res: { statusCode: 200 }, client_id: ADMIN_ID });
+    expect(typeof lines[0].reqId).toBe('string');
+    expect(lines[1]).toMatchObject({ req: { route: '/api/v2/clients/:id' }, res: { statusCode: 404 }, client_id: ADMIN_ID, resource_id: 'cl-none', error: 'inexistent_client' });
+    expect(lines[1].reqId).not.toBe(lines[0].reqId);
     expect(JSON.stringify(lines)).not.toContain(access);
   });
 

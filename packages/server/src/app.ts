@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Logger } from 'pino';
+import { ApiError, OAuthError } from '@tessera/core';
 import { discoveryRoutes } from './auth-api/discovery';
 import { tokenRoutes } from './auth-api/token';
 import { parRoutes } from './auth-api/par';
@@ -54,6 +55,42 @@ export function mtlsServerOptions(tls: { cert: Buffer; key: Buffer; ca?: Buffer 
   return { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false, ...(tls.ca && { ca: tls.ca }) };
 }
 
+declare module 'fastify' {
+  interface FastifyRequest { failure?: Error }
+}
+
+/**
+ * The process log: one line per answered request (route, status, latency, client, and for the Management API the
+ * resource id). `/oauth/token` writes its successes at `debug` (the hot path logs nothing at `info`) and its failures
+ * at `info` with the OAuth error and the description of the check that refused.
+ */
+function processLog(app: FastifyInstance, logger: Logger): void {
+  app.decorateRequest('failure', undefined);
+  app.addHook('onError', async (req, _reply, err) => { req.failure = err; });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url;
+    const status = reply.statusCode;
+    const token = route === '/oauth/token';
+    const level = token && status < 400 ? 'debug' : 'info';
+    if (!logger.isLevelEnabled(level)) return;
+    const line: Record<string, unknown> = {
+      reqId: req.id, req: { method: req.method, route: route ?? null }, res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 100) / 100,
+    };
+    const body = req.body as Record<string, unknown> | undefined;
+    const clientId = req.principal?.clientId ?? (token && typeof body?.client_id === 'string' ? body.client_id : undefined);
+    if (clientId !== undefined) line.client_id = clientId;
+    if (route?.startsWith('/api/v2/')) {
+      const params = (req.params ?? {}) as Record<string, string>;
+      const id = params.id ?? params.client_id ?? params.user_id ?? params.kid;
+      if (id !== undefined) line.resource_id = id;
+    }
+    const f = req.failure as (Error & { code?: string; status?: number }) | undefined;
+    if (f instanceof OAuthError) { line.error = f.code; line.error_description = f.message; }
+    else if (f instanceof ApiError) { line.error = f.errorCode; line.error_description = f.message; }
+    logger[level](line, 'request completed');
+  });
+}
+
 /** The HTTP application: routes, the two error renderers, schemas in and out. No listening here. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const hsts = opts.hstsMaxAge === undefined ? undefined : `max-age=${opts.hstsMaxAge}`;
@@ -68,6 +105,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     requestIdHeader: false,
+    disableRequestLogging: true, // one line per request, written by the onResponse hook below
     ...(opts.trustedProxies ? { trustProxy: opts.trustedProxies } : {}),
     ajv: { customOptions: { strict: false } },
     // bad percent-encoding and over-long path parameters are rendered by the two renderers too
@@ -83,6 +121,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.addHook('onSend', async (_req, reply, payload) => { reply.header('strict-transport-security', hsts); return payload; });
   }
   registerHostileInputChecks(app);
+  processLog(app, opts.logger);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
