@@ -158,6 +158,7 @@ eachDialect('client_credentials token reuse', (dialect) => {
     expect((await s.api('GET', '/tessera/usage?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z')).status).toBe(400);
     expect((await s.api('GET', '/tessera/usage?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&period=hour')).status).toBe(400);
     expect((await s.api('GET', '/tessera/usage?bogus=1')).status).toBe(400);
+    expect((await s.api('GET', `/tessera/usage?to=${encodeURIComponent("' OR '1'='1")}`)).status).toBe(400); // Date.parse alone reads it as 2001
   });
 
   // last: revoking the first key also ends the suite's cached Management token

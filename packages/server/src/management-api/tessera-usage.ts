@@ -31,6 +31,13 @@ const UsageResponse = Type.Object({
   })),
 });
 
+/** ISO 8601 (a date, or a date and time with optional seconds, fraction and offset), else NaN: `Date.parse` alone
+ * also reads free text such as `' OR '1'='1` as a date. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+function isoDate(value: string): number {
+  return ISO_DATE.test(value) ? Date.parse(value) : Number.NaN;
+}
+
 /**
  * GET /api/v2/tessera/usage (Tessera extension, scope read:tessera_usage): client_credentials tokens issued, reused
  * and refused per client, organization and audience, per UTC hour or day, summed over every instance.
@@ -43,8 +50,8 @@ export async function tesseraUsageRoutes(app: FastifyInstance, { services }: { s
     const q = req.query as Q;
     const period = q.period ?? 'hour';
     const size = period === 'day' ? DAY : HOUR;
-    const to = q.to === undefined ? services.clock.now() : Date.parse(q.to);
-    const from = q.from === undefined ? to - (period === 'day' ? 30 * DAY : DAY) : Date.parse(q.from);
+    const to = q.to === undefined ? services.clock.now() : isoDate(q.to);
+    const from = q.from === undefined ? to - (period === 'day' ? 30 * DAY : DAY) : isoDate(q.from);
     if (Number.isNaN(to) || Number.isNaN(from)) throw new BadRequest('Query validation error: from and to must be ISO 8601 dates.', 'invalid_query_string');
     if (from >= to) throw new BadRequest('Query validation error: from must be before to.', 'invalid_query_string');
     if (to - from > MAX_SPAN[period]) throw new BadRequest(`Query validation error: the range may cover at most ${MAX_SPAN[period] / DAY} days by ${period}.`, 'invalid_query_string');
