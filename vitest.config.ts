@@ -5,6 +5,9 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     exclude: ['tests/compat/**', '**/node_modules/**'],
     testTimeout: 30_000,
+    // servers the suites start as child processes inherit this: niced hashing threads (the default) starve under the
+    // run's own parallel load; tests/password-pool.test.ts sets the nice value it checks explicitly
+    env: { TESSERA_PASSWORD_NICE: '0' },
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: true,

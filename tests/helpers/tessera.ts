@@ -55,6 +55,9 @@ export async function startTessera(dialect: DialectName, opts: StartOptions = {}
     TESSERA_CLIENT_AUTH_THROTTLING: '1000000/1',
     // the dashboard's client would join every client and grant listing; the dashboard suites turn it on
     TESSERA_DASHBOARD: 'off',
+    // hashing threads at normal priority: under the test run's own parallel load, niced threads (the default, 19)
+    // starve and every login takes seconds; tests/password-pool.test.ts covers the nice value
+    TESSERA_PASSWORD_NICE: '0',
     ...opts.env,
   });
   const t = await createTessera(config, { clock, logger: createLogger('silent') });

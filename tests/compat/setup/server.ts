@@ -38,6 +38,7 @@ export async function startServer(opts: {
     TESSERA_MASTER_KEY: randomBytes(32).toString('base64'),
     TESSERA_LOG_LEVEL: 'warn',
     TESSERA_DASHBOARD: 'off', // the tenant holds only what each scenario creates
+    TESSERA_PASSWORD_NICE: '0', // niced hashing threads starve under the test run's own parallel load
     // the clients here run bursts of calls from one client on purpose; limits are tested in tests/rate-limits.test.ts
     TESSERA_RATE_LIMIT_AUTH: '100000/1',
     TESSERA_RATE_LIMIT_MANAGEMENT: '100000/1',
