@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Logger } from 'pino';
 import { ApiError, OAuthError } from '@tessera/core';
@@ -105,7 +105,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     requestIdHeader: false,
-    disableRequestLogging: true, // one line per request, written by the onResponse hook below
+    logController: new LogController({ disableRequestLogging: true }), // one line per request, written by the onResponse hook below
     ...(opts.trustedProxies ? { trustProxy: opts.trustedProxies } : {}),
     ajv: { customOptions: { strict: false } },
     // bad percent-encoding and over-long path parameters are rendered by the two renderers too
