@@ -46,8 +46,9 @@ export function auth(opts: AuthOptions & { getCertificate?: GetCertificate } = {
   const optional = opts.authRequired === false;
   return (req: ExpressRequest, res: ExpressResponse, next: Next) => {
     let url: string;
+    const path = req.originalUrl ?? req.url ?? '';
     try {
-      url = `${req.protocol}://${resolveHost(req)}${req.originalUrl ?? req.url}`;
+      url = `${req.protocol}://${resolveHost(req)}${path}`;
     } catch (e) {
       return optional ? next() : next(e);
     }
@@ -55,7 +56,9 @@ export function auth(opts: AuthOptions & { getCertificate?: GetCertificate } = {
     try { clientCertificate = getCertificate(req); } catch { clientCertificate = undefined; }
     const body = req.body as { access_token?: unknown } | undefined;
     const isUrlEncoded = typeof body?.access_token === 'string' && !!req.is('urlencoded');
-    verifier.verify({ method: req.method as string, url, headers: req.headers, query: req.query, body, isUrlEncoded, clientCertificate }).then((result) => {
+    // Express 5 parses the query string at every read of req.query: read it only when there is one
+    const query = path.includes('?') ? req.query : undefined;
+    verifier.verify({ method: req.method as string, url, headers: req.headers, query, body, isUrlEncoded, clientCertificate }).then((result) => {
       req.auth = result;
       if (verifier.nonce) res.setHeader('DPoP-Nonce', verifier.nonce.current());
       next();

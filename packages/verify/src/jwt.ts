@@ -5,6 +5,7 @@ import { InvalidTokenError } from './errors';
 import { ASYMMETRIC_ALGS, SYMMETRIC_ALGS, importPublicKey, knownAlg, secretKey, verifySignature } from './jws';
 import { RemoteKeys, StaticKeys, importJwks, type KeySource } from './keys';
 import { Decrypter } from './jwe';
+import { VerifiedCache } from './verified-cache';
 import type { AuthResult, JWTHeader, JWTPayload, JwtVerifierOptions, Validator } from './options';
 
 const OIDC_DISCOVERY = '/.well-known/openid-configuration';
@@ -66,6 +67,10 @@ export function createJwtVerifier(opts: JwtVerifierOptions): { verifyJwt: Verify
   const jwksTtl = opts.cache?.jwks?.ttl ?? cacheMaxAge;
   const fetchOpts = { agent, timeoutDuration };
   const decrypter = opts.decryptionKeys?.length ? new Decrypter(opts.decryptionKeys, opts.keyManagementAlgorithms, opts.contentEncryptionAlgorithms) : undefined;
+  const maxVerified = opts.cache?.tokens?.maxEntries ?? 1000;
+  assert(Number.isInteger(maxVerified) && maxVerified >= 0, "'cache.tokens.maxEntries' must be a non-negative integer (0 turns the cache off)");
+  const verifiedJws = new VerifiedCache<KeyObject>(maxVerified);
+  const decryptedJwe = new VerifiedCache<string>(maxVerified);
 
   let keys: KeySource | undefined;
   if (secret) keys = StaticKeys.of(secretKey(secret));
@@ -142,14 +147,20 @@ export function createJwtVerifier(opts: JwtVerifierOptions): { verifyJwt: Verify
     if (!keys || !knownAlg(alg)) throw new Error('No JWKS URI, public key, or secret available for verification');
     const found = keys.keysFor(alg, typeof header.kid === 'string' ? header.kid : undefined);
     const candidates: KeyObject[] = Array.isArray(found) ? found : await found;
-    const data = Buffer.from(`${parts[0]}.${parts[1]}`, 'latin1');
-    const signature = Buffer.from(parts[2], 'base64url');
-    if (!candidates.some((k) => verifySignature(alg, k, data, signature))) throw new Error('signature verification failed');
+    const known = verifiedJws.get(jws, nowS());
+    let verifiedBy = known !== undefined && candidates.includes(known) ? known : undefined;
+    if (!verifiedBy) {
+      const data = Buffer.from(`${parts[0]}.${parts[1]}`, 'latin1');
+      const signature = Buffer.from(parts[2], 'base64url');
+      verifiedBy = candidates.find((k) => verifySignature(alg, k, data, signature));
+      if (!verifiedBy) throw new Error('signature verification failed');
+    }
     let payload: JWTPayload;
     try { payload = b64json(parts[1]) as JWTPayload; } catch { throw new Error('JWT Claims Set must be a top-level JSON object'); }
     if (!isObject(payload)) throw new Error('JWT Claims Set must be a top-level JSON object');
     timeClaims(payload, clockTolerance);
     await runValidators(payload, header);
+    if (known !== verifiedBy) verifiedJws.set(jws, verifiedBy, payload.exp);
     return { header, payload };
   }
 
@@ -158,7 +169,10 @@ export function createJwtVerifier(opts: JwtVerifierOptions): { verifyJwt: Verify
       const segments = countDots(token);
       if (segments === 4) {
         if (!decrypter) await verifyJws(token); // refused there, with the JWS wording
-        const { header, payload } = await verifyJws(await (decrypter as Decrypter).open(token));
+        const opened = decryptedJwe.get(token, nowS());
+        const jws = opened ?? await (decrypter as Decrypter).open(token);
+        const { header, payload } = await verifyJws(jws);
+        if (opened === undefined) decryptedJwe.set(token, jws, payload.exp);
         return { header, payload, token };
       }
       if (opts.requireEncryption) throw new Error('Access token is not encrypted');

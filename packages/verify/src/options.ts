@@ -50,7 +50,11 @@ export interface JwtVerifierOptions {
   cooldownDuration?: number;
   timeoutDuration?: number;
   cacheMaxAge?: number;
-  cache?: { discovery?: { maxEntries?: number; ttl?: number }; jwks?: { maxEntries?: number; ttl?: number } };
+  /**
+   * `tokens.maxEntries`: how many verified tokens are remembered so that a token seen again skips its signature
+   * check (and, for JWE, its decryption) until its `exp` — every other check still runs (default 1000; 0 = off).
+   */
+  cache?: { discovery?: { maxEntries?: number; ttl?: number }; jwks?: { maxEntries?: number; ttl?: number }; tokens?: { maxEntries?: number } };
   validators?: Partial<Validators>;
   clockTolerance?: number;
   maxTokenAge?: number;
