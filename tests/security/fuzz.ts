@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { expect } from 'vitest';
-import type { TestServer } from '../helpers/tessera';
-import { envelopeProblem, stateDigest, type Operation } from './surface';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eachDialect, startTessera, type TestServer } from '../helpers/tessera';
+import { envelopeProblem, isManagement, operationsOf, stateDigest, type Operation } from './surface';
 
 /** Strings an attacker sends: control characters, SQL, prototype keys, odd unicode, huge numbers. */
 const NASTY = [
@@ -158,4 +158,30 @@ export async function fuzzFixture(s: TestServer): Promise<string[]> {
   const ids = [api.id, api.identifier, m2m.client_id, web.client_id, grant.id, role.id, user.user_id, org.id, org.name, 'read:x', 'https://app.example/cb'];
   for (const id of ids) expect(id, 'fixture').toEqual(expect.any(String));
   return ids;
+}
+
+/**
+ * One fuzz suite per dialect over the Management operations `pick` selects (the read and write halves run as two
+ * files so they run in parallel): never a 5xx, always the Management envelope, failed requests change nothing.
+ */
+export function fuzzManagementSuite(title: string, label: string, pick: (o: Operation) => boolean): void {
+  eachDialect(title, (dialect) => {
+    let s: TestServer;
+    let ctx: FuzzContext;
+    beforeAll(async () => {
+      s = await startTessera(dialect);
+      const ops = (await operationsOf(s)).filter((o) => isManagement(o.path) && pick(o));
+      // a successful key rotation would retire the suite's own admin token: that route is only sent without one
+      ctx = { ops, ids: await fuzzFixture(s), adminToken: await s.adminToken(), noAdmin: (o) => o.path === '/api/v2/keys/signing/rotate' };
+    });
+    afterAll(async () => { await s?.close(); });
+
+    it('never a 5xx, always the Management envelope, failed requests change nothing', async () => {
+      const runs = fuzzRuns(3400);
+      const started = Date.now();
+      const out = await fuzz(s, ctx, runs);
+      console.log(`${label} [${dialect}]: ${out.requests} requests over ${ctx.ops.length} operations in ${Date.now() - started} ms, ${JSON.stringify(out.statusCounts)}, ${out.stateChecks} state checks (${out.windowsWithSuccess} windows with a successful write)`);
+      expect(out.requests).toBe(runs);
+    }, 120_000);
+  });
 }
