@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApi, createM2mClient, managementToken } from './helpers/management';
 import { startListening, type ListeningServer } from './helpers/listening';
 import { eachDialect, startTessera, type TestServer } from './helpers/tessera';
-import { createTestDatabase, postgresAvailable } from './helpers/databases';
+import { createTestDatabase } from './helpers/databases';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -232,13 +232,13 @@ describe('TESSERA_TOKEN_REUSE settings', () => {
   });
 });
 
-describe.skipIf(!(await postgresAvailable()))('token reuse across instances [postgres]', () => {
-  it('a write on one instance stops reuse on the other (NOTIFY), for the grant, the API and the signing key', async () => {
-    const db = await createTestDatabase('postgres');
+eachDialect('token reuse across instances', (dialect) => {
+  it('a write on one instance stops reuse on the other (NOTIFY, or the 250 ms poll on SQLite), for the grant, the API and the signing key', async () => {
+    const db = await createTestDatabase(dialect);
     const masterKey = randomBytes(32).toString('base64');
     const env = { TESSERA_TOKEN_REUSE: 'on' };
-    const a = await startTessera('postgres', { database: db, masterKey, env });
-    const b = await startTessera('postgres', { database: db, masterKey, env, clock: a.clock });
+    const a = await startTessera(dialect, { database: db, masterKey, env });
+    const b = await startTessera(dialect, { database: db, masterKey, env, clock: a.clock });
     try {
       const api = await createApi(a, { scopes: [{ value: 'read:x' }] });
       const c = await createM2mClient(a);
@@ -256,7 +256,7 @@ describe.skipIf(!(await postgresAvailable()))('token reuse across instances [pos
         a.clock.advance(1);
         expect((await fromB()).body.access_token).toBe(first);
         expect((await write()).status).toBeLessThan(300);
-        // B hears of the commit within milliseconds; poll briefly rather than sleeping a fixed time
+        // B hears of the commit within milliseconds (PostgreSQL) or 250 ms (SQLite); poll rather than sleep a fixed time
         const since = Date.now();
         let next = first;
         while (next === first && Date.now() - since < 2000) next = (await fromB()).body.access_token;
@@ -303,5 +303,45 @@ eachDialect('token reuse with DPoP-bound tokens', (dialect) => {
     expect(plain.token_type).toBe('Bearer');
     expect(plain.access_token).not.toBe(a1.access_token);
     expect(claimsOf(plain.access_token).cnf).toBeUndefined();
+  });
+});
+
+eachDialect('token reuse with certificate-bound tokens (mTLS behind a trusted proxy)', (dialect) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTessera(dialect, { env: {
+      TESSERA_TOKEN_REUSE: 'on', TESSERA_MTLS_PROXY_HEADER: 'X-Client-Cert', TESSERA_MTLS_TRUSTED_PROXIES: '10.0.0.0/8',
+      TESSERA_MTLS_PUBLIC_URL: 'https://mtls.tessera.test/',
+    } });
+  });
+  afterAll(async () => { await s?.close(); });
+
+  it('reuses a bound token only for the same certificate; another certificate gets its own token', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { clientCert } = await import('./security/mtls');
+    const { dpopApi, m2m } = await import('./security/dpop');
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-reuse-mtls-'));
+    const [alice, bob] = [clientCert(dir, 'alice'), clientCert(dir, 'bob')];
+    const audience = await dpopApi(s, { mechanism: 'mtls', required: true });
+    const c = await m2m(s, audience);
+    await settle();
+    const ask = async (cert: typeof alice) => {
+      const res = await s.t.app.inject({
+        method: 'POST', url: '/oauth/token', remoteAddress: '10.1.2.3',
+        payload: new URLSearchParams({ grant_type: 'client_credentials', ...c, audience }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-client-cert': encodeURIComponent(cert.pem) },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as { access_token: string };
+    };
+    const a1 = await ask(alice);
+    expect(claimsOf(a1.access_token).cnf).toEqual({ 'x5t#S256': alice.x5t });
+    expect((await ask(alice)).access_token).toBe(a1.access_token);
+    const b = await ask(bob);
+    expect(b.access_token).not.toBe(a1.access_token);
+    expect(claimsOf(b.access_token).cnf).toEqual({ 'x5t#S256': bob.x5t });
+    expect((await ask(bob)).access_token).toBe(b.access_token);
   });
 });

@@ -33,6 +33,8 @@ export interface StartOptions {
   env?: Record<string, string>; clock?: TestClock; masterKey?: string;
   /** Start on this database (a second instance, or a restart) instead of a fresh one; close() leaves it in place. */
   database?: TestDatabase;
+  /** Where the process log goes (default: silent); TESSERA_LOG_LEVEL does not apply to a logger given here. */
+  logger?: ReturnType<typeof createLogger>;
 }
 
 /** Starts the real app (migrations, bootstrap, every route) on a fresh database of the given dialect. */
@@ -60,7 +62,7 @@ export async function startTessera(dialect: DialectName, opts: StartOptions = {}
     TESSERA_PASSWORD_NICE: '0',
     ...opts.env,
   });
-  const t = await createTessera(config, { clock, logger: createLogger('silent') });
+  const t = await createTessera(config, { clock, logger: opts.logger ?? createLogger('silent') });
   let admin: string | undefined;
   const server: TestServer = {
     t, db, dialect, clock,

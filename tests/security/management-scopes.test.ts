@@ -53,6 +53,8 @@ const ROUTES: Route[] = [
   ['POST', '/users/auth0%7Cnone/permissions', ['update:users'], { permissions: [] }],
   ['DELETE', '/users/auth0%7Cnone/permissions', ['update:users'], { permissions: [] }],
   ['GET', '/tessera/usage', ['read:tessera_usage']],
+  ['GET', '/tenants/settings', ['read:tenant_settings']],
+  ['PATCH', '/tenants/settings', ['update:tenant_settings'], {}],
   ['GET', '/user-blocks?identifier=none%40example.com', ['read:users']],
   ['DELETE', '/user-blocks?identifier=none%40example.com', ['update:users']],
   ['GET', '/user-blocks/auth0%7Cnone', ['read:users']],

@@ -49,7 +49,7 @@ export const isPage = (path: string) => path === '/authorize' || path.startsWith
 /** Everything the Management API can list, as one digest: equal digests mean nothing changed. */
 export async function stateDigest(s: TestServer): Promise<string> {
   const lists = ['/resource-servers?per_page=100', '/clients?per_page=100', '/client-grants?per_page=100', '/roles?per_page=100',
-    '/users?per_page=100', '/organizations?per_page=100', '/grants?per_page=100', '/keys/signing'];
+    '/users?per_page=100', '/organizations?per_page=100', '/grants?per_page=100', '/keys/signing', '/tenants/settings'];
   const bodies = await Promise.all(lists.map(async (p) => {
     const r = await s.api('GET', p);
     expect(r.status, `${p}: ${JSON.stringify(r.body)}`).toBe(200);

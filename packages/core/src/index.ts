@@ -22,6 +22,7 @@ export * from './services/scope-rules';
 export * from './services/roles';
 export * from './services/organizations';
 export * from './services/connections';
+export * from './services/tenant-settings';
 export * from './services/management-auth';
 export * from './token/types';
 export * from './token/mint';

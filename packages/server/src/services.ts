@@ -2,7 +2,8 @@ import {
   AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialService, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
   KeyManager, ManagementTokenVerifier, ConnectionService, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
   SigningKeyService, TokenEndpoint, UserService, UserBlockService, ClientAuthGuard, DEFAULT_CLIENT_AUTH_PROTECTION, DEFAULT_LOGIN_PROTECTION,
-  TokenQuotas, TokenReuseCache, TokenUsage, DEFAULT_TOKEN_REUSE, type QuotaCounterStore, type TokenQuotaDefaults, type TokenReuseSettings,
+  TokenQuotas, TokenReuseCache, TokenUsage, DEFAULT_TOKEN_REUSE, TenantSettingsService,
+  type QuotaCounterStore, type TenantSettings, type TokenQuotaDefaults, type TokenReuseSettings,
   EventLog, LogService, DEFAULT_EVENT_LOG, LogStreamDelivery, LogStreamService, type EventLogSettings, type DeliverySettings,
   type ClientAuthProtection, type Clock, type DpopNoncePolicy, type LoginProtection, type PasswordHasher, type Store,
 } from '@tessera/core';
@@ -24,7 +25,7 @@ export interface ServiceConfig {
   allowedLogoutUrls?: readonly string[];
   /** client_credentials token reuse (TESSERA_TOKEN_REUSE*). */
   tokenReuse?: TokenReuseSettings;
-  /** Tenant default token quotas (TESSERA_TOKEN_QUOTA_*). */
+  /** Tenant default token quotas (TESSERA_TOKEN_QUOTA_*) until /api/v2/tenants/settings is first written. */
   tokenQuotaDefaults?: TokenQuotaDefaults;
   /** Where token quota counters live: the database unless given (Redis with TESSERA_REDIS_URL). */
   quotaCounters?: QuotaCounterStore;
@@ -57,15 +58,16 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
   const roles = new RoleService({ store, changes, permissions });
   const users = new UserService({ store, changes, clock, passwords: cfg.passwords });
   const dpop = buildDpopVerifier(store, clock, cfg.masterKeys);
+  const tenantSettings = new TenantSettingsService({ store, changes, initial: initialSettings(cfg.tokenQuotaDefaults) });
   const m2m = {
     keys,
     reuse: new TokenReuseCache({ changes, clock, settings: cfg.tokenReuse ?? DEFAULT_TOKEN_REUSE }),
-    quotas: new TokenQuotas({ counters: cfg.quotaCounters ?? store.tokenQuotas, clock, defaults: cfg.tokenQuotaDefaults ?? {} }),
+    quotas: new TokenQuotas({ counters: cfg.quotaCounters ?? store.tokenQuotas, clock, defaults: () => tenantSettings.quotaDefaults() }),
     usage: new TokenUsage({ repo: store.tokenUsage, clock, onError: cfg.onUsageFlushError }),
   };
   const userFlows = buildUserFlowServices({ store, clock, events, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, mtlsAlias, dpop, loginProtection: cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION, allowedLogoutUrls: cfg.allowedLogoutUrls ?? [] });
   return {
-    store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop, m2m, events,
+    store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop, m2m, events, tenantSettings,
     logs: new LogService({ repo: store.logs }),
     logStreams: new LogStreamService({ store, clock, policy: { allowPrivate: cfg.logStreamsAllowPrivate ?? false } }),
     logStreamDelivery: new LogStreamDelivery({
@@ -90,6 +92,12 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
       urls: { url: `${cfg.publicUrl}/oauth/token`, ...mtlsAlias && { mtlsAlias: `${mtlsAlias.url}/oauth/token`, aliasListener: mtlsAlias.listener } },
     }, events),
   };
+}
+
+/** The tenant settings before the first PATCH: the environment's default quotas in Auth0's shape (absent ones left out). */
+function initialSettings(defaults: TokenQuotaDefaults | undefined): TenantSettings {
+  const entries = Object.entries(defaults ?? {}).filter(([, q]) => q !== undefined).map(([k, q]) => [k, { client_credentials: q }]);
+  return entries.length > 0 ? { default_token_quota: Object.fromEntries(entries) } : {};
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -6,7 +6,7 @@ import type { ClientGrantSpecT, ClientSpecT, Json } from './types';
 export const CLIENT_FIELDS = [
   'name', 'description', 'app_type', 'grant_types', 'token_endpoint_auth_method', 'is_first_party', 'oidc_conformant',
   'jwt_configuration', 'callbacks', 'allowed_origins', 'web_origins', 'allowed_logout_urls', 'initiate_login_uri',
-  'logo_uri', 'client_metadata', 'organization_usage', 'require_proof_of_possession',
+  'logo_uri', 'client_metadata', 'organization_usage', 'require_proof_of_possession', 'token_quota', 'tessera_token_reuse',
 ] as const;
 const UNORDERED = new Set(['grant_types']);
 const JWT_KEYS = ['lifetime_in_seconds', 'alg', 'scopes'] as const;

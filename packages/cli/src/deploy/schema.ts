@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { APP_TYPES, GRANT_TYPES, MAX_TOKEN_LIFETIME, SIGNING_ALGS, TOKEN_DIALECTS } from '@tessera/core';
+import { APP_TYPES, GRANT_TYPES, MAX_TOKEN_LIFETIME, MAX_TOKEN_QUOTA, SIGNING_ALGS, TOKEN_DIALECTS } from '@tessera/core';
 
 /**
  * The manifest vocabulary. One TypeBox schema per kind drives `tessera validate` (through Ajv) and the
@@ -73,6 +73,21 @@ export const ResourceServerSpec = Type.Object(resourceServerFields(Scope), { add
 export const LegacyResourceServerSpec = Type.Object(resourceServerFields(LegacyScope), { additionalProperties: false });
 
 const Url = Type.String({ maxLength: 2048 });
+const quotaLimit = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TOKEN_QUOTA, description }));
+/** Auth0's `token_quota` of a client; null removes the client's own quota (the tenant default applies again). */
+const TokenQuota = Type.Unsafe<{ client_credentials: { enforce?: boolean; per_hour?: number; per_day?: number } } | null>({
+  type: ['object', 'null'],
+  properties: {
+    client_credentials: Type.Object({
+      enforce: Type.Optional(Type.Boolean({ description: 'true (default): tokens over the quota are refused (429); false: issued and logged.' })),
+      per_hour: quotaLimit('Maximum number of issued tokens per UTC hour.'),
+      per_day: quotaLimit('Maximum number of issued tokens per UTC day.'),
+    }, { additionalProperties: false, minProperties: 1 }),
+  },
+  required: ['client_credentials'],
+  additionalProperties: false,
+  description: 'client_credentials token quota; null removes it.',
+});
 export const ClientSpec = Type.Object({
   name: Type.String({ minLength: 1, pattern: '^[^<>]+$', description: 'Application name; clients are matched by name.' }),
   description: Type.Optional(Type.String({ maxLength: 140 })),
@@ -95,6 +110,8 @@ export const ClientSpec = Type.Object({
   client_metadata: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 255 }), { maxProperties: 10 })),
   organization_usage: Type.Optional(Enum(['deny', 'allow', 'require'] as const)),
   require_proof_of_possession: Type.Optional(Type.Boolean()),
+  token_quota: Type.Optional(TokenQuota),
+  tessera_token_reuse: Type.Optional(Type.Unsafe<boolean | null>({ type: ['boolean', 'null'], description: 'Hand out a still-valid client_credentials token again (Tessera extension); null follows TESSERA_TOKEN_REUSE.' })),
 }, { additionalProperties: false });
 
 export const ClientGrantSpec = Type.Object({

@@ -1,3 +1,6 @@
+/** The largest `per_hour` / `per_day` Auth0 accepts (a 32-bit signed integer). */
+export const MAX_TOKEN_QUOTA = 2147483647;
+
 /** Auth0's `token_quota.client_credentials` of a client, an organization or a tenant default. */
 export interface ClientCredentialsQuota {
   /** true: a request over the quota is refused (429); false: it is logged and issued (warn-only). */

@@ -21,6 +21,7 @@ import { usersByEmailRoutes } from './users-by-email';
 import { authenticationMethodRoutes } from './authentication-methods';
 import { userBlockRoutes } from './user-blocks';
 import { tesseraUsageRoutes } from './tessera-usage';
+import { tenantSettingsRoutes } from './tenant-settings';
 import { logRoutes } from './logs';
 import { logStreamRoutes } from './log-streams';
 
@@ -75,6 +76,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(usersByEmailRoutes, { services });
   await app.register(userBlockRoutes, { services });
   await app.register(tesseraUsageRoutes, { services });
+  await app.register(tenantSettingsRoutes, { services });
   await app.register(roleRoutes, { services });
   await app.register(organizationRoutes, { services });
   await app.register(organizationConnectionRoutes, { services });

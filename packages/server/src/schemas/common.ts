@@ -1,4 +1,5 @@
 import { Type, type SchemaOptions, type Static, type TSchema } from '@sinclair/typebox';
+import { MAX_TOKEN_QUOTA } from '@tessera/core';
 
 /**
  * `T | null` as one schema (`type: [x, "null"]`) rather than anyOf, so a validation error names the real
@@ -39,8 +40,8 @@ export const Empty = Type.Null({ description: 'No content' });
 export const TokenQuotaBody = Type.Object({
   client_credentials: Type.Object({
     enforce: Type.Optional(Type.Boolean({ description: 'If enabled, the quota will be enforced and requests in excess of the quota will fail. If disabled, the quota will not be enforced, but requests exceeding it are logged.' })),
-    per_day: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Maximum number of issued tokens per day' })),
-    per_hour: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Maximum number of issued tokens per hour' })),
+    per_day: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TOKEN_QUOTA, description: 'Maximum number of issued tokens per day' })),
+    per_hour: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TOKEN_QUOTA, description: 'Maximum number of issued tokens per hour' })),
   }, { additionalProperties: false, minProperties: 1, description: 'The token quota configuration' }),
 }, { additionalProperties: false });
 export const TokenQuotaResponse = Type.Object({

@@ -50,7 +50,7 @@ export class ClientCredentialsGrant implements GrantHandler {
         if (reused) {
           m2m.usage.record('reused', ctx.client.client_id, api.identifier, orgId);
           reused.reused = true;
-          reused.quotaHeaders = m2m.quotas.peek(ctx.client, org);
+          reused.quotaHeaders = await m2m.quotas.peek(ctx.client, org);
           return reused;
         }
       }

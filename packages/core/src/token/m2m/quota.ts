@@ -45,17 +45,14 @@ export class TokenQuotas {
   /** The last counts seen per bucket key, for the headers of a reused token (no storage read on that path). */
   private last = new Map<string, number>();
 
-  constructor(private readonly deps: { counters: QuotaCounterStore; clock: Clock; defaults: TokenQuotaDefaults }) {}
-
-  /** Whether any quota applies to this request (no counter is touched otherwise). */
-  applies(client: Client, org?: Organization): boolean {
-    return this.plan(client, org, this.deps.clock.now()).length > 0;
-  }
+  /** `defaults` answers the tenant defaults as they stand (the tenant settings, cached: no storage read once warm). */
+  constructor(private readonly deps: { counters: QuotaCounterStore; clock: Clock; defaults: () => Promise<TokenQuotaDefaults> }) {}
 
   /** Counts one token to be issued; throws 429 `too_many_requests` when an enforced quota is exhausted. */
   async consume(client: Client, org: Organization | undefined): Promise<QuotaOutcome | undefined> {
+    const defaults = await this.deps.defaults();
     const now = this.deps.clock.now();
-    const plan = this.plan(client, org, now);
+    const plan = this.plan(client, org, defaults, now);
     if (plan.length === 0) return undefined;
     const { admitted, counts } = await this.deps.counters.consume(plan.map((p) => p.bucket));
     plan.forEach((p, i) => this.remember(p.bucket.key, counts[i]));
@@ -74,9 +71,10 @@ export class TokenQuotas {
   }
 
   /** The headers as last counted here (a reused token is not counted: nothing is issued). */
-  peek(client: Client, org: Organization | undefined): Record<string, string> | undefined {
+  async peek(client: Client, org: Organization | undefined): Promise<Record<string, string> | undefined> {
+    const defaults = await this.deps.defaults();
     const now = this.deps.clock.now();
-    const plan = this.plan(client, org, now);
+    const plan = this.plan(client, org, defaults, now);
     if (plan.length === 0) return undefined;
     return this.headers(plan, plan.map((p) => this.last.get(p.bucket.key) ?? 0), now);
   }
@@ -86,7 +84,7 @@ export class TokenQuotas {
     this.last.set(key, count);
   }
 
-  private plan(client: Client, org: Organization | undefined, now: number): Planned[] {
+  private plan(client: Client, org: Organization | undefined, defaults: TokenQuotaDefaults, now: number): Planned[] {
     const out: Planned[] = [];
     const add = (subject: QuotaSubject, id: string, q: ClientCredentialsQuota | undefined) => {
       if (!q) return;
@@ -98,8 +96,8 @@ export class TokenQuotas {
         out.push({ subject, period, bucket: { key: `${subject}:${id}:${period}:${windowStart}`, windowStart, expiresAt: windowStart + size, limit, enforce } });
       }
     };
-    add('client', client.client_id, client.token_quota?.client_credentials ?? this.deps.defaults.clients);
-    if (org) add('organization', org.id, org.token_quota?.client_credentials ?? this.deps.defaults.organizations);
+    add('client', client.client_id, client.token_quota?.client_credentials ?? defaults.clients);
+    if (org) add('organization', org.id, org.token_quota?.client_credentials ?? defaults.organizations);
     return out;
   }
 
