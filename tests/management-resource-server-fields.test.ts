@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eachDialect, startTessera, type TestServer } from './helpers/tessera';
 import { badRequest, createApi, rsaPublicPem, uniq } from './helpers/management';
 
-const SIGNING_ALG_DESC = 'Algorithm used to sign JWTs. Can be `HS256` (default) or `RS256`. `PS256` available via addon.';
+const SIGNING_ALG_DESC = 'Algorithm used to sign JWTs. Can be `RS256` (default), `RS512`, `PS256` or `HS256`.';
 const LIFETIME_DESC = 'Expiration value (in seconds) for access tokens issued for this API from the token endpoint.';
 const NAME_DESC = 'Friendly name for this resource server. Can not contain `<` or `>` characters.';
 

@@ -26,6 +26,8 @@ import type { Services } from './services';
 import { registerRateLimits, type RateLimitSettings } from './http/rate-limit';
 import { limitAuthenticationApi } from './auth-api/rate-limit-keys';
 import { dashboardRoutes } from './dashboard/routes';
+import { docsRoutes } from './docs/routes';
+import { openapiOptions } from './openapi';
 
 export interface AppOptions {
   services: Services;
@@ -122,13 +124,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }
   registerHostileInputChecks(app);
   processLog(app, opts.logger);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Tessera', description: 'Auth0-compatible Management API v2 and Authentication API', version: '0.1.0' },
-      servers: [{ url: opts.publicUrl }],
-    },
-  });
+  await app.register(swagger, openapiOptions(opts.publicUrl));
   const { services } = opts;
   const limits = opts.rateLimits ? await registerRateLimits(app, opts.rateLimits, services.store.abuse, opts.logger) : {};
   if (limits.auth) limitAuthenticationApi(app, services, limits.auth);
@@ -145,5 +141,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (opts.dashboard !== false) await app.register(dashboardRoutes, { services, publicUrl: opts.publicUrl, dashboardClientId: opts.dashboardClientId });
   await app.register(managementApi, { services, prefix: '/api/v2', limiter: limits.management });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(docsRoutes);
   return app;
 }

@@ -111,4 +111,13 @@ export interface Client {
 }
 
 export const DEFAULT_GRANT_TYPES = ['authorization_code', 'implicit', 'refresh_token', 'client_credentials'];
+/** The flags a client created without them gets (Auth0's create response); also the documented defaults. */
+export const CLIENT_DEFAULTS = {
+  is_first_party: true,
+  is_token_endpoint_ip_header_trusted: false,
+  oidc_conformant: false,
+  sso_disabled: false,
+  cross_origin_authentication: false,
+  custom_login_page_on: true,
+} as const;
 export const CONFIDENTIAL_APP_TYPES = new Set(['regular_web', 'non_interactive', 'resource_server']);

@@ -5,6 +5,15 @@ export type TokenDialect = (typeof TOKEN_DIALECTS)[number];
 
 export const MAX_TOKEN_LIFETIME = 2_592_000;
 
+/** What an API created without these fields gets (Auth0's create response, contract §2.2); also the documented defaults. */
+export const RESOURCE_SERVER_DEFAULTS = {
+  allow_offline_access: false,
+  skip_consent_for_verifiable_first_party_clients: false,
+  token_lifetime: 86400,
+  token_lifetime_for_web: 7200,
+  signing_alg: 'RS256',
+} as const satisfies { signing_alg: SigningAlg; [k: string]: unknown };
+
 export interface ScopeDef { value: string; description?: string }
 
 export const ENCRYPTION_ALGS = ['RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'] as const;

@@ -1,6 +1,6 @@
 import { BadRequest, Conflict, NotFound } from '../errors';
 import { ids } from '../crypto/random';
-import { CREDENTIAL_METHODS, DEFAULT_GRANT_TYPES, type Client, type ClientCredential, type CredentialMethod } from '../model';
+import { CLIENT_DEFAULTS, CREDENTIAL_METHODS, DEFAULT_GRANT_TYPES, type Client, type ClientCredential, type CredentialMethod } from '../model';
 import type { Clock, ClientQuery, Page, Store } from '../ports';
 import type { ChangeFeed } from './changes';
 import { checkClientUrls } from '../authorize/url-schemes';
@@ -68,14 +68,9 @@ export class ClientService {
       client_id: fixed?.client_id ?? ids.client(),
       name: input.name,
       client_secret: fixed?.client_secret ?? ids.clientSecret(),
-      is_first_party: true,
-      is_token_endpoint_ip_header_trusted: false,
-      oidc_conformant: false,
+      ...CLIENT_DEFAULTS,
       jwt_configuration: { secret_encoded: false, lifetime_in_seconds: 36000 },
-      sso_disabled: false,
-      cross_origin_authentication: false,
       grant_types: [...DEFAULT_GRANT_TYPES],
-      custom_login_page_on: true,
       ...(method && { token_endpoint_auth_method: method }),
       refresh_token: appType === 'spa' || appType === 'native' ? { ...PUBLIC_REFRESH_DEFAULTS } : { ...CONFIDENTIAL_REFRESH_DEFAULTS },
     };

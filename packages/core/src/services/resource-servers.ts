@@ -2,7 +2,7 @@ import { BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
 import { ids } from '../crypto/random';
 import type { KeyObject } from 'node:crypto';
 import { encryptionKeyProblem, jwkThumbprint, parsePublicPem } from '../crypto/pem';
-import type { ResourceServer, ResourceServerCreate, ResourceServerPatch, ScopeDef, TokenEncryption, EncryptionKeyInput } from '../model';
+import { RESOURCE_SERVER_DEFAULTS, type ResourceServer, type ResourceServerCreate, type ResourceServerPatch, type ScopeDef, type TokenEncryption, type EncryptionKeyInput } from '../model';
 import type { Page, ResourceServerQuery, Store } from '../ports';
 import type { ChangeFeed } from './changes';
 import { pruneGrantScopes } from './client-grants';
@@ -59,12 +59,8 @@ export class ResourceServerService {
     const rs: ResourceServer = {
       id: ids.resourceServer(),
       identifier: input.identifier,
-      allow_offline_access: false,
-      skip_consent_for_verifiable_first_party_clients: false,
+      ...RESOURCE_SERVER_DEFAULTS,
       subject_type_authorization: { client: { policy: 'require_client_grant' }, user: { policy: 'allow_all' } },
-      token_lifetime: 86400,
-      token_lifetime_for_web: 7200,
-      signing_alg: 'RS256',
     };
     const { identifier: _ignored, ...rest } = input;
     await applyPatch(rs, rest);

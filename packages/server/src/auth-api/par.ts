@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CertificateSources } from '../http/client-certificate';
 import type { Services } from '../services';
 import { tokenRequestFrom } from './token';
+import { CLIENT_AUTH_SECURITY } from '../openapi';
 
 const PushedResponse = {
   type: 'object',
@@ -16,7 +17,7 @@ const PushedResponse = {
  */
 export async function parRoutes(app: FastifyInstance, { services, certificates }: { services: Services; certificates?: CertificateSources }): Promise<void> {
   app.post('/oauth/par', {
-    schema: { summary: 'Pushed authorization request (RFC 9126)', tags: ['authentication'], response: { 201: PushedResponse } },
+    schema: { summary: 'Pushed authorization request (RFC 9126)', tags: ['authentication'], security: CLIENT_AUTH_SECURITY, response: { 201: PushedResponse } },
   }, async (req, reply) => {
     const request = tokenRequestFrom(req, certificates);
     if ((request.dpop ?? []).length > 0) throw new InvalidRequest('DPoP proofs are not supported at the pushed authorization request endpoint');

@@ -5,6 +5,7 @@ import { viaMtlsListener } from '../http/mtls-listener';
 import { clientCertificateOf, type CertificateSources } from '../http/client-certificate';
 import type { Services } from '../services';
 import { checkBrowserOrigin } from '../http/cors';
+import { CLIENT_AUTH_SECURITY } from '../openapi';
 
 const TokenResponse = {
   type: 'object',
@@ -60,7 +61,14 @@ export const namedClient = (r: TokenRequest): string | undefined => r.params.cli
 /** POST /oauth/token (RFC 6749 §3.2): transport only; the pipeline lives in @tessera/core. */
 export async function tokenRoutes(app: FastifyInstance, { services, certificates, selfOrigin }: { services: Services; certificates?: CertificateSources; selfOrigin: string }): Promise<void> {
   app.post('/oauth/token', {
-    schema: { summary: 'Get tokens', tags: ['authentication'], response: { 200: TokenResponse } },
+    schema: {
+      summary: 'Get tokens', tags: ['authentication'], security: CLIENT_AUTH_SECURITY, response: { 200: TokenResponse },
+      description: 'A form (`application/x-www-form-urlencoded`) or JSON body with `grant_type` (`client_credentials`, '
+        + '`authorization_code`, `refresh_token`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, the MFA grants) and its '
+        + 'parameters; `audience` names the API (its identifier) and `scope` the scopes asked for. The client authenticates with '
+        + 'HTTP Basic, `client_id` + `client_secret` in the body, `client_assertion` (private_key_jwt) or a TLS client certificate. '
+        + 'Errors are OAuth errors: `{error, error_description}`.',
+    },
     logLevel: 'warn',
   }, async (req, reply) => {
     const request = tokenRequestFrom(req, certificates);

@@ -1,6 +1,6 @@
 import { Type, type TOptional } from '@sinclair/typebox';
-import { APP_TYPES, GRANT_TYPES } from '@tessera/core';
-import { Nullable, StringEnum, TokenQuotaBody, TokenQuotaResponse } from './common';
+import { APP_TYPES, CLIENT_DEFAULTS, DEFAULT_GRANT_TYPES, GRANT_TYPES } from '@tessera/core';
+import { Nullable, StringEnum, TokenQuotaBody, TokenQuotaResponse, withDefaults } from './common';
 
 const Url = Type.String({ maxLength: 2048 });
 const Pem = Type.String({ minLength: 1, maxLength: 8192, description: 'PEM-formatted public key (SPKI and PKCS1) or X509 certificate. Private keys are refused.' });
@@ -84,14 +84,14 @@ const fields = {
   initiate_login_uri: Url,
   app_type: StringEnum(APP_TYPES, { description: 'The type of application this client represents' }),
   grant_types: Type.Array(StringEnum(GRANT_TYPES), { description: 'List of grant types supported for this application.' }),
-  token_endpoint_auth_method: Nullable(StringEnum(['none', 'client_secret_post', 'client_secret_basic'] as const, { description: 'Defines the requested authentication method for the token endpoint.' })),
+  token_endpoint_auth_method: Nullable(StringEnum(['none', 'client_secret_post', 'client_secret_basic'] as const, { description: 'Defines the requested authentication method for the token endpoint. When not given on create: `none` for `spa` and `native` applications, `client_secret_post` for the others, and nothing when `client_authentication_methods` is given.' })),
   is_first_party: Type.Boolean({ description: 'Whether this client a first party client (true) or not (false).' }),
   oidc_conformant: Type.Boolean(),
   is_token_endpoint_ip_header_trusted: Type.Boolean(),
   sso: Type.Boolean(), sso_disabled: Type.Boolean(), cross_origin_authentication: Type.Boolean(), custom_login_page_on: Type.Boolean(),
   cross_origin_loc: Url, custom_login_page: Type.String(), custom_login_page_preview: Type.String(), form_template: Type.String(),
   jwt_configuration: Type.Object({
-    lifetime_in_seconds: Type.Optional(Type.Integer({ minimum: 0 })), secret_encoded: Type.Optional(Type.Boolean()),
+    lifetime_in_seconds: Type.Optional(Type.Integer({ minimum: 0, description: 'Lifetime of ID tokens in seconds (36000 when the client is created without `jwt_configuration`).' })), secret_encoded: Type.Optional(Type.Boolean()),
     scopes: Type.Optional(Type.Object({}, { additionalProperties: true })),
     alg: Type.Optional(StringEnum(['HS256', 'RS256', 'RS512', 'PS256'] as const)),
   }, { additionalProperties: true }),
@@ -122,7 +122,7 @@ const optional = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, T
 const { name: _n, ...patchFields } = optional;
 
 export const ClientCreateBody = Type.Object({
-  ...optional, name: fields.name,
+  ...withDefaults(optional, { ...CLIENT_DEFAULTS, grant_types: DEFAULT_GRANT_TYPES }), name: fields.name,
   resource_server_identifier: Type.Optional(Type.String({ minLength: 1, maxLength: 600, description: 'The identifier of the API this client represents; only with app_type resource_server, and fixed once created.' })),
 }, { additionalProperties: false });
 export const ClientPatchBody = Type.Object({

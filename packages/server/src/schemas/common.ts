@@ -17,6 +17,17 @@ export const Nullable = <T extends TSchema>(t: T) => {
 export const StringEnum = <const T extends readonly string[]>(values: T, opts: SchemaOptions = {}) =>
   Type.Unsafe<T[number]>({ ...opts, type: 'string', enum: [...values] });
 
+/**
+ * Copies of body properties annotated with the value the server applies when the field is absent (create bodies
+ * only: an omitted PATCH field keeps its value). Bodies are validated without `useDefaults`, so this documents and
+ * changes nothing.
+ */
+export function withDefaults<P extends Record<string, TSchema>>(props: P, defaults: { readonly [K in keyof P]?: unknown }): P {
+  const out: Record<string, TSchema> = { ...props };
+  for (const [k, v] of Object.entries(defaults)) if (out[k]) out[k] = { ...out[k], default: v };
+  return out as P;
+}
+
 /** Auth0's error envelope, declared on every route so undeclared statuses stand out. */
 export const ErrorBody = Type.Object({
   statusCode: Type.Integer(), error: Type.String(), message: Type.String(), errorCode: Type.Optional(Type.String()),

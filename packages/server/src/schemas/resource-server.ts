@@ -1,6 +1,6 @@
 import { Type, type TOptional } from '@sinclair/typebox';
-import { ENCRYPTION_ALGS, MAX_TOKEN_LIFETIME, SIGNING_ALGS, TOKEN_DIALECTS } from '@tessera/core';
-import { Nullable, OffsetPaging, StringEnum } from './common';
+import { ENCRYPTION_ALGS, MAX_TOKEN_LIFETIME, RESOURCE_SERVER_DEFAULTS, SIGNING_ALGS, TOKEN_DIALECTS } from '@tessera/core';
+import { Nullable, OffsetPaging, StringEnum, withDefaults } from './common';
 
 const Scope = Type.Object({
   value: Type.String({ minLength: 1, maxLength: 280, description: 'Value of this scope.' }),
@@ -10,7 +10,7 @@ const Scope = Type.Object({
 const fields = {
   name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^<>]+$', description: 'Friendly name for this resource server. Can not contain `<` or `>` characters.' }),
   scopes: Type.Array(Scope, { description: 'List of permissions (scopes) that this API uses.' }),
-  signing_alg: StringEnum(SIGNING_ALGS, { description: 'Algorithm used to sign JWTs. Can be `HS256` (default) or `RS256`. `PS256` available via addon.' }),
+  signing_alg: StringEnum(SIGNING_ALGS, { description: 'Algorithm used to sign JWTs. Can be `RS256` (default), `RS512`, `PS256` or `HS256`.' }),
   signing_secret: Type.String({ minLength: 16, description: 'Secret used to sign tokens when using symmetric algorithms (HS256).' }),
   allow_offline_access: Type.Boolean({ description: 'Whether refresh tokens can be issued for this API (true) or not (false).' }),
   allow_online_access: Type.Boolean({ description: 'Whether Online Refresh Tokens can be issued for this API (true) or not (false).' }),
@@ -51,7 +51,7 @@ const optional = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, T
 
 export const ResourceServerCreateBody = Type.Object({
   identifier: Type.String({ minLength: 1, maxLength: 600, description: 'Unique identifier for the API used as the audience parameter on authorization calls. Can not be changed once set.' }),
-  ...optional,
+  ...withDefaults(optional, RESOURCE_SERVER_DEFAULTS),
 }, { additionalProperties: false });
 
 export const ResourceServerPatchBody = Type.Object(optional, { additionalProperties: false });
