@@ -41,8 +41,8 @@ describe('README walkthrough', () => {
     work = mkdtempSync(join(ROOT, 'test-artifacts', 'walkthrough-'));
     const port = await freePort();
     base = `http://localhost:${port}`;
-    server = await spawnTessera({ ...ADMIN, TESSERA_PORT: String(port), TESSERA_DATABASE_URL: `sqlite:${join(dataDir, 't.db')}`, TESSERA_LOG_LEVEL: 'warn' });
-  }, 60_000);
+    server = await spawnTessera({ ...ADMIN, TESSERA_PORT: String(port), TESSERA_DATABASE_URL: `sqlite:${join(dataDir, 't.db')}`, TESSERA_LOG_LEVEL: 'warn' }, ['serve'], 100_000);
+  }, 120_000);
   afterAll(async () => {
     await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });

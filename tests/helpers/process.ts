@@ -19,14 +19,14 @@ export function freePort(): Promise<number> {
 export interface RunningServer { proc: ChildProcess; output: () => string; exited: Promise<number | null>; stop(signal?: NodeJS.Signals): Promise<number | null> }
 
 /** Starts `tessera serve` as a user would (a child process) and waits for its "listening" line. */
-export async function spawnTessera(env: Record<string, string>, args: string[] = ['serve']): Promise<RunningServer> {
+export async function spawnTessera(env: Record<string, string>, args: string[] = ['serve'], startTimeoutMs = 30_000): Promise<RunningServer> {
   const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), startTimeoutMs);
     const check = () => { if (/Tessera listening on/.test(out)) { clearTimeout(timer); res(); } };
     proc.stdout!.on('data', check);
     proc.stderr!.on('data', check); // the banner goes to stderr
