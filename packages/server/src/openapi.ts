@@ -36,6 +36,7 @@ const TAGS: Array<{ name: string; description: string }> = [
   { name: 'keys', description: 'Signing keys: list, rotate and revoke.' },
   { name: 'logs', description: 'The tenant log of authentication and Management events.' },
   { name: 'log-streams', description: 'Delivery of the tenant log to HTTP sinks.' },
+  { name: 'tenants', description: 'Tenant settings (the default token quotas).' },
   { name: 'tessera', description: 'Tessera extensions to the Management API.' },
   { name: 'ops', description: 'Health and metrics for operators (no authentication).' },
 ];
