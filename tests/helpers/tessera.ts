@@ -35,6 +35,8 @@ export interface StartOptions {
   database?: TestDatabase;
   /** Where the process log goes (default: silent); TESSERA_LOG_LEVEL does not apply to a logger given here. */
   logger?: ReturnType<typeof createLogger>;
+  /** Development mode (the /tessera/dev controls). */
+  devMode?: boolean | { allowRemote?: boolean };
 }
 
 /** Starts the real app (migrations, bootstrap, every route) on a fresh database of the given dialect. */
@@ -62,7 +64,7 @@ export async function startTessera(dialect: DialectName, opts: StartOptions = {}
     TESSERA_PASSWORD_NICE: '0',
     ...opts.env,
   });
-  const t = await createTessera(config, { clock, logger: opts.logger ?? createLogger('silent') });
+  const t = await createTessera(config, { clock, logger: opts.logger ?? createLogger('silent'), devMode: opts.devMode });
   let admin: string | undefined;
   const server: TestServer = {
     t, db, dialect, clock,

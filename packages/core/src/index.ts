@@ -62,3 +62,5 @@ export * from './abuse/client-guard';
 export * from './abuse/user-blocks';
 export * from './authorize/logout';
 export * from './logs';
+export * from './dev/clock';
+export * from './dev/tokens';

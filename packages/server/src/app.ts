@@ -28,6 +28,8 @@ import { limitAuthenticationApi } from './auth-api/rate-limit-keys';
 import { dashboardRoutes } from './dashboard/routes';
 import { docsRoutes } from './docs/routes';
 import { openapiOptions } from './openapi';
+import type { DevControls } from './dev/controls';
+import { DEV_PREFIX, devRoutes } from './dev/routes';
 
 export interface AppOptions {
   services: Services;
@@ -50,6 +52,8 @@ export interface AppOptions {
   dashboard?: boolean;
   /** The dashboard's SPA client, handed to the dashboard in /dashboard/config.json. */
   dashboardClientId?: string;
+  /** Development mode: the test controls under /tessera/dev and fault injection. Never set by `tessera serve`. */
+  dev?: DevControls;
 }
 
 /** TLS options of a listener that asks for (never demands) a client certificate, CAs from TESSERA_MTLS_CA. */
@@ -124,6 +128,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }
   registerHostileInputChecks(app);
   processLog(app, opts.logger);
+  opts.dev?.faults.register(app, DEV_PREFIX);
   await app.register(swagger, openapiOptions(opts.publicUrl));
   const { services } = opts;
   const limits = opts.rateLimits ? await registerRateLimits(app, opts.rateLimits, services.store.abuse, opts.logger) : {};
@@ -140,6 +145,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   for (const routes of [authorizeRoutes, loginRoutes, consentRoutes, logoutRoutes, mfaRoutes, mfaPageRoutes]) await app.register(routes, { services });
   if (opts.dashboard !== false) await app.register(dashboardRoutes, { services, publicUrl: opts.publicUrl, dashboardClientId: opts.dashboardClientId });
   await app.register(managementApi, { services, prefix: '/api/v2', limiter: limits.management });
+  if (opts.dev) await app.register(devRoutes, { services, controls: opts.dev, publicUrl: opts.publicUrl, prefix: DEV_PREFIX });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(docsRoutes);
   return app;

@@ -7,3 +7,5 @@ export { buildServices, type Services } from './services';
 export { createTessera, listen, type Tessera } from './tessera';
 export { discoveryDocument } from './auth-api/discovery';
 export { createAdminUser, type AdminUserResult } from './dashboard/setup';
+export { DevControls, SEED_SNAPSHOT, type DevModeOptions } from './dev/controls';
+export { DEV_PREFIX } from './dev/routes';

@@ -65,9 +65,10 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     quotas: new TokenQuotas({ counters: cfg.quotaCounters ?? store.tokenQuotas, clock, defaults: () => tenantSettings.quotaDefaults() }),
     usage: new TokenUsage({ repo: store.tokenUsage, clock, onError: cfg.onUsageFlushError }),
   };
+  const clientCredentialsGrant = new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory, m2m });
   const userFlows = buildUserFlowServices({ store, clock, events, users, directory, keys, minter, issuer: cfg.issuer, publicUrl: cfg.publicUrl, masterKeys: cfg.masterKeys, mtlsAlias, dpop, loginProtection: cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION, allowedLogoutUrls: cfg.allowedLogoutUrls ?? [] });
   return {
-    store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop, m2m, events, tenantSettings,
+    store, clock, changes, directory, keys, minter, clientAuth, userFlows, dpop, m2m, events, tenantSettings, clientCredentialsGrant,
     logs: new LogService({ repo: store.logs }),
     logStreams: new LogStreamService({ store, clock, policy: { allowPrivate: cfg.logStreamsAllowPrivate ?? false } }),
     logStreamDelivery: new LogStreamDelivery({
@@ -87,7 +88,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     organizations: new OrganizationService({ store, changes, roles }),
     connections: new ConnectionService({ store }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),
-    tokenEndpoint: new TokenEndpoint(clientAuth, [new ClientCredentialsGrant({ directory, minter, organizations: organizationDirectory, m2m }), ...userFlows.userGrants], {
+    tokenEndpoint: new TokenEndpoint(clientAuth, [clientCredentialsGrant, ...userFlows.userGrants], {
       verifier: dpop, nonces: cfg.dpopNonce ?? 'public_clients',
       urls: { url: `${cfg.publicUrl}/oauth/token`, ...mtlsAlias && { mtlsAlias: `${mtlsAlias.url}/oauth/token`, aliasListener: mtlsAlias.listener } },
     }, events),

@@ -1,4 +1,4 @@
-import { createSecretBox, systemClock, type Clock } from '@tessera/core';
+import { AdjustableClock, createSecretBox, systemClock, type Clock } from '@tessera/core';
 import { openStore, type OpenedStore } from '@tessera/store';
 import { markMtlsListener } from './http/mtls-listener';
 import { createServer, type Server } from 'node:https';
@@ -8,6 +8,7 @@ import { buildApp, mtlsServerOptions } from './app';
 import { bootstrap, type BootstrapResult } from './bootstrap';
 import type { Config } from './config';
 import { createLogger } from './logger';
+import { DevControls, type DevModeOptions } from './dev/controls';
 import { createPasswordPool, type PasswordPool } from './password-pool';
 import { buildServices, type Services } from './services';
 import { createRedisQuotaCounters, type RedisQuotaCounters } from './token-quota-redis';
@@ -21,6 +22,8 @@ export interface Tessera {
   logger: Logger;
   /** The password hashing pool (worker threads). */
   passwords: PasswordPool;
+  /** Development mode's test controls (snapshots, clock, faults, minting); absent otherwise. */
+  dev?: DevControls;
   /**
    * Starts the separate mTLS listener (TESSERA_MTLS_PORT, on TESSERA_HOST; `port` overrides it) serving the same app;
    * returns its port, or undefined when none is configured.
@@ -30,7 +33,17 @@ export interface Tessera {
   close(): Promise<void>;
 }
 
-export interface TesseraOptions { clock?: Clock; logger?: Logger; migrate?: boolean }
+export interface TesseraOptions {
+  clock?: Clock; logger?: Logger; migrate?: boolean;
+  /**
+   * Development mode: the test controls under /tessera/dev, a clock they can move forward, and a seed snapshot
+   * taken after bootstrap (take it again with `dev.markSeeded()` after seeding). Loopback callers only unless
+   * `allowRemote` (default: whether TESSERA_HOST is not a loopback address).
+   */
+  devMode?: boolean | DevModeOptions;
+}
+
+const isLoopbackHost = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 /** Opens storage, migrates, bootstraps and builds the app (not listening yet). */
 export async function createTessera(config: Config, opts: TesseraOptions = {}): Promise<Tessera> {
@@ -43,7 +56,8 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
     if (opts.migrate !== false) await store.migrate();
     passwords = await createPasswordPool(config.passwordPool);
     quotaRedis = config.rateLimits.redisUrl ? createRedisQuotaCounters(config.rateLimits.redisUrl, logger) : undefined;
-    services = buildServices(store, opts.clock ?? systemClock, {
+    const devClock = opts.devMode ? new AdjustableClock(opts.clock ?? systemClock) : undefined;
+    services = buildServices(store, devClock ?? opts.clock ?? systemClock, {
       ...config, passwords: passwords.hasher, quotaCounters: quotaRedis?.counters, tenantLogs: config.tenantLogs,
       onEventLogError: (e) => logger.error({ err: e }, 'tenant log events could not be written'),
       onUsageFlushError: (e) => logger.warn({ err: e }, 'token usage: counts not stored yet (kept for the next flush)'),
@@ -55,15 +69,21 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
     await services.changes.start();
     services.m2m.usage.start();
     const boot = await bootstrap(services, config, logger);
+    let dev: DevControls | undefined;
+    if (devClock) {
+      const devOptions = typeof opts.devMode === 'object' ? opts.devMode : {};
+      dev = new DevControls(store, services, devClock, { allowRemote: devOptions.allowRemote ?? !isLoopbackHost(config.host) });
+      await dev.markSeeded();
+    }
     const app = await buildApp({
       services, publicUrl: config.publicUrl, logger, tls: config.tls, mtlsProxy: config.mtlsProxy, mtlsPublicUrl: config.mtlsPublicUrl,
       hstsMaxAge: config.hstsMaxAge, rateLimits: config.rateLimits, trustedProxies: config.trustedProxies,
-      separateMtlsListener: config.mtlsPort !== undefined, dashboard: config.dashboard, dashboardClientId: boot.dashboardClientId,
+      separateMtlsListener: config.mtlsPort !== undefined, dashboard: config.dashboard, dashboardClientId: boot.dashboardClientId, dev,
     });
     let closed = false;
     let mtlsServer: Server | undefined;
     return {
-      app, services, store, config, boot, logger, passwords,
+      app, services, store, config, boot, logger, passwords, dev,
       async listenMtls(port = config.mtlsPort) {
         if (config.mtlsPort === undefined || !config.tls || port === undefined) return undefined;
         await app.ready();

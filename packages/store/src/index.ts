@@ -7,6 +7,7 @@ import type { ChangeEvents, Repos, SecretBox, Store } from '@tessera/core';
 import type { Database, Db, Dialect } from './db';
 import { migrationsFor } from './migrations';
 import { CHANGES_CHANNEL, listenForChanges } from './listen';
+import { restoreSnapshot, takeSnapshot, type StoreSnapshot } from './snapshots';
 import { SqlAuthorizationCodeRepo } from './repos/authorization-codes';
 import { SqlUsedAssertionRepo } from './repos/used-assertions';
 import { SqlPushedRequestRepo } from './repos/pushed-requests';
@@ -29,6 +30,7 @@ import { SqlLogRepo } from './repos/logs';
 import { SqlLogStreamRepo } from './repos/log-streams';
 
 export type { Dialect } from './db';
+export type { StoreSnapshot } from './snapshots';
 
 export interface DatabaseTarget { dialect: Dialect; location: string }
 
@@ -133,7 +135,25 @@ function repos(db: Db, box: SecretBox, dialect: Dialect, sqlite?: SqliteDatabase
   };
 }
 
-export interface OpenedStore extends Store { readonly db: Db; migrate(): Promise<string[]> }
+export interface OpenedStore extends Store {
+  readonly db: Db;
+  migrate(): Promise<string[]>;
+  /** Every table's rows (development mode's snapshots; the whole database is held in memory). */
+  snapshot(): Promise<StoreSnapshot>;
+  /** Puts a snapshot's rows back in one transaction that advances the change generation like any write. */
+  restore(snapshot: StoreSnapshot): Promise<void>;
+}
+
+/** Advances the change generation inside a write's transaction (PostgreSQL also notifies, delivered at commit). */
+async function advanceGeneration(trx: Db, dialect: Dialect): Promise<void> {
+  if (dialect === 'postgres') {
+    // one round trip: advance the generation and queue the notification, which PostgreSQL delivers at commit
+    await sql`WITH g AS (UPDATE store_generation SET value = value + 1 WHERE id = 1 RETURNING value)
+      SELECT pg_notify(${CHANGES_CHANNEL}, value::text) FROM g`.execute(trx);
+  } else {
+    await trx.updateTable('store_generation').set((eb) => ({ value: eb('value', '+', 1) })).where('id', '=', 1).execute();
+  }
+}
 
 /** Opens the store (does not migrate; call `migrate()`). */
 export function openStore(url: string, box: SecretBox): OpenedStore {
@@ -148,14 +168,15 @@ export function openStore(url: string, box: SecretBox): OpenedStore {
     async write(fn) {
       return db.transaction().execute(async (trx) => {
         const result = await fn(repos(trx, box, target.dialect));
-        if (target.dialect === 'postgres') {
-          // one round trip: advance the generation and queue the notification, which PostgreSQL delivers at commit
-          await sql`WITH g AS (UPDATE store_generation SET value = value + 1 WHERE id = 1 RETURNING value)
-            SELECT pg_notify(${CHANGES_CHANNEL}, value::text) FROM g`.execute(trx);
-        } else {
-          await trx.updateTable('store_generation').set((eb) => ({ value: eb('value', '+', 1) })).where('id', '=', 1).execute();
-        }
+        await advanceGeneration(trx, target.dialect);
         return result;
+      });
+    },
+    snapshot: () => takeSnapshot(db, target.dialect),
+    async restore(snapshot) {
+      await db.transaction().execute(async (trx) => {
+        await restoreSnapshot(trx, snapshot);
+        await advanceGeneration(trx, target.dialect);
       });
     },
     async generation() {

@@ -61,7 +61,11 @@ export function renderOAuth(reply: FastifyReply, e: OAuthError | ApiError): Fast
 }
 
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const management = isManagementPath(request.url);
+  return renderError(err, request, reply, isManagementPath(request.url));
+}
+
+/** Renders any error with the Management envelope (`management`) or as an OAuth error / HTML page. */
+export function renderError(err: FastifyError, request: FastifyRequest, reply: FastifyReply, management: boolean): FastifyReply {
   const e = fromFramework(err, management) as ApiError | OAuthError;
   if (e.status >= 500) request.log.error({ err: e.privateCause ?? err }, 'request failed');
   else if (e.privateCause) request.log.debug({ cause: String(e.privateCause) }, e.message);
