@@ -1,37 +1,33 @@
-import { ManagementClient, Management } from 'auth0';
+import { Management, type ManagementClient } from 'auth0';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startListening, type ListeningServer } from './helpers/listening';
-import { ADMIN_ID, ADMIN_SECRET, eachDialect, MGMT_AUDIENCE, PUBLIC_URL } from './helpers/tessera';
+import { startTessera, type RunningTessera } from '../packages/testing/src/index';
+import { createTestDatabase, type TestDatabase } from './helpers/databases';
+import { eachDialect } from './helpers/tessera';
 
 /**
- * The auth0 SDK v7 ManagementClient as an independent client (shared/reference/clients.md §1.1). It
- * hard-codes https://<domain>; a fetch that rewrites that origin to the listening socket reaches us, while
- * Tessera advertises https://<domain> (TESSERA_PUBLIC_URL) so issuer and audience match what the SDK expects.
+ * The auth0 SDK v7 ManagementClient as an independent client (shared/reference/clients.md §1.1), against a server
+ * started by @tessera/testing: the SDK hard-codes https://<domain>, and the package's management client sends it
+ * to the plain-HTTP socket. The fetch given to the package records every request the SDK makes.
  */
-function rewritingFetch(from: string, to: string, seen: string[]): typeof fetch {
-  return (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (!url.startsWith(from)) throw new Error(`unexpected request outside ${from}: ${url}`);
-    const target = to + url.slice(from.length);
-    seen.push(`${init?.method ?? (input instanceof Request ? input.method : 'GET')} ${url.slice(from.length)}`);
-    return input instanceof Request ? fetch(new Request(target, input), init) : fetch(target, init);
-  };
-}
-
 eachDialect('auth0 SDK v7 ManagementClient round trip', (dialect) => {
-  let l: ListeningServer;
+  let t: RunningTessera;
+  let db: TestDatabase;
   let mgmt: ManagementClient;
   const seen: string[] = [];
 
   beforeAll(async () => {
-    l = await startListening(dialect, { publicUrl: PUBLIC_URL });
-    mgmt = new ManagementClient({
-      domain: new URL(PUBLIC_URL).host, clientId: ADMIN_ID, clientSecret: ADMIN_SECRET,
-      fetch: rewritingFetch(PUBLIC_URL, l.origin, seen),
-    });
+    db = await createTestDatabase(dialect);
+    const recording: typeof fetch = (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith(t.origin)) throw new Error(`unexpected request outside ${t.origin}: ${url}`);
+      seen.push(`${init?.method ?? (input instanceof Request ? input.method : 'GET')} ${url.slice(t.origin.length)}`);
+      return fetch(input, init);
+    };
+    t = await startTessera({ databaseUrl: db.url, fetch: recording });
+    mgmt = t.managementClient;
   });
-  afterAll(async () => { await l.close(); });
+  afterAll(async () => { await t?.stop(); await db?.drop(); });
 
   it('resource servers and client grants: create → list → update → delete, and a 409 ConflictError', async () => {
     const identifier = 'https://sdk-orders.example/';
@@ -42,10 +38,10 @@ eachDialect('auth0 SDK v7 ManagementClient round trip', (dialect) => {
     expect(rs).toMatchObject({ id: expect.any(String), identifier, name: 'SDK Orders', token_lifetime: 86400, signing_alg: 'RS256' });
 
     const page = await mgmt.resourceServers.list();
-    expect(page.data.map((r) => r.identifier).sort()).toEqual([MGMT_AUDIENCE, identifier].sort());
+    expect(page.data.map((r) => r.identifier).sort()).toEqual([t.audience, identifier].sort());
     const walked: string[] = [];
     for await (const r of await mgmt.resourceServers.list({ per_page: 1 })) walked.push(r.identifier!);
-    expect(walked.sort()).toEqual([MGMT_AUDIENCE, identifier].sort());
+    expect(walked.sort()).toEqual([t.audience, identifier].sort());
 
     const updated = await mgmt.resourceServers.update(rs.id!, { token_lifetime: 600 });
     expect(updated).toMatchObject({ id: rs.id, token_lifetime: 600 });
@@ -60,7 +56,13 @@ eachDialect('auth0 SDK v7 ManagementClient round trip', (dialect) => {
     const grants = await mgmt.clientGrants.list({ audience: identifier });
     expect(grants.data.map((g) => g.id)).toEqual([grant.id]);
 
-    const tokenFor = () => l.s.token({ grant_type: 'client_credentials', client_id: client.client_id!, client_secret: client.client_secret!, audience: identifier });
+    const tokenFor = async () => {
+      const r = await fetch(`${t.origin}/oauth/token`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.client_id!, client_secret: client.client_secret!, audience: identifier }),
+      });
+      return { status: r.status, body: await r.json() };
+    };
     const first = await tokenFor();
     expect(first.body).toMatchObject({ scope: 'read:orders', expires_in: 600 });
     expect(decodeJwt(first.body.access_token)).toMatchObject({ permissions: ['read:orders'], client_id: client.client_id });

@@ -1,20 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
 export const CLI = resolve(import.meta.dirname, '../../packages/cli/bin/tessera.mjs');
 
 /** A port that was free a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
-}
+export { freePort } from '../../packages/testing/src/free-port';
 
 export interface RunningServer { proc: ChildProcess; output: () => string; exited: Promise<number | null>; stop(signal?: NodeJS.Signals): Promise<number | null> }
 
