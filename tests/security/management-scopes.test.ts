@@ -96,6 +96,7 @@ const ROUTES: Route[] = [
   ['DELETE', '/organizations/org_none/connections/con_none', ['delete:organization_connections']],
   ['GET', '/connections', ['read:connections']],
   ['GET', '/connections/con_none', ['read:connections']],
+  ['PATCH', '/connections/con_none', ['update:connections'], {}],
   ['GET', '/connections/con_none/clients', ['read:connections']],
   ['GET', '/users/auth0%7Cnone/authentication-methods', ['read:authentication_methods']],
   ['GET', '/users/auth0%7Cnone/authentication-methods/totp%7Cdev_none', ['read:authentication_methods']],

@@ -7,7 +7,10 @@ export interface ClientGrantRow { seq: Generated<number>; id: string; client_id:
 export interface SigningKeyRow { seq: Generated<number>; kid: string; state: string; private_key: string; public_jwk: string; cert: string; fingerprint: string; thumbprint: string; created_at: string; current_since: string | null; current_until: string | null; revoked_at: string | null }
 export interface MetaRow { key: string; value: string }
 export interface GenerationRow { id: number; value: number }
-export interface UserRow { seq: Generated<number>; user_id: string; connection: string; email: string; username: string | null; password_hash: string | null; doc: string; created_at: string; updated_at: string }
+export interface UserRow {
+  seq: Generated<number>; user_id: string; connection: string; email: string; username: string | null; password_hash: string | null; doc: string; created_at: string; updated_at: string;
+  logins_count: Generated<number>; last_login: string | null; last_ip: string | null;
+}
 export interface RoleRow { seq: Generated<number>; id: string; name: string; doc: string; created_at: string; owner_id: string | null }
 export interface RolePermissionRow { seq: Generated<number>; role_id: string; resource_server_identifier: string; permission_name: string }
 export interface UserPermissionRow { seq: Generated<number>; user_id: string; resource_server_identifier: string; permission_name: string }

@@ -76,6 +76,9 @@ export class LoginGuard {
     const user = await this.deps.passwords.verifyPassword(connection, identifier, password);
     if (user) {
       if (settings.bruteForceThreshold > 0) await store.abuse.clearBucket(userKey);
+      // Auth0's logins_count / last_login / last_ip; a blocked user's correct password is not a login. Not a
+      // store.write(): a login changes nothing any cache holds, so it must not clear caches everywhere
+      if (!user.blocked) await store.users.recordLogin(user.user_id, new Date(now).toISOString(), ip);
       return user;
     }
     await this.failed(connection, identifier, ip, now, ipKey, userKey, ipDrain, meta);

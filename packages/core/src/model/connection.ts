@@ -14,13 +14,30 @@ export interface Connection {
   enabled_clients: string[];
 }
 
-/** The database connection: Auth0's default "good" password policy; every client may use it. */
-export function databaseConnection(enabledClients: string[]): Connection {
+/** Username length limits (`options.validation.username`). */
+export interface UsernameLength { min: number; max: number }
+
+/** The options of the database connection an administrator may change (`PATCH /api/v2/connections/{id}`). */
+export interface DatabaseConnectionSettings {
+  requires_username?: boolean;
+  validation?: { username?: UsernameLength };
+}
+
+/** Without `validation.username`: Auth0's widest configurable range. */
+export const USERNAME_LENGTH: UsernameLength = { min: 1, max: 128 };
+
+/** What user creation and updates enforce for usernames. */
+export function usernameRules(s: DatabaseConnectionSettings): UsernameLength & { required: boolean } {
+  return { required: s.requires_username === true, ...(s.validation?.username ?? USERNAME_LENGTH) };
+}
+
+/** The database connection: Auth0's default "good" password policy plus the stored settings; every client may use it. */
+export function databaseConnection(enabledClients: string[], settings: DatabaseConnectionSettings = {}): Connection {
   return {
     id: DATABASE_CONNECTION_ID,
     name: DATABASE_CONNECTION,
     strategy: 'auth0',
-    options: { passwordPolicy: 'good', password_complexity_options: { min_length: 8 } },
+    options: { passwordPolicy: 'good', password_complexity_options: { min_length: 8 }, ...settings },
     realms: [DATABASE_CONNECTION],
     is_domain_connection: false,
     enabled_clients: enabledClients,

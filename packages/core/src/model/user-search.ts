@@ -3,13 +3,14 @@ import { BadRequest } from '../errors';
 /**
  * The subset of Auth0's user search (v3, Lucene syntax) Tessera answers: `field:value` terms with bare or
  * quoted values, `AND` / `OR` / `NOT` (capitalised, as Auth0 requires), parentheses, a `*` at the start
- * and/or end of a value on the normalised text fields, and bare terms (no field) matched against the
- * profile's identifiers and names. Anything else (ranges, fuzzy `~`, boosts, `?`, inner wildcards, unknown
- * fields) is refused with 400 rather than answered wrongly.
+ * and/or end of a value on the normalised text fields, ranges (`[a TO b]` inclusive, `{a TO b}` exclusive, mixed,
+ * `*` open) on the date fields and `logins_count`, and bare terms (no field) matched against the profile's
+ * identifiers and names. Anything else (fuzzy `~`, boosts, `?`, inner wildcards, unknown fields) is refused
+ * with 400 rather than answered wrongly.
  */
 
 /** Columns and profile fields a term may name. */
-export type SearchColumn = 'user_id' | 'email' | 'username' | 'connection' | 'created_at' | 'updated_at';
+export type SearchColumn = 'user_id' | 'email' | 'username' | 'connection' | 'created_at' | 'updated_at' | 'last_login' | 'last_ip';
 export type SearchDocText = 'name' | 'nickname' | 'given_name' | 'family_name' | 'picture';
 export type SearchDocBool = 'email_verified' | 'blocked';
 
@@ -18,6 +19,8 @@ export type SearchTarget =
   | { kind: 'text'; name: SearchDocText }
   | { kind: 'bool'; name: SearchDocBool }
   | { kind: 'email_domain' }
+  /** `logins_count`: a whole number (0 for users who never logged in). */
+  | { kind: 'number'; name: 'logins_count' }
   /** A scalar inside app_metadata or user_metadata (path of keys, arrays not descended). */
   | { kind: 'metadata'; root: 'app_metadata' | 'user_metadata'; path: string[] };
 
@@ -25,7 +28,11 @@ export type UserQuery =
   | { op: 'and' | 'or'; items: UserQuery[] }
   | { op: 'not'; item: UserQuery }
   /** `match`: exact, prefix (`x*`), suffix (`*x`), contains (`*x*`), or exists (`*`). `value` is lower case when `folded`. */
-  | { op: 'term'; target: SearchTarget; match: 'exact' | 'prefix' | 'suffix' | 'contains' | 'exists'; value: string | boolean; folded: boolean };
+  | { op: 'term'; target: SearchTarget; match: 'exact' | 'prefix' | 'suffix' | 'contains' | 'exists'; value: string | boolean; folded: boolean }
+  /** Values within bounds: ISO 8601 instants (UTC, milliseconds) for dates, integers for numbers; a missing bound is open. */
+  | { op: 'range'; target: SearchTarget; lower?: RangeBound; upper?: RangeBound };
+
+export interface RangeBound { value: string | number; inclusive: boolean }
 
 export interface UserSort { target: SearchTarget; descending: boolean }
 
@@ -41,8 +48,10 @@ const FOLDED = new Set(['email', 'name', 'nickname', 'given_name', 'family_name'
 const WILDCARD = new Set(['email', 'name', 'nickname', 'given_name', 'family_name', 'username', 'user_id']);
 const COLUMNS: Record<string, SearchColumn> = {
   user_id: 'user_id', email: 'email', username: 'username', created_at: 'created_at', updated_at: 'updated_at',
-  'identities.connection': 'connection', connection: 'connection',
+  'identities.connection': 'connection', connection: 'connection', last_login: 'last_login', last_ip: 'last_ip',
 };
+/** Fields ranges apply to: dates (stored as ISO 8601 in UTC) and numbers. */
+const DATES = new Set(['created_at', 'updated_at', 'last_login']);
 const TEXT = new Set<SearchDocText>(['name', 'nickname', 'given_name', 'family_name', 'picture']);
 const BOOL = new Set<SearchDocBool>(['email_verified', 'blocked']);
 /** What a term without a field is compared with. */
@@ -55,12 +64,28 @@ export function searchTarget(field: string): SearchTarget | undefined {
   if (TEXT.has(field as SearchDocText)) return { kind: 'text', name: field as SearchDocText };
   if (BOOL.has(field as SearchDocBool)) return { kind: 'bool', name: field as SearchDocBool };
   if (field === 'email.domain') return { kind: 'email_domain' };
+  if (field === 'logins_count') return { kind: 'number', name: 'logins_count' };
   const m = /^(app_metadata|user_metadata)((?:\.[A-Za-z0-9_-]+)+)$/.exec(field);
   if (m) return { kind: 'metadata', root: m[1] as 'app_metadata', path: m[2].slice(1).split('.') };
   return undefined;
 }
 
-type Token = { t: 'word'; v: string; quoted: boolean } | { t: '(' | ')' | ':' } | { t: 'AND' | 'OR' | 'NOT' };
+type RangeToken = { t: 'range'; lower: string; upper: string; lowerInclusive: boolean; upperInclusive: boolean };
+type Token = { t: 'word'; v: string; quoted: boolean } | { t: '(' | ')' | ':' } | { t: 'AND' | 'OR' | 'NOT' } | RangeToken;
+
+/** `[a TO b]`, `{a TO b}` or mixed, from `start` (the bracket); bounds may be quoted. Returns the token and the next index. */
+function readRange(q: string, start: number): [RangeToken, number] {
+  let end = start + 1;
+  while (end < q.length && q[end] !== ']' && q[end] !== '}') {
+    if (q[end] === '[' || q[end] === '{') throw invalid('Nested brackets in a range');
+    end++;
+  }
+  if (end >= q.length) throw invalid('Unterminated range');
+  const parts = q.slice(start + 1, end).trim().split(/\s+/);
+  if (parts.length !== 3 || parts[1] !== 'TO') throw invalid('A range is written [lower TO upper] or {lower TO upper}');
+  const unquote = (v: string) => (v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v);
+  return [{ t: 'range', lower: unquote(parts[0]), upper: unquote(parts[2]), lowerInclusive: q[start] === '[', upperInclusive: q[end] === ']' }, end + 1];
+}
 
 function tokenize(q: string): Token[] {
   const out: Token[] = [];
@@ -69,6 +94,12 @@ function tokenize(q: string): Token[] {
     const c = q[i];
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; continue; }
     if (c === '(' || c === ')' || c === ':') { out.push({ t: c }); i++; continue; }
+    if (c === '[' || c === '{') {
+      const [range, next] = readRange(q, i);
+      out.push(range);
+      i = next;
+      continue;
+    }
     if (c === '"') {
       let v = '';
       i++;
@@ -132,6 +163,7 @@ export function parseUserQuery(q: string): UserQuery {
       pos++;
       return inner;
     }
+    if (t.t === 'range') throw invalid('A range needs a field (created_at:[a TO b])');
     if (t.t !== 'word') throw invalid(`Unexpected ${t.t}`);
     pos++;
     if (++terms > MAX_TERMS) throw invalid(`More than ${MAX_TERMS} terms`);
@@ -140,6 +172,7 @@ export function parseUserQuery(q: string): UserQuery {
       pos++;
       const value = peek();
       if (value?.t === '(') throw invalid('Grouped values are not supported; repeat the field with OR');
+      if (value?.t === 'range') { pos++; return range(t.v, value); }
       if (value?.t !== 'word') throw invalid(`Missing value for field ${t.v}`);
       pos++;
       return term(t.v, value.v, value.quoted);
@@ -175,9 +208,75 @@ function term(field: string, raw: string, quoted: boolean): UserQuery {
     if (raw !== 'true' && raw !== 'false') throw invalid(`${field} takes true or false`);
     return { op: 'term', target, match: 'exact', value: raw === 'true', folded: false };
   }
+  if (target.kind === 'column' && DATES.has(target.name) && !(raw === '*' && !quoted)) {
+    // a date names its whole period: created_at:2026-01-31 is that day
+    const [first, last] = datePeriod(field, raw);
+    return { op: 'range', target, lower: { value: new Date(first).toISOString(), inclusive: true }, upper: { value: new Date(last).toISOString(), inclusive: true } };
+  }
+  if (target.kind === 'number') {
+    if (raw === '*' && !quoted) return { op: 'range', target }; // every user: the count is 0 before the first login
+    const n = wholeNumber(field, raw);
+    return { op: 'range', target, lower: { value: n, inclusive: true }, upper: { value: n, inclusive: true } };
+  }
   const { match, value } = matchOf(field, raw, quoted);
   const folded = FOLDED.has(field);
   return { op: 'term', target, match, value: folded ? value.toLowerCase() : value, folded };
+}
+
+function wholeNumber(field: string, raw: string): number {
+  const n = Number(raw);
+  if (!/^-?\d{1,15}$/.test(raw) || !Number.isSafeInteger(n)) throw invalid(`${field} takes a whole number: ${raw}`);
+  return n;
+}
+
+const DATE_TIME = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+/**
+ * The period a date value names, as [first, last] milliseconds: a year, month or day (in UTC), a minute, a
+ * second, or one millisecond. A bound is then the period's start or end, so `[* TO 2026-01-31]` includes the
+ * whole 31st and `{2026-01-31 TO *]` starts after it (Elasticsearch's rounding of partial dates).
+ */
+function datePeriod(field: string, raw: string): [number, number] {
+  const m = DATE_TIME.exec(raw);
+  if (!m) throw invalid(`${field} takes an ISO 8601 date or date-time (2026-01-31, 2026-01-31T10:00:00Z): ${raw}`);
+  const parts = [m[1], m[2], m[3], m[4], m[5], m[6], m[7]].map((v, i) => (v === undefined ? undefined : i === 6 ? Number(v.padEnd(3, '0')) : Number(v)));
+  const given = parts.findIndex((v) => v === undefined);
+  const precision = given === -1 ? 7 : given; // how many components were written
+  const [y, mo = 1, d = 1, h = 0, mi = 0, sec = 0, ms = 0] = parts as number[];
+  const at = (c: number[]) => { const t = new Date(0); t.setUTCFullYear(c[0], c[1] - 1, c[2]); t.setUTCHours(c[3], c[4], c[5], c[6]); return t.getTime(); };
+  const comps = [y, mo, d, h, mi, sec, ms];
+  const start = at(comps);
+  const check = new Date(start);
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || check.getUTCHours() !== h || check.getUTCMinutes() !== mi || check.getUTCSeconds() !== sec) {
+    throw invalid(`${field} takes a valid date: ${raw}`);
+  }
+  const next = comps.slice();
+  next[precision - 1] += 1; // the last written component (an hour is always written with its minutes)
+  const offset = m[8] && m[8] !== 'Z' ? (m[8][0] === '-' ? -1 : 1) * (Number(m[8].slice(1, 3)) * 60 + Number(m[8].slice(4, 6))) * 60_000 : 0;
+  if (Math.abs(offset) >= 24 * 3_600_000) throw invalid(`${field} takes a valid time zone offset: ${raw}`);
+  return [start - offset, at(next) - 1 - offset];
+}
+
+/** `field:[a TO b]`: dates and `logins_count` only. */
+function range(field: string, r: RangeToken): UserQuery {
+  const target = searchTarget(field);
+  if (!target) throw invalid(`Unsupported field: ${field}`);
+  const isDate = target.kind === 'column' && DATES.has(target.name);
+  if (!isDate && target.kind !== 'number') throw invalid(`Ranges are supported only on created_at, updated_at, last_login and logins_count, not on ${field}`);
+  const bound = (raw: string, inclusive: boolean, side: 'lower' | 'upper'): RangeBound | undefined => {
+    if (raw === '*') return undefined;
+    if (!isDate) return { value: wholeNumber(field, raw), inclusive };
+    const [first, last] = datePeriod(field, raw);
+    // inclusive lower: from the period's start; exclusive lower: after its end; upper likewise
+    const edge = (side === 'lower') === inclusive ? first : last;
+    return { value: new Date(edge).toISOString(), inclusive };
+  };
+  const q: Extract<UserQuery, { op: 'range' }> = { op: 'range', target };
+  const lower = bound(r.lower, r.lowerInclusive, 'lower');
+  const upper = bound(r.upper, r.upperInclusive, 'upper');
+  if (lower) q.lower = lower;
+  if (upper) q.upper = upper;
+  return q;
 }
 
 function bare(raw: string, quoted: boolean): UserQuery {

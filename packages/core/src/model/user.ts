@@ -24,6 +24,10 @@ export interface User {
   blocked?: boolean;
   created_at: string;
   updated_at: string;
+  /** Successful logins (absent until the first); kept by the store, never written through a profile update. */
+  logins_count?: number;
+  last_login?: string;
+  last_ip?: string;
   password_hash?: string;
 }
 

@@ -84,6 +84,8 @@ export interface UserRepo {
   /** Which of these ids exist. */
   existing(userIds: string[]): Promise<string[]>;
   list(q: UserListQuery): Promise<Page<User>>;
+  /** One more successful login (atomic increment), at `at` (ISO 8601) from `ip`. */
+  recordLogin(userId: string, at: string, ip: string | undefined): Promise<void>;
 }
 
 export interface RoleQuery extends OffsetWindow { nameFilter?: string; type?: 'tenant' | 'organization'; ownerId?: string }

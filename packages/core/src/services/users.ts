@@ -2,9 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
 import { randomHex } from '../crypto/random';
 import { PasswordHasher } from '../crypto/password';
-import { DATABASE_CONNECTION, parseUserQuery, parseUserSort, SEARCH_RESULT_LIMIT, type Metadata, type User, type UserCreate, type UserPatch } from '../model';
+import {
+  DATABASE_CONNECTION, parseUserQuery, parseUserSort, SEARCH_RESULT_LIMIT, usernameRules, type Metadata, type User, type UserCreate, type UserPatch,
+} from '../model';
 import type { Clock, OffsetWindow, Page, Repos, Store, UserListQuery } from '../ports';
 import type { ChangeFeed } from './changes';
+import { databaseSettings } from './connection-settings';
 
 export const USER_NOT_FOUND = () => new NotFound('The user does not exist.', 'inexistent_user');
 const NO_CONNECTION = () => new BadRequest('The connection does not exist.', 'inexistent_connection');
@@ -64,7 +67,9 @@ export class UserService {
     if (input.email === undefined) throw new BadRequest("Payload validation error: 'Missing required property: email'.");
     if (input.password === undefined) throw new BadRequest("Payload validation error: 'Missing required property: password'.");
     const email = checkEmail(input.email);
-    const username = input.username === undefined ? undefined : checkUsername(input.username);
+    const rules = usernameRules(await databaseSettings(this.deps.store.meta));
+    if (rules.required && input.username === undefined) throw new BadRequest("Payload validation error: 'Missing required property: username'.");
+    const username = input.username === undefined ? undefined : checkUsername(input.username, rules);
     checkStrength(input.password);
     const now = new Date(this.deps.clock.now()).toISOString();
     const user: User = {
@@ -106,7 +111,7 @@ export class UserService {
       if (email !== current.email) next.email_verified = false; // a new address is unverified unless told otherwise
       next.email = email;
     }
-    if (patch.username !== undefined) next.username = checkUsername(patch.username);
+    if (patch.username !== undefined) next.username = checkUsername(patch.username, usernameRules(await databaseSettings(this.deps.store.meta)));
     if (patch.password !== undefined) {
       checkStrength(patch.password);
       next.password_hash = await this.passwords.hash(patch.password);
@@ -191,8 +196,13 @@ function ownId(raw: string | undefined): string | undefined {
   return bare;
 }
 
-function checkUsername(raw: string): string {
+const USERNAME_PROPERTY = "on property username (The user's username. Only valid if the connection requires a username.)";
+
+/** Auth0's username rules, with the length limits of the connection's `validation.username`. */
+function checkUsername(raw: string, length: { min: number; max: number }): string {
   const username = raw.toLowerCase();
+  if (username.length > length.max) throw new BadRequest(`Payload validation error: 'String is too long (${username.length} chars), maximum ${length.max}' ${USERNAME_PROPERTY}.`, 'invalid_body');
+  if (username.length < length.min) throw new BadRequest(`Payload validation error: 'String is too short (${username.length} chars), minimum ${length.min}' ${USERNAME_PROPERTY}.`, 'invalid_body');
   if (!USERNAME.test(username)) throw new BadRequest(USERNAME_CHARACTERS, 'invalid_body');
   if (EMAIL_SHAPED.test(username)) throw new BadRequest('Username cannot be an email address.', 'invalid_body');
   return username;

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { BadRequest, type Connection } from '@tessera/core';
+import { BadRequest, type Connection, type ConnectionPatch } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
-import { errorResponses, OffsetPaging } from '../schemas/common';
+import { errorResponses, Nullable, OffsetPaging } from '../schemas/common';
 import { CheckpointPaging } from '../schemas/role';
 import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
 import type { Services } from '../services';
@@ -19,6 +19,21 @@ const ListQuery = Type.Object({
   strategy: Type.Optional(Type.Union([Strategy, Type.Array(Strategy, { maxItems: 50 })], { description: 'Only connections of these strategies.' })),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only the connection of this name.' })),
 }, { additionalProperties: false });
+const UsernameLength = Type.Integer({ minimum: 1, maximum: 128 });
+/**
+ * The options Tessera's database connection lets an administrator change. `options` replaces them as a whole
+ * (Auth0: "the whole options object will be overridden"); the password policy can only be sent as it is.
+ */
+const ConnectionPatchBody = Type.Object({
+  options: Type.Optional(Type.Object({
+    requires_username: Type.Optional(Type.Boolean({ description: 'Whether users of the connection must have a username.' })),
+    validation: Type.Optional(Nullable(Type.Object({
+      username: Type.Optional(Nullable(Type.Object({ min: UsernameLength, max: UsernameLength }, { additionalProperties: false, description: 'Username length limits.' }))),
+    }, { additionalProperties: false }))),
+    passwordPolicy: Type.Optional(Type.Literal('good', { description: 'The password policy (Tessera enforces "good").' })),
+    password_complexity_options: Type.Optional(Type.Object({ min_length: Type.Literal(8) }, { additionalProperties: false })),
+  }, { additionalProperties: false, description: 'Options for the connection.' })),
+}, { additionalProperties: false });
 const IdParam = Type.Object({ id: Type.String({ minLength: 1, description: 'The id of the connection.' }) });
 type Q = OffsetQuery & FieldsParams & { from?: string; take?: number; strategy?: string | string[]; name?: string };
 
@@ -32,7 +47,7 @@ function checkpoint<T>(items: T[], from: string | undefined, take: number): { it
   return { items: slice, ...(start + take < items.length && { next: String(start + take) }) };
 }
 
-/** /api/v2/connections, read side: Tessera's one database connection (`Username-Password-Authentication`). */
+/** /api/v2/connections: Tessera's one database connection (`Username-Password-Authentication`); reads, and PATCH of its username options. */
 export async function connectionRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const connections = services.connections;
 
@@ -58,6 +73,11 @@ export async function connectionRoutes(app: FastifyInstance, { services }: { ser
     schema: { summary: 'Get a connection', tags, params: IdParam, querystring: Type.Object({ ...FieldsQuery }, { additionalProperties: false }), response: { 200: projectedResponse(ConnectionResponse), ...errorResponses } },
     config: { scopes: ['read:connections'] },
   }, async (req) => project(await connections.get((req.params as { id: string }).id), projection(req.query as FieldsParams)));
+
+  app.patch('/connections/:id', {
+    schema: { summary: 'Update a connection', tags, params: IdParam, body: ConnectionPatchBody, response: { 200: ConnectionResponse, ...errorResponses } },
+    config: { scopes: ['update:connections'] },
+  }, async (req) => connections.update((req.params as { id: string }).id, (req.body ?? {}) as ConnectionPatch));
 
   app.get('/connections/:id/clients', {
     schema: {

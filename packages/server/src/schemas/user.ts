@@ -58,6 +58,9 @@ export const UserResponse = Type.Object({
   blocked: Type.Optional(Type.Boolean()),
   created_at: Type.String(),
   updated_at: Type.String(),
+  last_login: Type.Optional(Type.String()),
+  last_ip: Type.Optional(Type.String()),
+  logins_count: Type.Optional(Type.Integer()),
 });
 
 export const UserSummaryResponse = Type.Object({ user_id: Type.String(), email: Type.String(), picture: Type.String(), name: Type.String() });

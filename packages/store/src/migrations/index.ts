@@ -315,6 +315,15 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         updated_at TEXT NOT NULL)`.execute(db);
     },
   },
+  '0017_user_logins': {
+    async up(db: Kysely<any>) {
+      // Auth0's logins_count, last_login and last_ip: columns (not the profile document) so a login is one
+      // atomic increment and user search can compare them as numbers and dates
+      await sql`ALTER TABLE users ADD COLUMN logins_count INTEGER NOT NULL DEFAULT 0`.execute(db);
+      await sql`ALTER TABLE users ADD COLUMN last_login TEXT`.execute(db);
+      await sql`ALTER TABLE users ADD COLUMN last_ip TEXT`.execute(db);
+    },
+  },
 };
 }
 

@@ -9,6 +9,9 @@ export function userFromRow(row: Selectable<UserRow>): User {
   const u: User = { user_id: row.user_id, connection: row.connection, email: row.email, ...doc, created_at: row.created_at, updated_at: row.updated_at };
   if (row.username !== null && row.username !== undefined) u.username = row.username;
   if (row.password_hash !== null) u.password_hash = row.password_hash;
+  if (Number(row.logins_count) > 0) u.logins_count = Number(row.logins_count);
+  if (row.last_login !== null && row.last_login !== undefined) u.last_login = row.last_login;
+  if (row.last_ip !== null && row.last_ip !== undefined) u.last_ip = row.last_ip;
   return u;
 }
 
@@ -17,8 +20,9 @@ type Sql = Expression<unknown>;
 export class SqlUserRepo implements UserRepo {
   constructor(private readonly db: Db, private readonly dialect: Dialect) {}
 
+  /** The login columns are left out: only recordLogin() writes them. */
   private toRow(u: User) {
-    const { user_id, connection, email, username, password_hash, created_at, updated_at, ...doc } = u;
+    const { user_id, connection, email, username, password_hash, created_at, updated_at, logins_count: _n, last_login: _l, last_ip: _i, ...doc } = u;
     return { user_id, connection, email, username: username ?? null, password_hash: password_hash ?? null, doc: JSON.stringify(doc), created_at, updated_at };
   }
 
@@ -56,6 +60,12 @@ export class SqlUserRepo implements UserRepo {
     return rows.map(userFromRow);
   }
 
+  async recordLogin(userId: string, at: string, ip: string | undefined): Promise<void> {
+    await this.db.updateTable('users')
+      .set((eb) => ({ logins_count: eb('logins_count', '+', 1), last_login: at, last_ip: ip ?? null }))
+      .where('user_id', '=', userId).execute();
+  }
+
   async existing(userIds: string[]): Promise<string[]> {
     if (userIds.length === 0) return [];
     const rows = await this.db.selectFrom('users').select('user_id').where('user_id', 'in', userIds).execute();
@@ -85,6 +95,7 @@ export class SqlUserRepo implements UserRepo {
     const pg = this.dialect === 'postgres';
     switch (t.kind) {
       case 'column': return sql.ref(t.name);
+      case 'number': return sql.ref(t.name);
       case 'email_domain': return sql.ref('email');
       case 'text': return pg ? sql`(doc::jsonb ->> ${sql.lit(t.name)})` : sql`json_extract(doc, ${`$."${t.name}"`})`;
       case 'bool': return pg ? sql`COALESCE((doc::jsonb ->> ${sql.lit(t.name)})::boolean, false)` : sql`COALESCE(json_extract(doc, ${`$."${t.name}"`}), 0)`;
@@ -106,6 +117,14 @@ export class SqlUserRepo implements UserRepo {
         return sql`(${sql.join(q.items.map((i) => this.condition(i)), sql.raw(q.op === 'and' ? ' AND ' : ' OR '))})`;
       }
       case 'not': return sql`NOT COALESCE((${this.condition(q.item)}), ${pg ? sql`false` : sql`0`})`;
+      case 'range': {
+        // ISO 8601 instants of one format compare as text; PostgreSQL compares bytes (COLLATE "C"), not the locale's order
+        const f = q.target.kind === 'number' || !pg ? this.field(q.target) : sql`${this.field(q.target)} COLLATE "C"`;
+        const parts: Sql[] = [sql`${this.field(q.target)} IS NOT NULL`];
+        if (q.lower) parts.push(q.lower.inclusive ? sql`${f} >= ${q.lower.value}` : sql`${f} > ${q.lower.value}`);
+        if (q.upper) parts.push(q.upper.inclusive ? sql`${f} <= ${q.upper.value}` : sql`${f} < ${q.upper.value}`);
+        return sql`(${sql.join(parts, sql.raw(' AND '))})`;
+      }
       case 'term': {
         const f = this.field(q.target);
         if (q.target.kind === 'bool') {
