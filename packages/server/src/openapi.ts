@@ -38,6 +38,7 @@ const TAGS: Array<{ name: string; description: string }> = [
   { name: 'log-streams', description: 'Delivery of the tenant log to HTTP sinks.' },
   { name: 'tenants', description: 'Tenant settings (the default token quotas).' },
   { name: 'tessera', description: 'Tessera extensions to the Management API.' },
+  { name: 'development', description: 'Test controls of a development build (/tessera/dev, loopback callers only).' },
   { name: 'ops', description: 'Health and metrics for operators (no authentication).' },
 ];
 
