@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe } from 'vitest';
-import type { Clock } from '@tessera/core';
+import type { Clock, ScryptParams } from '@tessera/core';
 import { createLogger, createTessera, loadConfig, type Tessera } from '@tessera/server';
 import { createTestDatabase, postgresAvailable, type DialectName, type TestDatabase } from './databases';
 
@@ -37,7 +37,12 @@ export interface StartOptions {
   logger?: ReturnType<typeof createLogger>;
   /** Development mode (the /tessera/dev controls). */
   devMode?: boolean | { allowRemote?: boolean };
+  /** scrypt cost of new password hashes; CHEAP_PASSWORDS for suites that count logins rather than measure them. */
+  passwordParams?: ScryptParams;
 }
+
+/** scrypt at N=2^10 (1 MiB, about 1/32 of the real cost): the same code path, for suites that log in many times. */
+export const CHEAP_PASSWORDS: ScryptParams = { N: 2 ** 10, r: 8, p: 1 };
 
 /** Starts the real app (migrations, bootstrap, every route) on a fresh database of the given dialect. */
 export async function startTessera(dialect: DialectName, opts: StartOptions = {}): Promise<TestServer> {
@@ -64,7 +69,7 @@ export async function startTessera(dialect: DialectName, opts: StartOptions = {}
     TESSERA_PASSWORD_NICE: '0',
     ...opts.env,
   });
-  const t = await createTessera(config, { clock, logger: opts.logger ?? createLogger('silent'), devMode: opts.devMode });
+  const t = await createTessera(config, { clock, logger: opts.logger ?? createLogger('silent'), devMode: opts.devMode, passwordParams: opts.passwordParams });
   let admin: string | undefined;
   const server: TestServer = {
     t, db, dialect, clock,

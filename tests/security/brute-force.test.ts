@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Browser, CONNECTION, PASSWORD, createUser, createWebApp, hiddenFields, CALLBACK } from '../helpers/flows';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases';
-import { eachDialect, startTessera, TestClock, type TestServer } from '../helpers/tessera';
+import { CHEAP_PASSWORDS, eachDialect, startTessera, TestClock, type TestServer } from '../helpers/tessera';
 
 /**
  * Brute-force protection as Auth0 does it: 10 consecutive failures for one identifier from one address block it
@@ -10,7 +10,8 @@ import { eachDialect, startTessera, TestClock, type TestServer } from '../helper
  * them, a success resets the count; suspicious addresses are throttled across users; wrong client secrets are
  * throttled per client and address. Blocks live in the database: a restart and a second instance see them.
  */
-// each failure is a real scrypt (32 MiB): on a busy 2-core machine ten of them can take many seconds
+// each failure is a real scrypt derivation, at a cheaper cost (CHEAP_PASSWORDS) except where the cost itself is
+// measured: what is counted and blocked does not depend on it, and the suite runs in seconds instead of minutes
 vi.setConfig({ testTimeout: 120_000 });
 
 const BLOCKED = { error: 'too_many_attempts', error_description: 'Your account has been blocked after multiple consecutive login attempts.' };
@@ -44,7 +45,7 @@ eachDialect('brute-force protection', (dialect) => {
   const masterKey = randomBytes(32).toString('base64');
   beforeAll(async () => {
     db = await createTestDatabase(dialect);
-    s = await startTessera(dialect, { env: ENV, clock, database: db, masterKey });
+    s = await startTessera(dialect, { env: ENV, clock, database: db, masterKey, passwordParams: CHEAP_PASSWORDS });
     web = await createWebApp(s);
   });
   afterAll(async () => { await s.close(); await db.drop(); });
@@ -63,7 +64,7 @@ eachDialect('brute-force protection', (dialect) => {
   });
 
   it('a block survives a restart and holds on a second instance of the same database', async () => {
-    const again = await startTessera(dialect, { env: ENV, clock, database: db, masterKey });
+    const again = await startTessera(dialect, { env: ENV, clock, database: db, masterKey, passwordParams: CHEAP_PASSWORDS });
     try {
       expect((await passwordGrant(again, web, 'ada@example.com', PASSWORD, '10.0.0.1')).body).toEqual(BLOCKED);
       // blocked on the second instance, lifted there: the first sees it lifted
@@ -164,7 +165,7 @@ eachDialect('suspicious-IP throttling', (dialect) => {
   let web: Web;
   const clock = new TestClock();
   beforeAll(async () => {
-    s = await startTessera(dialect, { clock, env: { TESSERA_BRUTE_FORCE_THRESHOLD: '10', TESSERA_SUSPICIOUS_IP_THROTTLING: '5/3600' } });
+    s = await startTessera(dialect, { clock, env: { TESSERA_BRUTE_FORCE_THRESHOLD: '10', TESSERA_SUSPICIOUS_IP_THROTTLING: '5/3600' }, passwordParams: CHEAP_PASSWORDS });
     web = await createWebApp(s);
     await createUser(s, 'fay@example.com');
   });

@@ -1,6 +1,6 @@
 import { randomFill } from 'node:crypto';
 import { Piscina } from 'piscina';
-import { PasswordHasher, TemporarilyUnavailable, type PasswordKdf } from '@tessera/core';
+import { PasswordHasher, TemporarilyUnavailable, type PasswordKdf, type ScryptParams } from '@tessera/core';
 
 export interface PasswordPoolOptions {
   /** Worker threads that hash (each holds 32 MiB while hashing). */
@@ -9,6 +9,8 @@ export interface PasswordPoolOptions {
   queue: number;
   /** Added to the threads' nice value on Linux (0–19): token issuance wins the CPU when both want it. */
   niceIncrement: number;
+  /** The scrypt cost of new hashes (default SCRYPT_PARAMS); set by code only (test suites), never by a setting. */
+  params?: ScryptParams;
 }
 
 /** The answer when the queue is full: OAuth `temporarily_unavailable` (503) with Retry-After. */
@@ -51,5 +53,5 @@ export async function createPasswordPool(o: PasswordPoolOptions): Promise<Passwo
       inFlight--;
     }
   };
-  return { hasher: new PasswordHasher(kdf), inFlight: () => inFlight, close: () => pool.close({ force: true }) };
+  return { hasher: new PasswordHasher(kdf, o.params), inFlight: () => inFlight, close: () => pool.close({ force: true }) };
 }

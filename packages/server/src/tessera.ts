@@ -1,4 +1,4 @@
-import { AdjustableClock, createSecretBox, systemClock, type Clock } from '@tessera/core';
+import { AdjustableClock, createSecretBox, systemClock, type Clock, type ScryptParams } from '@tessera/core';
 import { openStore, type OpenedStore } from '@tessera/store';
 import { markMtlsListener } from './http/mtls-listener';
 import { createServer, type Server } from 'node:https';
@@ -41,6 +41,8 @@ export interface TesseraOptions {
    * `allowRemote` (default: whether TESSERA_HOST is not a loopback address).
    */
   devMode?: boolean | DevModeOptions;
+  /** scrypt cost of new password hashes (default N=2^15): suites that only count logins pass a cheaper one. */
+  passwordParams?: ScryptParams;
 }
 
 const isLoopbackHost = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
@@ -54,7 +56,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
   let quotaRedis: RedisQuotaCounters | undefined;
   try {
     if (opts.migrate !== false) await store.migrate();
-    passwords = await createPasswordPool(config.passwordPool);
+    passwords = await createPasswordPool({ ...config.passwordPool, params: opts.passwordParams });
     quotaRedis = config.rateLimits.redisUrl ? createRedisQuotaCounters(config.rateLimits.redisUrl, logger) : undefined;
     const devClock = opts.devMode ? new AdjustableClock(opts.clock ?? systemClock) : undefined;
     services = buildServices(store, devClock ?? opts.clock ?? systemClock, {

@@ -1,7 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /** scrypt cost: N=2^15, r=8, p=1 (32 MiB per hash), the memory-hard setting OWASP recommends. */
-const PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
+export const SCRYPT_PARAMS: Readonly<ScryptParams> = { N: 2 ** 15, r: 8, p: 1 };
 const KEY_LENGTH = 32;
 const SALT_BYTES = 16;
 
@@ -24,13 +24,15 @@ export const libuvScrypt: PasswordKdf = (password, salt, o, keyLength) => {
 
 /** Password hashes as `scrypt$N$r$p$<salt b64url>$<hash b64url>`; the derivation runs wherever `kdf` runs it. */
 export class PasswordHasher {
-  constructor(private readonly kdf: PasswordKdf = libuvScrypt) {}
+  /** `params`: the cost of new hashes (a stored hash is checked with its own); only code can lower it, no setting. */
+  constructor(private readonly kdf: PasswordKdf = libuvScrypt, private readonly params: Readonly<ScryptParams> = SCRYPT_PARAMS) {}
 
   /** A fresh random salt, the current cost. */
   async hash(password: string): Promise<string> {
     const salt = randomBytes(SALT_BYTES);
-    const key = await this.kdf(password, salt, PARAMS, KEY_LENGTH);
-    return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+    const { N, r, p } = this.params;
+    const key = await this.kdf(password, salt, { N, r, p }, KEY_LENGTH);
+    return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$');
   }
 
   /** Constant-time check of a password against a stored `scrypt$…` hash (its own cost parameters). */
