@@ -169,21 +169,23 @@ spec:
   });
 
   it('a failure in the middle stops the apply, keeps what was applied, and a fixed re-run converges', async () => {
-    const ok = 'apiVersion: tessera/v1\nkind: ResourceServer\nmetadata:\n  name: first\nspec:\n  identifier: urn:first\n';
-    const reserved = `apiVersion: tessera/v1\nkind: ResourceServer\nmetadata:\n  name: reserved\nspec:\n  identifier: ${b.origin}/userinfo\n`;
+    const ok = 'apiVersion: tessera/v1\nkind: ResourceServer\nmetadata:\n  name: first\nspec:\n  identifier: urn:first\n  name: First\n';
     const client = 'apiVersion: tessera/v1\nkind: Client\nmetadata:\n  name: late\nspec:\n  name: Late Client\n  app_type: non_interactive\n';
-    const dir = manifests({ 'a.yaml': `${ok}---\n${reserved}---\n${client}` });
+    // a scope the target's Management API does not define: only the server knows its vocabulary
+    const refused = `apiVersion: tessera/v1\nkind: ClientGrant\nmetadata:\n  name: refused\nspec:\n  client: Late Client\n  audience: ${b.origin}/api/v2/\n  scope: [read:nothing]\n`;
+    const after = 'apiVersion: tessera/v1\nkind: ClientGrant\nmetadata:\n  name: after\nspec:\n  client: Late Client\n  audience: urn:first\n';
+    const dir = manifests({ 'a.yaml': `${ok}---\n${client}---\n${refused}---\n${after}` });
     const r = await cli(['apply', '-f', dir], b.env);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('+ ResourceServer first (urn:first): created');
-    expect(r.stderr).toBe([
-      '', `Error: create ResourceServer reserved (${b.origin}/userinfo) failed:`,
-      '  POST /resource-servers failed: 400 Bad Request: The selected identifier is reserved. (invalid_body)',
-      'Apply stopped: 1 of 3 change(s) were applied and are in place; nothing after the failed step was attempted. Fix the problem and run apply again.', '',
-    ].join('\n'));
+    expect(r.stdout).toContain('+ Client late (Late Client): created');
+    expect(r.stderr).toContain(`\nError: create ClientGrant refused (Late Client → ${b.origin}/api/v2/) failed:\n  POST /client-grants failed: 400 Bad Request: `);
+    expect(r.stderr).toContain('read:nothing');
+    expect(r.stderr).toContain('Apply stopped: 2 of 4 change(s) were applied and are in place; nothing after the failed step was attempted. Fix the problem and run apply again.\n');
     expect((await b.mgmt('GET', '/resource-servers/urn%3Afirst')).status).toBe(200);
-    expect(((await b.mgmt('GET', '/clients')).body as Array<{ name: string }>).some((c) => c.name === 'Late Client')).toBe(false);
-    const fixed = manifests({ 'a.yaml': `${ok}---\n${client}` });
+    const late = ((await b.mgmt('GET', '/clients')).body as Array<{ name: string; client_id: string }>).find((c) => c.name === 'Late Client')!;
+    expect(((await b.mgmt('GET', '/client-grants')).body as Array<{ client_id: string }>).filter((g) => g.client_id === late.client_id)).toEqual([]);
+    const fixed = manifests({ 'a.yaml': `${ok}---\n${client}---\n${after}` });
     const rerun = await cli(['apply', '-f', fixed], b.env);
     expect(rerun.code).toBe(0);
     expect(rerun.stdout).toContain('Apply complete: 1 created, 0 updated, 0 replaced, 0 deleted.');

@@ -237,8 +237,9 @@ describe('tessera plan / apply / destroy against a Tessera server', { timeout: 1
   it('destroy --yes removes what the manifests declare and never a system API', async () => {
     const sys = manifests({ 'sys.yaml': `apiVersion: tessera/v1\nkind: ResourceServer\nmetadata:\n  name: mgmt\nspec:\n  identifier: ${s.origin}/api/v2/\n` });
     const refused = await cli(['destroy', '-f', sys], s.env);
-    expect(refused.code).toBe(0);
-    expect(refused.stdout).toContain(`  note: ${s.origin}/api/v2/ is a system API and is never deleted`);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`spec.identifier: ${s.origin}/api/v2/ is reserved: it is the Management API audience of the server at ${s.domain}`);
+    expect(refused.stderr).toContain('nothing was sent to the target');
     const r = await cli(['destroy', '--yes', '-f', dir], s.env);
     expect(r.code).toBe(0);
     const order = [...r.stdout.matchAll(/^- (\w+) (\S+) .*: deleted/gm)].map((m) => `${m[1]} ${m[2]}`);

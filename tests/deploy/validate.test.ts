@@ -59,9 +59,103 @@ ${API('  identifier: https://c.example.com\n  token_lifetime: 600\n  token_lifet
       `error: ${shown}, line 20, document 2: spec.scopes[1]: Missing required property: value`,
       `error: ${shown}, line 21, document 2: spec.colour: Additional properties not allowed: colour`,
       `error: ${shown}, line 30, document 3: spec.token_lifetime_for_web: token_lifetime_for_web (1200) cannot be greater than token_lifetime (600)`,
-      'invalid: 2 resource(s), 6 error(s), 0 warning(s)',
+      'invalid: 3 resource(s), 6 error(s), 0 warning(s)',
       '',
     ]);
+  });
+
+  it('reports envelope, metadata, spec and cross-field errors of one document together, with "did you mean" for unknown fields', async () => {
+    const dir = manifests({
+      'one.yaml': `apiVersion: tessera/v1
+kind: ResourceServer
+metadata:
+  name: Orders_API
+  lables:
+    team: orders
+spec:
+  identifier: https://orders.example.com
+  token_lifetme: 600
+  token_lifetime: 300
+  token_lifetime_for_web: 900
+  scopes:
+    - value: read:orders
+    - value: read:orders
+---
+apiVersion: tessera/v1
+kind: ResourceServers
+metadata:
+  name: typo
+spec: {}
+`,
+    });
+    const r = await cli(['validate', '-f', dir]);
+    expect(r.code).toBe(1);
+    const file = resolve(dir, 'one.yaml');
+    expect(r.stdout.split('\n')).toEqual([
+      `error: ${file}, line 4, document 1: metadata.name: String does not match pattern ^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$: Orders_API`,
+      `error: ${file}, line 5, document 1: metadata.lables: Additional properties not allowed: lables; did you mean labels?`,
+      `error: ${file}, line 9, document 1: spec.token_lifetme: Additional properties not allowed: token_lifetme; did you mean token_lifetime?`,
+      `error: ${file}, line 11, document 1: spec.token_lifetime_for_web: token_lifetime_for_web (900) cannot be greater than token_lifetime (300)`,
+      `error: ${file}, line 14, document 1: spec.scopes[1]: Array items are not unique (indexes 0 and 1): scope read:orders`,
+      `error: ${file}, line 17, document 2: kind: No enum match for: "ResourceServers" (expected one of "ResourceServer", "Client", "ClientGrant", "Role", "Auth0ResourceServer", "Auth0Client"); did you mean "ResourceServer"?`,
+      'invalid: 1 resource(s), 6 error(s), 0 warning(s)',
+      '',
+    ]);
+  });
+
+  it('reports camelCase fields of Project Planton documents at their own line, in the user\'s spelling', async () => {
+    const dir = manifests({
+      'camel.yaml': `apiVersion: auth0.project-planton.org/v1
+kind: Auth0ResourceServer
+metadata:
+  name: camel-api
+  org: acme
+spec:
+  identifier: https://camel.example.com
+  signingAlg: HS512
+  tokenLifetime: 600
+  tokenLifetimeForWeb: 1200
+  enforcePolicies: true
+  skipConsentForVerifiableFirstPartyClient: true
+  scopes:
+    - name: read:camels
+      descripton: Read camels
+`,
+    });
+    const r = await cli(['validate', '-f', dir, '--output', 'json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.issues.map((i: { severity: string; line: number; path: string; message: string }) => `${i.severity} ${i.line} ${i.path}: ${i.message}`)).toEqual([
+      'error 8 spec.signingAlg: No enum match for: "HS512" (expected one of "HS256", "RS256", "RS512", "PS256")',
+      'error 10 spec.tokenLifetimeForWeb: tokenLifetimeForWeb (1200) cannot be greater than tokenLifetime (600)',
+      'warning 11 spec.enforcePolicies: RBAC is enforced (enforcePolicies: true) but token_dialect is not access_token_authz or rfc9068_profile_authz: tokens will carry no permissions claim. Set both to make RBAC work.',
+      'error 12 spec.skipConsentForVerifiableFirstPartyClient: Additional properties not allowed: skipConsentForVerifiableFirstPartyClient; did you mean skipConsentForVerifiableFirstPartyClients?',
+      'error 15 spec.scopes[0].descripton: Additional properties not allowed: descripton; did you mean description?',
+    ]);
+    expect(out).toMatchObject({ valid: false, errors: 4, warnings: 1 });
+  });
+
+  it('catches reserved identifiers offline: local servers and Auth0 tenants always, the --domain target, others as a warning', async () => {
+    const api = (name: string, identifier: string) => `apiVersion: tessera/v1\nkind: ResourceServer\nmetadata:\n  name: ${name}\nspec:\n  identifier: ${identifier}\n`;
+    const dir = manifests({
+      'r.yaml': [
+        api('local', 'http://127.0.0.1:3000/api/v2/'), api('tenant', 'https://acme.eu.auth0.com/userinfo'),
+        api('target', 'https://auth.acme.test/mfa/'), api('versioned', 'https://api.acme.test/api/v2/'), api('fine', 'https://api.acme.test/api/v3/'),
+      ].join('---\n'),
+    });
+    const r = await cli(['validate', '-f', dir, '--domain', 'auth.acme.test']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('document 1: spec.identifier: http://127.0.0.1:3000/api/v2/ is reserved: it is the Management API audience of the server at 127.0.0.1:3000, which refuses it as an API identifier');
+    expect(r.stdout).toContain('document 2: spec.identifier: https://acme.eu.auth0.com/userinfo is reserved: it is the /userinfo endpoint of the server at acme.eu.auth0.com');
+    expect(r.stdout).toContain('document 3: spec.identifier: https://auth.acme.test/mfa/ is reserved: it is the MFA API audience of the server at auth.acme.test');
+    expect(r.stdout).toContain('warning: ');
+    expect(r.stdout).toContain('document 4: spec.identifier: https://api.acme.test/api/v2/ has the form of the Management API audience of a server at api.acme.test');
+    expect(r.stdout).not.toContain('document 5');
+    expect(r.stdout).toContain('invalid: 5 resource(s), 3 error(s), 1 warning(s)');
+    // the same target through the environment, as plan and apply read it
+    const env = await cli(['validate', '-f', dir], { TESSERA_DEPLOY_DOMAIN: 'api.acme.test' });
+    expect(env.stdout).toContain('document 4: spec.identifier: https://api.acme.test/api/v2/ is reserved');
+    expect(env.stdout).toContain('document 3: spec.identifier: https://auth.acme.test/mfa/ has the form of');
   });
 
   it('warns when RBAC is enforced without an _authz dialect (seed 000: "RBAC not working") and still exits 0', async () => {
@@ -115,7 +209,8 @@ spec:
     expect(r.stdout).toContain(': write:orders\n');
     expect(r.stdout).toContain('document 4: spec.permissions[0].permission_name: delete:orders is not a scope of https://orders.example.com');
     expect(r.stdout).toContain('document 5: spec.name: "Auth0 Management API" is the system API and cannot be managed from manifests');
-    expect(r.stdout).toContain('invalid: 5 resource(s), 4 error(s), 0 warning(s)');
+    expect(r.stdout).toContain('document 5: spec.identifier: https://x.example.com/api/v2/ has the form of the Management API audience of a server at x.example.com: that server refuses it as an API identifier (reserved)');
+    expect(r.stdout).toContain('invalid: 5 resource(s), 4 error(s), 1 warning(s)');
   });
 
   it('reports YAML syntax errors and unknown kinds without stopping at the first one', async () => {
@@ -148,7 +243,7 @@ spec:
     const published = readFileSync(resolve(import.meta.dirname, '../../docs/manifest.schema.json'), 'utf8');
     expect(published).toBe(r.stdout);
     const schema = JSON.parse(r.stdout);
-    expect(schema.properties.kind.enum).toEqual(['ResourceServer', 'Client', 'ClientGrant', 'Role', 'Auth0ResourceServer']);
+    expect(schema.properties.kind.enum).toEqual(['ResourceServer', 'Client', 'ClientGrant', 'Role', 'Auth0ResourceServer', 'Auth0Client']);
     const rs = schema.allOf[0].then.properties.spec;
     expect(rs.properties.token_lifetime).toMatchObject({ type: 'integer', maximum: 2592000 });
     expect(rs.properties.signing_alg.enum).toEqual(['HS256', 'RS256', 'RS512', 'PS256']);

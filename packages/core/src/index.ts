@@ -64,3 +64,4 @@ export * from './authorize/logout';
 export * from './logs';
 export * from './dev/clock';
 export * from './dev/tokens';
+export * from './text/closest';

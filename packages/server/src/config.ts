@@ -1,3 +1,4 @@
+import { closest, distance } from '@tessera/core';
 import { mtlsProxyFrom, type MtlsProxy } from './mtls-proxy';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -221,6 +222,8 @@ function quotaFrom(env: NodeJS.ProcessEnv, name: string): { enforce?: boolean; p
   return out;
 }
 
+export { distance };
+
 /** Variables of other parts of Tessera (the deployment verbs) and of its own test and benchmark tooling. */
 const OTHER_VARIABLES = /^TESSERA_(DEPLOY_(DOMAIN|CLIENT_ID|CLIENT_SECRET|AUDIENCE|INSECURE_HTTP)|FROM_SOURCE|TEST_.*|COMPAT.*|FUZZ_.*|BENCH_.*|JSON_TOO_DEEP)$/;
 
@@ -233,26 +236,12 @@ export function unknownVariableWarnings(env: NodeJS.ProcessEnv): string[] {
   const warnings: string[] = [];
   for (const name of Object.keys(env)) {
     if (!name.startsWith('TESSERA_') || known.includes(name) || OTHER_VARIABLES.test(name)) continue;
-    const best = known.map((k) => ({ k, d: distance(name, k) })).sort((a, b) => a.d - b.d)[0];
-    warnings.push(best.d <= Math.max(2, Math.floor(best.k.length / 5))
-      ? `${name} is not a Tessera setting and is ignored: did you mean ${best.k}?`
+    const best = closest(name, known);
+    warnings.push(best
+      ? `${name} is not a Tessera setting and is ignored: did you mean ${best}?`
       : `${name} is not a Tessera setting and is ignored (see tessera serve --help)`);
   }
   return warnings;
-}
-
-/** Damerau–Levenshtein (optimal string alignment) distance. */
-export function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
 }
 
 function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {

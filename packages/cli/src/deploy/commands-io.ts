@@ -58,7 +58,7 @@ export function destroyCommand(): Command {
     .option('--dry-run', 'only show what would be deleted')
     .option('-y, --yes', 'delete without asking (required when no terminal can be asked)')
     .action(action(async (o: CommonOptions & { dryRun?: boolean; yes?: boolean }) => {
-      const resources = loadOrFail(o.file!);
+      const resources = loadOrFail(o.file!, o);
       const { api, live } = await connect(o);
       const p = destroyPlan(resources, live);
       const json = o.output === 'json';

@@ -5,7 +5,8 @@ import { counts, type Plan } from './plan-types';
 import { plan } from './planner';
 import { planJson, renderIssues, renderPlan } from './render';
 import { manifestJsonSchema } from './schema';
-import { action, connect, loadOrFail, print, printJson, thumbprints, withFiles, withTarget, type CommonOptions } from './session';
+import { action, connect, loadOrFail, print, printJson, targetDomain, thumbprints, withFiles, withTarget, type CommonOptions } from './session';
+import { reservedIdentifiers } from './target';
 import { DeployError, type ResourceServerRes } from './types';
 import { validateManifests } from './validate';
 
@@ -14,9 +15,10 @@ export { destroyCommand, exportCommand, importCommand } from './commands-io';
 /** `tessera validate -f`: offline; every error with file, line, document and field path. Exit 1 on errors. */
 export function validateCommand(): Command {
   return withFiles(new Command('validate').description('check manifests against the schema and the server\'s rules (offline)'))
+    .option('--domain <host[:port]>', 'the target, if known: its reserved identifiers are errors (env TESSERA_DEPLOY_DOMAIN; nothing is sent to it)')
     .action(action(async (o: CommonOptions) => {
-      const v = validateManifests(o.file!);
-      if (o.output === 'json') printJson({ valid: v.errors === 0, errors: v.errors, warnings: v.warnings, issues: v.issues, resources: v.resources.map((r) => ({ kind: r.kind, name: r.name, file: r.source.file, document: r.source.doc })) });
+      const v = validateManifests(o.file!, { domain: targetDomain(o) });
+      if (o.output === 'json') printJson({ valid: v.errors === 0, errors: v.errors, warnings: v.warnings, issues: v.issues, resources: v.resources.map((r) => ({ kind: r.kind, name: r.name, file: r.source.file, document: r.source.doc, ...(r.metadata && { metadata: r.metadata }) })) });
       else {
         print(renderIssues(v.issues));
         print(`${v.errors ? 'invalid' : 'valid'}: ${v.resources.length} resource(s), ${v.errors} error(s), ${v.warnings} warning(s)\n`);
@@ -31,10 +33,10 @@ export function schemaCommand(): Command {
 }
 
 async function planFor(o: CommonOptions & { prune?: boolean }) {
-  const resources = loadOrFail(o.file!);
+  const resources = loadOrFail(o.file!, o);
   const tp = await thumbprints(resources);
   const { api, live } = await connect(o);
-  const p = plan(resources, live, { prune: !!o.prune }, tp);
+  const p = plan(resources, live, { prune: !!o.prune, reserved: reservedIdentifiers(api.target) }, tp);
   if (p.blocked.length) throw new DeployError(`cannot plan:\n${p.blocked.map((b) => `  ${b}`).join('\n')}`);
   return { resources, api, p };
 }
@@ -44,8 +46,8 @@ export function planCommand(): Command {
   return withTarget(withFiles(new Command('plan').description('show what apply would change (exit 0: none, 2: changes)')))
     .option('--prune', 'also delete resources of the declared kinds that the manifests do not mention')
     .action(action(async (o: CommonOptions & { prune?: boolean }) => {
-      const { api, p } = await planFor(o);
-      if (o.output === 'json') printJson({ target: api.target.origin, ...planJson(p) });
+      const { resources, api, p } = await planFor(o);
+      if (o.output === 'json') printJson({ target: api.target.origin, ...planJson(p, resources) });
       else print(renderPlan(p, api.target.origin));
       return p.changes.length ? 2 : 0;
     }));
@@ -66,7 +68,7 @@ export function applyCommand(): Command {
       const apis = resources.filter((r): r is ResourceServerRes => r.kind === 'ResourceServer');
       const outputs = outputsFor(apis, await api.listAll('/resource-servers', 'resource_servers'), !!o.showSecrets);
       if (json) {
-        printJson({ target: api.target.origin, ...planJson(p), applied: result.applied.length, ...(result.failed && { failed: { kind: result.failed.change.kind, name: result.failed.change.name, message: result.failed.message } }), outputs });
+        printJson({ target: api.target.origin, ...planJson(p, resources), applied: result.applied.length, ...(result.failed && { failed: { kind: result.failed.change.kind, name: result.failed.change.name, message: result.failed.message } }), outputs });
       } else if (result.failed) {
         const { change, message } = result.failed;
         process.stderr.write(`\nError: ${change.action} ${change.kind} ${change.name} (${change.key}) failed:\n  ${message.replace(/\n/g, '\n  ')}\n`);

@@ -30,12 +30,15 @@ export class ManagementClient {
 
   private async accessToken(): Promise<string> {
     if (this.token && this.token.expiresAt > Date.now() + 10_000) return this.token.value;
-    let { res, json } = await this.requestToken(this.target.audience);
-    if (!res.ok && res.status !== 401 && !this.target.audienceGiven) {
+    let audience = this.target.audience;
+    let { res, json } = await this.requestToken(audience);
+    let issuerAudience: string | undefined;
+    if (!res.ok && res.status !== 401) {
       // the default audience (https://{domain}/api/v2/) is not this server's when its public URL names another host
       // (--domain 127.0.0.1:3000 against issuer http://localhost:3000/): its discovery says which one it is
-      const audience = await this.discoveredAudience();
-      if (audience && audience !== this.target.audience) {
+      issuerAudience = await this.discoveredAudience();
+      if (issuerAudience && issuerAudience !== audience && !this.target.audienceGiven) {
+        audience = issuerAudience;
         ({ res, json } = await this.requestToken(audience));
         if (res.ok) {
           process.stderr.write(`tessera: note: ${this.target.origin} has issuer ${audience.replace(/api\/v2\/$/, '')}: using the Management API audience ${audience} (pass --audience, or a --domain matching the issuer, to say so)\n`);
@@ -44,11 +47,18 @@ export class ManagementClient {
       }
     }
     if (!res.ok || typeof (json as Json)?.access_token !== 'string') {
-      throw new DeployError(`could not get a Management API token from ${this.target.origin}/oauth/token (audience ${this.target.audience}): ${res.status} ${describe(json)}`);
+      throw new DeployError(`could not get a Management API token from ${this.target.origin}/oauth/token (audience ${audience}): ${res.status} ${describe(json)}${issuerAudience && issuerAudience !== audience ? this.passInstead(issuerAudience) : ''}`);
     }
     const j = json as { access_token: string; expires_in?: number };
     this.token = { value: j.access_token, expiresAt: Date.now() + (j.expires_in ?? 3600) * 1000 };
     return j.access_token;
+  }
+
+  /** Which flags name the target as its discovery does (said when the given audience was refused). */
+  private passInstead(issuerAudience: string): string {
+    const issuer = new URL(issuerAudience);
+    const domain = issuer.host !== this.target.domain ? ` (or --domain ${issuer.host}${issuer.protocol === 'http:' ? ' --insecure-http' : ''} without --audience)` : '';
+    return `\nthe server's issuer is ${issuer.origin}/: pass --audience ${issuerAudience}${domain}`;
   }
 
   private async requestToken(audience: string): Promise<{ res: Response; json: unknown }> {
@@ -76,7 +86,7 @@ export class ManagementClient {
       } catch (e) {
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
         if (url.startsWith('https:') && /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST/i.test(`${cause?.code} ${cause?.message}`)) {
-          throw new DeployError(`cannot reach ${new URL(url).origin}: the server speaks plain HTTP, not HTTPS: add --insecure-http (loopback hosts only) or serve TLS (TESSERA_TLS_CERT/TESSERA_TLS_KEY)`);
+          throw new DeployError(`cannot reach ${new URL(url).origin}: the server speaks plain HTTP: add --insecure-http (loopback hosts only) or serve TLS (TESSERA_TLS_CERT/TESSERA_TLS_KEY)`);
         }
         throw new DeployError(`cannot reach ${new URL(url).origin}: ${cause?.code ?? ''} ${cause?.message ?? (e as Error).message}`.replace(/\s+/g, ' ').trim());
       }

@@ -7,13 +7,18 @@ export const CLIENT_FIELDS = [
   'name', 'description', 'app_type', 'grant_types', 'token_endpoint_auth_method', 'is_first_party', 'oidc_conformant',
   'jwt_configuration', 'callbacks', 'allowed_origins', 'web_origins', 'allowed_logout_urls', 'initiate_login_uri',
   'logo_uri', 'client_metadata', 'organization_usage', 'require_proof_of_possession', 'token_quota', 'tessera_token_reuse',
+  'refresh_token',
 ] as const;
 const UNORDERED = new Set(['grant_types']);
-const JWT_KEYS = ['lifetime_in_seconds', 'alg', 'scopes'] as const;
+/** Objects the server merges key by key on PATCH, with the keys a manifest may set. */
+const MERGED: Record<string, readonly string[]> = {
+  jwt_configuration: ['lifetime_in_seconds', 'alg', 'scopes'],
+  refresh_token: ['rotation_type', 'expiration_type', 'leeway', 'token_lifetime', 'infinite_token_lifetime', 'idle_token_lifetime', 'infinite_idle_token_lifetime'],
+};
 
-const jwtView = (v: unknown, keys?: readonly string[]) => {
+const mergedView = (field: string, v: unknown, keys?: readonly string[]) => {
   const j = (v ?? {}) as Json;
-  return Object.fromEntries((keys ?? JWT_KEYS).filter((k) => j[k] !== undefined).map((k) => [k, j[k]]));
+  return Object.fromEntries((keys ?? MERGED[field]).filter((k) => j[k] !== undefined).map((k) => [k, j[k]]));
 };
 const sortedIf = (field: string, v: unknown) => (UNORDERED.has(field) && Array.isArray(v) ? [...v].sort() : v);
 
@@ -22,8 +27,8 @@ export function diffClient(spec: ClientSpecT, live: Json): FieldChange[] {
   for (const field of CLIENT_FIELDS) {
     const after = (spec as Json)[field];
     if (after === undefined) continue;
-    // jwt_configuration is merged key by key on the server: compare only the keys the manifest sets.
-    const before = field === 'jwt_configuration' ? jwtView(live.jwt_configuration, Object.keys(after as Json)) : live[field];
+    // jwt_configuration and refresh_token are merged key by key on the server: compare only the keys the manifest sets.
+    const before = MERGED[field] ? mergedView(field, live[field], Object.keys(after as Json)) : live[field];
     if (!same(sortedIf(field, before), sortedIf(field, after))) out.push({ field, before: before ?? null, after });
   }
   return out;
@@ -32,9 +37,9 @@ export function diffClient(spec: ClientSpecT, live: Json): FieldChange[] {
 export function clientSpecOfLive(c: Json): ClientSpecT {
   const spec: Json = {};
   for (const field of CLIENT_FIELDS) {
-    const v = field === 'jwt_configuration' ? jwtView(c.jwt_configuration) : c[field];
+    const v = MERGED[field] ? mergedView(field, c[field]) : c[field];
     if (v === undefined || v === null) continue;
-    if (field === 'jwt_configuration' && Object.keys(v as Json).length === 0) continue;
+    if (MERGED[field] && Object.keys(v as Json).length === 0) continue;
     spec[field] = v;
   }
   return spec as ClientSpecT;

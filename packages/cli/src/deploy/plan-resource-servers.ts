@@ -94,9 +94,13 @@ export function wireValue(field: string, spec: ResourceServerSpecT, tp: Thumbpri
   return RS_FIELDS[field].desired(spec, tp);
 }
 
-/** The POST body: the manifest as written (nulls dropped, thumbprint-only keys are refused by the planner). */
-export function createBody(spec: ResourceServerSpecT, tp: Thumbprints): Json {
-  const body: Json = {};
+/**
+ * The POST body: the manifest as written (nulls dropped, thumbprint-only keys are refused by the planner). An API
+ * without spec.name is named after its manifest (`metadata.name`), as Project Planton's module does: that name is
+ * how a later identifier change of the same manifest is recognised as a replace.
+ */
+export function createBody(spec: ResourceServerSpecT, tp: Thumbprints, manifestName: string): Json {
+  const body: Json = spec.name === undefined ? { identifier: spec.identifier, name: manifestName } : {};
   for (const [k, v] of Object.entries(spec)) {
     if (v === undefined || v === null) continue;
     body[k] = k === 'token_encryption' || k === 'scopes' ? wireValue(k, spec, tp) : v;

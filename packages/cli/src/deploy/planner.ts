@@ -4,7 +4,11 @@ import type { Change, Move, Permission, Plan } from './plan-types';
 import type { ClientGrantRes, ClientRes, Json, LiveState, Resource, ResourceServerRes } from './types';
 import { planRoles } from './plan-roles';
 
-export interface PlanOptions { prune: boolean }
+export interface PlanOptions {
+  prune: boolean;
+  /** Identifiers the target refuses (its Management API audience, /userinfo, …), known from its origin. */
+  reserved?: string[];
+}
 
 /** Pure: manifests + live state → the changes that make the target match (nothing is called here). */
 export function plan(resources: Resource[], live: LiveState, opts: PlanOptions, tp: Thumbprints): Plan {
@@ -12,7 +16,7 @@ export function plan(resources: Resource[], live: LiveState, opts: PlanOptions, 
   const of = <K extends Resource['kind']>(k: K) => resources.filter((r) => r.kind === k) as Array<Extract<Resource, { kind: K }>>;
   // A working copy of the live state: replaces re-point grants and permissions in it, as apply will.
   const view = { grants: live.grants.map((g) => ({ ...g })), roles: live.roles?.map((r) => ({ ...r, permissions: [...r.permissions] })) };
-  const claimed = planResourceServers(of('ResourceServer'), live, view, tp, p);
+  const claimed = planResourceServers(of('ResourceServer'), live, view, tp, p, opts.reserved ?? []);
   const clientIds = planClients(of('Client'), live, opts, p);
   planGrants(of('ClientGrant'), live, view.grants, clientIds, new Set([...live.resourceServers.map((r) => String(r.identifier)), ...of('ResourceServer').map((r) => r.spec.identifier)]), opts, p);
   planRoles(of('Role'), view.roles, opts, p);
@@ -27,7 +31,7 @@ export function plan(resources: Resource[], live: LiveState, opts: PlanOptions, 
 
 type View = { grants: Json[]; roles?: LiveState['roles'] };
 
-function planResourceServers(wanted: ResourceServerRes[], live: LiveState, view: View, tp: Thumbprints, p: Plan): Set<string> {
+function planResourceServers(wanted: ResourceServerRes[], live: LiveState, view: View, tp: Thumbprints, p: Plan, reserved: string[]): Set<string> {
   const claimed = new Set<string>();
   const byIdentifier = new Map(live.resourceServers.map((r) => [String(r.identifier), r]));
   const declared = new Set(wanted.map((r) => r.spec.identifier));
@@ -35,9 +39,13 @@ function planResourceServers(wanted: ResourceServerRes[], live: LiveState, view:
     const key = r.spec.identifier;
     const current = byIdentifier.get(key);
     if (current?.is_system) { p.blocked.push(`${r.source.file}: ${key} is a system API and cannot be managed`); continue; }
+    if (reserved.includes(key)) { p.blocked.push(`${r.source.file}: ResourceServer ${r.name}: ${key} is reserved on the target and cannot be an API identifier`); continue; }
     const onlyThumbprint = r.spec.token_encryption && r.spec.token_encryption.encryption_key.pem === undefined;
     if (current) {
       claimed.add(String(current.id));
+      if (!createdFrom(r, current)) {
+        p.notes.push(`ResourceServer ${r.name} adopts ${key} (id ${current.id}${current.name === undefined ? ', no name' : `, name "${current.name}"`}): an existing API these manifests did not create (its name is neither spec.name nor metadata.name); from now on they manage it`);
+      }
       const fields = diffResourceServer(r.spec, current, tp);
       if (fields.some((f) => f.field === 'token_encryption') && onlyThumbprint) {
         p.blocked.push(`${r.source.file}: ResourceServer ${r.name}: token_encryption differs from the server and the manifest has no pem to send`);
@@ -54,21 +62,33 @@ function planResourceServers(wanted: ResourceServerRes[], live: LiveState, view:
       const fields = [{ field: 'identifier', before: old.identifier, after: key }, ...diffResourceServer(r.spec, old, tp)];
       const move = moveFor(old, r, view);
       p.notes.push(...move.dropped.map((d) => `replace ${old.identifier} → ${key}: ${d} is not defined on the new API and is not carried over`));
-      p.changes.push({ action: 'replace', kind: 'ResourceServer', name: r.name, key, id: String(old.id), fields, body: createBody(r.spec, tp), move });
+      p.changes.push({ action: 'replace', kind: 'ResourceServer', name: r.name, key, id: String(old.id), fields, body: createBody(r.spec, tp, r.name), move });
       continue;
     }
-    const body = createBody(r.spec, tp);
+    const body = createBody(r.spec, tp, r.name);
     p.changes.push({ action: 'create', kind: 'ResourceServer', name: r.name, key, fields: Object.entries(body).map(([field, after]) => ({ field, before: null, after, ...(field === 'signing_secret' && { sensitive: true }) })), body });
   }
   return claimed;
 }
 
-/** The live API a manifest replaces: `metadata.replaces`, or the undeclared API with the same display name. */
+/**
+ * Whether a live API carries the name a manifest gives the APIs it creates: spec.name, or metadata.name when the
+ * manifest has none (as Project Planton does); a nameless API matches the name export and import derive from it.
+ */
+function createdFrom(r: ResourceServerRes, live: Json): boolean {
+  if (live.name === undefined) return slug(String(live.identifier)) === r.name;
+  const name = String(live.name);
+  return name === (r.spec.name ?? r.name) || name === r.name || slug(name) === r.name;
+}
+
+/**
+ * The live API a manifest replaces: `metadata.replaces`, or the undeclared API with the same display name; for a
+ * manifest without spec.name, the undeclared API created from the same metadata.name.
+ */
 function replacedBy(r: ResourceServerRes, live: LiveState, declared: Set<string>, claimed: Set<string>): Json | undefined {
   const candidates = live.resourceServers.filter((x) => !x.is_system && !claimed.has(String(x.id)) && !declared.has(String(x.identifier)));
   if (r.replaces) return candidates.find((x) => x.identifier === r.replaces);
-  if (r.spec.name === undefined) return undefined;
-  const named = candidates.filter((x) => x.name === r.spec.name);
+  const named = candidates.filter((x) => (r.spec.name === undefined ? createdFrom(r, x) : x.name === r.spec.name));
   return named.length === 1 ? named[0] : undefined;
 }
 

@@ -1,6 +1,6 @@
 import { SIGN } from './applier';
 import { counts, ordered, type Change, type FieldChange, type Plan } from './plan-types';
-import type { Issue, Json } from './types';
+import type { Issue, Json, Resource } from './types';
 
 export const MASK = '(sensitive value)';
 
@@ -44,11 +44,15 @@ export function renderPlan(plan: Plan, target: string): string {
   return lines.join('\n') + '\n';
 }
 
-/** The machine-readable plan (`--output json`), with the same masking. */
-export function planJson(plan: Plan): Json {
+/**
+ * The machine-readable plan (`--output json`), with the same masking; each change carries its manifest's extra
+ * metadata (Project Planton's org, env, labels, …).
+ */
+export function planJson(plan: Plan, resources: Resource[] = []): Json {
+  const metadata = (c: Change) => resources.find((r) => r.kind === c.kind && r.name === c.name)?.metadata;
   return {
     changes: ordered(plan.changes).map((c) => ({
-      action: c.action, kind: c.kind, name: c.name, key: c.key, ...(c.id !== undefined && { id: c.id }),
+      action: c.action, kind: c.kind, name: c.name, key: c.key, ...(c.id !== undefined && { id: c.id }), ...(metadata(c) && { metadata: metadata(c) }),
       fields: c.fields.map((f) => ({ field: f.field, before: shown(f.field, f.before, f.sensitive) ?? null, after: shown(f.field, f.after, f.sensitive) ?? null })),
       ...(c.move && { replaces: { id: c.move.oldId, identifier: c.move.oldIdentifier, grants: c.move.grants.length, roles: c.move.roles.map((r) => r.name) } }),
     })),

@@ -11,6 +11,10 @@ export const LEGACY_API_VERSION = 'auth0.project-planton.org/v1';
 export const KINDS = ['ResourceServer', 'Client', 'ClientGrant', 'Role'] as const;
 export type Kind = (typeof KINDS)[number];
 export const LEGACY_KIND = 'Auth0ResourceServer';
+/** Project Planton's Auth0Client: a Client plus one ClientGrant per entry of `api_grants` (see planton.ts). */
+export const LEGACY_CLIENT_KIND = 'Auth0Client';
+export const LEGACY_KINDS = [LEGACY_KIND, LEGACY_CLIENT_KIND] as const;
+export type LegacyKind = (typeof LEGACY_KINDS)[number];
 
 const Enum = <T extends readonly string[]>(values: T, description?: string) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...(description && { description }) });
@@ -88,6 +92,15 @@ const TokenQuota = Type.Unsafe<{ client_credentials: { enforce?: boolean; per_ho
   additionalProperties: false,
   description: 'client_credentials token quota; null removes it.',
 });
+const RefreshToken = Type.Object({
+  rotation_type: Type.Optional(Enum(['rotating', 'non-rotating'] as const)),
+  expiration_type: Type.Optional(Enum(['expiring', 'non-expiring'] as const)),
+  leeway: Type.Optional(Type.Integer({ minimum: 0 })),
+  token_lifetime: Type.Optional(Type.Integer({ minimum: 1 })),
+  infinite_token_lifetime: Type.Optional(Type.Boolean()),
+  idle_token_lifetime: Type.Optional(Type.Integer({ minimum: 1 })),
+  infinite_idle_token_lifetime: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false, description: 'Refresh-token rotation and expiry; merged key by key on the server (only the keys set are managed).' });
 export const ClientSpec = Type.Object({
   name: Type.String({ minLength: 1, pattern: '^[^<>]+$', description: 'Application name; clients are matched by name.' }),
   description: Type.Optional(Type.String({ maxLength: 140 })),
@@ -112,6 +125,7 @@ export const ClientSpec = Type.Object({
   require_proof_of_possession: Type.Optional(Type.Boolean()),
   token_quota: Type.Optional(TokenQuota),
   tessera_token_reuse: Type.Optional(Type.Unsafe<boolean | null>({ type: ['boolean', 'null'], description: 'Hand out a still-valid client_credentials token again (Tessera extension); null follows TESSERA_TOKEN_REUSE.' })),
+  refresh_token: Type.Optional(RefreshToken),
 }, { additionalProperties: false });
 
 export const ClientGrantSpec = Type.Object({
@@ -134,23 +148,78 @@ export const RoleSpec = Type.Object({
   }, { additionalProperties: false }))),
 }, { additionalProperties: false });
 
+const StringMap = Type.Record(Type.String(), Type.String());
+/** An `api_grants[].audience`: the identifier, `{value}`, or `{value_from: {name}}` naming an API manifest. */
+const AudienceRef = Type.Union([
+  Type.String({ minLength: 1, maxLength: 600 }),
+  Type.Object({ value: Type.String({ minLength: 1, maxLength: 600 }) }, { additionalProperties: false }),
+  Type.Object({ value_from: Type.Object({
+    kind: Type.Optional(Enum(['Auth0ResourceServer', 'ResourceServer'] as const)),
+    env: Type.Optional(Type.String()),
+    name: Type.String({ minLength: 1, description: 'metadata.name of an Auth0ResourceServer (or ResourceServer) in the manifests.' }),
+    field_path: Type.Optional(Type.Literal('status.outputs.identifier')),
+  }, { additionalProperties: false }) }, { additionalProperties: false }),
+]);
+
+/**
+ * Project Planton's Auth0Client spec, where it maps onto a Client (named by metadata.name) and its grants.
+ * Fields of Planton's proto without an equivalent here (mobile, native_social_login, sso, cross-origin and
+ * custom login page settings, client_aliases, enabled_connections, oidc_backchannel_logout, …) are refused.
+ */
+export const PlantonClientSpec = Type.Object({
+  application_type: Enum(['native', 'spa', 'regular_web', 'non_interactive'] as const, 'Becomes app_type.'),
+  description: Type.Optional(Type.String({ maxLength: 140 })),
+  logo_uri: Type.Optional(Url),
+  callbacks: Type.Optional(Type.Array(Url)),
+  allowed_logout_urls: Type.Optional(Type.Array(Url)),
+  web_origins: Type.Optional(Type.Array(Url)),
+  allowed_origins: Type.Optional(Type.Array(Url)),
+  grant_types: Type.Optional(Type.Array(Enum(GRANT_TYPES))),
+  oidc_conformant: Type.Optional(Type.Boolean()),
+  is_first_party: Type.Optional(Type.Boolean()),
+  initiate_login_uri: Type.Optional(Url),
+  organization_usage: Type.Optional(Enum(['', 'deny', 'allow', 'require'] as const, 'An empty string means unset.')),
+  jwt_configuration: Type.Optional(Type.Object({
+    lifetime_in_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TOKEN_LIFETIME })),
+    scopes: Type.Optional(StringMap),
+    alg: Type.Optional(Enum(['', 'HS256', 'RS256', 'PS256'] as const)),
+  }, { additionalProperties: false })),
+  refresh_token: Type.Optional(RefreshToken),
+  client_metadata: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 255 }), { maxProperties: 10 })),
+  api_grants: Type.Optional(Type.Array(Type.Object({
+    audience: AudienceRef,
+    scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 280 }))),
+    allow_any_organization: Type.Optional(Type.Boolean()),
+    organization_usage: Type.Optional(Enum(['', 'deny', 'allow', 'require'] as const)),
+  }, { additionalProperties: false }), { description: 'One ClientGrant per entry.' })),
+}, { additionalProperties: false });
+
+/** Fields of Project Planton's CloudResourceMetadata besides `name`: accepted and carried, never sent to the target. */
+export const CARRIED_METADATA = ['slug', 'id', 'org', 'env', 'labels', 'annotations', 'tags', 'relationships'] as const;
 export const Metadata = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$', description: 'Name of this manifest, unique per kind (lowercase, digits, - _ .).' }),
+  name: Type.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$', description: 'Name of this manifest, unique per kind (lowercase, digits, - _ .). An API without spec.name is created with this name, which is how a later identifier change is recognised.' }),
   replaces: Type.Optional(Type.String({ minLength: 1, description: 'ResourceServer only: identifier of the API this one replaces.' })),
-  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  slug: Type.Optional(Type.String()),
+  id: Type.Optional(Type.String()),
+  org: Type.Optional(Type.String({ description: 'Owning organization (Project Planton); carried in the JSON outputs, not sent to the target.' })),
+  env: Type.Optional(Type.String({ description: 'Environment (Project Planton); carried in the JSON outputs, not sent to the target.' })),
+  labels: Type.Optional(StringMap),
+  annotations: Type.Optional(StringMap),
+  tags: Type.Optional(Type.Array(Type.String())),
+  relationships: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
 }, { additionalProperties: false });
 
 /** The envelope every document shares; `spec` is checked per kind. */
 export const Envelope = Type.Object({
   apiVersion: Type.String({ enum: [API_VERSION, LEGACY_API_VERSION] }),
-  kind: Type.String({ enum: [...KINDS, LEGACY_KIND] }),
+  kind: Type.String({ enum: [...KINDS, ...LEGACY_KINDS] }),
   metadata: Metadata,
   spec: Type.Object({}, { additionalProperties: true }),
 }, { additionalProperties: false });
 
-export const SPEC_SCHEMAS: Record<Kind | typeof LEGACY_KIND, TSchema> = {
+export const SPEC_SCHEMAS: Record<Kind | LegacyKind, TSchema> = {
   ResourceServer: ResourceServerSpec, Client: ClientSpec, ClientGrant: ClientGrantSpec, Role: RoleSpec,
-  [LEGACY_KIND]: LegacyResourceServerSpec,
+  [LEGACY_KIND]: LegacyResourceServerSpec, [LEGACY_CLIENT_KIND]: PlantonClientSpec,
 };
 
 /** The published JSON Schema for one manifest document (docs/manifest.schema.json). */
@@ -170,8 +239,9 @@ export function manifestJsonSchema(): Record<string, unknown> {
     allOf: [
       ...KINDS.map((k) => branch(API_VERSION, k, SPEC_SCHEMAS[k])),
       branch(LEGACY_API_VERSION, LEGACY_KIND, LegacyResourceServerSpec),
+      branch(LEGACY_API_VERSION, LEGACY_CLIENT_KIND, PlantonClientSpec),
       { if: { properties: { apiVersion: { const: API_VERSION } }, required: ['apiVersion'] }, then: { properties: { kind: { enum: [...KINDS] } } } },
-      { if: { properties: { apiVersion: { const: LEGACY_API_VERSION } }, required: ['apiVersion'] }, then: { properties: { kind: { const: LEGACY_KIND } } } },
+      { if: { properties: { apiVersion: { const: LEGACY_API_VERSION } }, required: ['apiVersion'] }, then: { properties: { kind: { enum: [...LEGACY_KINDS] } } } },
     ],
   });
 }

@@ -28,12 +28,15 @@ export function withTarget(cmd: Command): Command {
 }
 
 /** Validated manifests or exit 1 with every error; warnings go to stderr and do not stop. */
-export function loadOrFail(files: string[]): Resource[] {
-  const v = validateManifests(files);
+export function loadOrFail(files: string[], o: TargetOptions = {}): Resource[] {
+  const v = validateManifests(files, { domain: targetDomain(o) });
   if (v.issues.length) process.stderr.write(renderIssues(v.issues));
   if (v.errors) throw new DeployError(`${v.errors} error(s) in the manifests; nothing was sent to the target`);
   return v.resources;
 }
+
+/** The target's domain when one is configured (validation then knows which identifiers it reserves). */
+export const targetDomain = (o: TargetOptions): string | undefined => o.domain ?? process.env.TESSERA_DEPLOY_DOMAIN;
 
 export async function connect(o: TargetOptions): Promise<{ api: ManagementClient; live: LiveState }> {
   const api = new ManagementClient(resolveTarget(o));

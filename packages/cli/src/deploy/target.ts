@@ -38,6 +38,18 @@ export function resolveTarget(o: TargetOptions, env: NodeJS.ProcessEnv = process
   return { domain, origin, audience, audienceGiven: given !== undefined, clientId: clientId!, clientSecret: clientSecret! };
 }
 
+/** What Auth0 and Tessera reserve under a server's origin (refused as API identifiers), and what each is. */
+export const RESERVED_PATHS: Record<string, string> = {
+  'api/v2/': 'the Management API audience', userinfo: 'the /userinfo endpoint', 'mfa/': 'the MFA API audience', 'me/': 'the My Account API audience',
+};
+
+/** The identifiers the target refuses: under its origin and under its issuer's (the audience may name another host). */
+export function reservedIdentifiers(t: Target): string[] {
+  const origins = new Set([t.origin]);
+  if (URL.canParse(t.audience) && new URL(t.audience).origin !== 'null') origins.add(new URL(t.audience).origin);
+  return [...origins].flatMap((o) => Object.keys(RESERVED_PATHS).map((p) => `${o}/${p}`));
+}
+
 /** Accepts `host`, `host:port` or `https://host[:port][/]` (as go-auth0 does); nothing else. */
 function parseDomain(raw: string): string {
   const bare = raw.trim().replace(/^https:\/\//i, '').replace(/\/+$/, '');

@@ -6,13 +6,23 @@ export type ClientSpecT = Static<typeof ClientSpec>;
 export type ClientGrantSpecT = Static<typeof ClientGrantSpec>;
 export type RoleSpecT = Static<typeof RoleSpec>;
 
-/** Where a document came from: file, 1-based document index, 1-based line when known. */
-export interface Source { file: string; doc: number; line?: number; lineOf?: (path: Array<string | number>) => number | undefined }
+export type Path = Array<string | number>;
 
-interface Base<K extends Kind, S> { kind: K; name: string; spec: S; source: Source }
+/**
+ * Where a document came from: file, 1-based document index, 1-based line when known. `locate` turns a field path
+ * in wire names (`['spec', 'token_lifetime']`) into the path as the user spelt it (`spec.tokenLifetime`, or
+ * `spec.api_grants[1].scopes` for a grant an Auth0Client declares) and its line.
+ */
+export interface Source { file: string; doc: number; line?: number; locate?: (path: Path) => { path: string; line?: number } }
+
+/** Metadata fields besides name/replaces (Project Planton's org, env, labels, …): carried into the JSON outputs. */
+export type CarriedMetadata = Record<string, unknown>;
+
+interface Base<K extends Kind, S> { kind: K; name: string; spec: S; source: Source; metadata?: CarriedMetadata }
 export type ResourceServerRes = Base<'ResourceServer', ResourceServerSpecT> & { replaces?: string };
 export type ClientRes = Base<'Client', ClientSpecT>;
-export type ClientGrantRes = Base<'ClientGrant', ClientGrantSpecT>;
+/** `audienceFrom`: an Auth0Client grant naming its API by manifest (`value_from.name`), resolved by validate. */
+export type ClientGrantRes = Base<'ClientGrant', ClientGrantSpecT> & { audienceFrom?: string };
 export type RoleRes = Base<'Role', RoleSpecT>;
 export type Resource = ResourceServerRes | ClientRes | ClientGrantRes | RoleRes;
 
