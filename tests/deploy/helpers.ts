@@ -77,7 +77,7 @@ export async function startServer(opts: { tls?: { cert: string; key: string; ca:
 function waitForListening(proc: ChildProcess): Promise<void> {
   let out = '';
   return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 55_000); // two at once on a loaded machine take over 30 s
     const onData = (d: Buffer) => {
       out += d;
       if (out.includes('Tessera listening on')) { clearTimeout(timer); res(); }
