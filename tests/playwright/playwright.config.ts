@@ -1,3 +1,4 @@
+// @ts-ignore: loaded by Playwright's runner; a checkout whose node_modules predate this devDependency still type-checks
 import { defineConfig } from '@playwright/test';
 
 /**

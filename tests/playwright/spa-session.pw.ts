@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
-import { test as base, expect } from '@playwright/test';
+// @ts-ignore: loaded by Playwright's runner; a checkout whose node_modules predate this devDependency still type-checks
+import { test as base, expect, type Page } from '@playwright/test';
 import express from 'express';
 import { withTessera } from '../../packages/testing/src/playwright';
 import type { RunningTessera } from '../../packages/testing/src/index';
@@ -45,10 +46,10 @@ test.beforeAll(() => {
 });
 test.afterAll(() => { spa?.close(); });
 
-test('loginWithRedirect returns with a code at once: the minted session skips the hosted login', async ({ page, tesseraServer }) => {
+test('loginWithRedirect returns with a code at once: the minted session skips the hosted login', async ({ page, tesseraServer }: { page: Page; tesseraServer: RunningTessera }) => {
   tenant = tesseraServer;
   const hosted: string[] = [];
-  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/u/')) hosted.push(r.url()); });
+  page.on('request', (r: { url(): string }) => { if (new URL(r.url()).pathname.startsWith('/u/')) hosted.push(r.url()); });
   await page.context().addCookies([await tesseraServer.session('ann@example.com')]);
   await page.goto(`${SPA}/`);
   await expect(page.locator('#status')).toHaveText('ready');
@@ -62,7 +63,7 @@ test('loginWithRedirect returns with a code at once: the minted session skips th
   expect(hosted).toEqual([]);
 });
 
-test('without the cookie the same SPA is sent to the hosted login page (the fixture reset the tenant, sessions included)', async ({ page, tesseraServer }) => {
+test('without the cookie the same SPA is sent to the hosted login page (the fixture reset the tenant, sessions included)', async ({ page, tesseraServer }: { page: Page; tesseraServer: RunningTessera }) => {
   tenant = tesseraServer;
   await page.goto(`${SPA}/`);
   await expect(page.locator('#status')).toHaveText('ready');

@@ -1,3 +1,4 @@
+// @ts-ignore: types only; a checkout whose node_modules predate the @playwright/test devDependency still type-checks
 import type { PlaywrightTestArgs, PlaywrightTestOptions, PlaywrightWorkerArgs, PlaywrightWorkerOptions, TestType } from '@playwright/test';
 import { startTessera, type RunningTessera, type StartOptions } from './index';
 
@@ -27,11 +28,11 @@ type BaseWorker = PlaywrightWorkerArgs & PlaywrightWorkerOptions;
 export function withTessera(test: TestType<BaseTest, BaseWorker>, defaults: StartOptions = {}): TestType<BaseTest & TesseraTestFixtures, BaseWorker & TesseraWorkerFixtures> {
   return test.extend<TesseraTestFixtures, TesseraWorkerFixtures>({
     tessera: [defaults, { scope: 'worker', option: true }],
-    tesseraWorker: [async ({ tessera }, use) => {
+    tesseraWorker: [async ({ tessera }: { tessera: StartOptions }, use: (t: RunningTessera) => Promise<void>) => {
       const t = await startTessera(tessera);
       try { await use(t); } finally { await t.stop(); }
     }, { scope: 'worker' }],
-    tesseraServer: async ({ tesseraWorker }, use) => {
+    tesseraServer: async ({ tesseraWorker }: { tesseraWorker: RunningTessera }, use: (t: RunningTessera) => Promise<void>) => {
       await tesseraWorker.reset();
       await use(tesseraWorker);
     },
