@@ -40,6 +40,7 @@ export * from './token/m2m/reuse';
 export * from './token/m2m/quota';
 export * from './token/m2m/usage';
 export * from './services/user-tokens';
+export * from './services/user-sessions';
 export * from './token/id-token';
 export * from './token/refresh-tokens';
 export * from './token/user-response';

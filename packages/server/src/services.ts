@@ -1,7 +1,7 @@
 import {
   AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialService, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
   KeyManager, ManagementTokenVerifier, ConnectionService, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
-  SigningKeyService, TokenEndpoint, UserService, UserBlockService, ClientAuthGuard, DEFAULT_CLIENT_AUTH_PROTECTION, DEFAULT_LOGIN_PROTECTION,
+  SigningKeyService, TokenEndpoint, UserService, UserBlockService, UserSessionService, ClientAuthGuard, DEFAULT_CLIENT_AUTH_PROTECTION, DEFAULT_LOGIN_PROTECTION,
   TokenQuotas, TokenReuseCache, TokenUsage, DEFAULT_TOKEN_REUSE, TenantSettingsService,
   type QuotaCounterStore, type TenantSettings, type TokenQuotaDefaults, type TokenReuseSettings,
   EventLog, LogService, DEFAULT_EVENT_LOG, LogStreamDelivery, LogStreamService, type EventLogSettings, type DeliverySettings,
@@ -83,6 +83,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     clientGrants: new ClientGrantService({ store, changes }),
     signingKeys: new SigningKeyService({ store, keys, changes, clock, subject: host }),
     users,
+    userSessions: new UserSessionService({ store, clock }),
     userBlocks: new UserBlockService({ store, clock, enabled: () => (cfg.loginProtection ?? DEFAULT_LOGIN_PROTECTION).bruteForceThreshold > 0 }),
     roles, permissions, organizationDirectory,
     organizations: new OrganizationService({ store, changes, roles }),

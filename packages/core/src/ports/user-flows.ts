@@ -95,6 +95,10 @@ export interface RefreshTokenRepo {
   revokeFor(userId: string, clientId: string, audience: string | undefined, at: number): Promise<void>;
   /** Revokes every refresh token of a user, for every client (password changed, user blocked). */
   revokeForUser(userId: string, at: number): Promise<void>;
+  /** The user's tokens not revoked (every token of each family, spent ones too), oldest first. */
+  unrevokedOfUser(userId: string): Promise<RefreshTokenRecord[]>;
+  /** Every token of a family, oldest first. */
+  family(familyId: string): Promise<RefreshTokenRecord[]>;
 }
 
 export interface SessionRecord {
@@ -115,6 +119,8 @@ export interface SessionRepo {
   delete(idHash: string): Promise<void>;
   /** Ends every login session of a user. */
   deleteForUser(userId: string): Promise<void>;
+  /** The user's login sessions, expired ones included, oldest first. */
+  ofUser(userId: string): Promise<SessionRecord[]>;
 }
 
 /** Remembered consent, as Auth0's Management API lists it under /api/v2/grants. */

@@ -1,4 +1,4 @@
-import type { OffsetWindow, Page } from '@tessera/core';
+import { BadRequest, type CheckpointPage, type OffsetWindow, type Page } from '@tessera/core';
 
 export interface OffsetQuery { page?: number; per_page?: number; include_totals?: boolean }
 
@@ -18,4 +18,14 @@ export function offsetBody<T, R>(collection: string, q: OffsetQuery, w: OffsetWi
   const items = page.items.map(view);
   if (!q.include_totals) return items;
   return { start: w.offset, limit: w.limit ?? page.total, total: page.total, [collection]: items };
+}
+
+/** A checkpoint position over a short list read whole: Tessera's `from`/`next` tokens are offsets into it. */
+export function checkpoint<T>(items: T[], from: string | undefined, take: number): CheckpointPage<T> {
+  const start = from === undefined ? 0 : Number(from);
+  if (!Number.isSafeInteger(start) || start < 0 || (from !== undefined && !/^\d+$/.test(from))) {
+    throw new BadRequest("Query validation error: 'Invalid value for from' on property from.", 'invalid_query_string');
+  }
+  const slice = items.slice(start, start + take);
+  return { items: slice, ...(start + take < items.length && { next: String(start + take) }) };
 }

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { BadRequest, type Connection, type ConnectionPatch } from '@tessera/core';
+import type { Connection, ConnectionPatch } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, Nullable, OffsetPaging } from '../schemas/common';
 import { CheckpointPaging } from '../schemas/role';
-import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
+import { checkpoint, offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
 import type { Services } from '../services';
 import { FieldsQuery, project, projectedResponse, projection, type FieldsParams } from './projection';
 import { listResponse } from './roles';
@@ -36,16 +36,6 @@ const ConnectionPatchBody = Type.Object({
 }, { additionalProperties: false });
 const IdParam = Type.Object({ id: Type.String({ minLength: 1, description: 'The id of the connection.' }) });
 type Q = OffsetQuery & FieldsParams & { from?: string; take?: number; strategy?: string | string[]; name?: string };
-
-/** A checkpoint position: Tessera's `from`/`next` tokens are offsets into the (tiny, stable) list. */
-function checkpoint<T>(items: T[], from: string | undefined, take: number): { items: T[]; next?: string } {
-  const start = from === undefined ? 0 : Number(from);
-  if (!Number.isSafeInteger(start) || start < 0 || (from !== undefined && !/^\d+$/.test(from))) {
-    throw new BadRequest("Query validation error: 'Invalid value for from' on property from.", 'invalid_query_string');
-  }
-  const slice = items.slice(start, start + take);
-  return { items: slice, ...(start + take < items.length && { next: String(start + take) }) };
-}
 
 /** /api/v2/connections: Tessera's one database connection (`Username-Password-Authentication`); reads, and PATCH of its username options. */
 export async function connectionRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {

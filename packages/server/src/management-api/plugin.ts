@@ -23,6 +23,8 @@ import { userBlockRoutes } from './user-blocks';
 import { tesseraUsageRoutes } from './tessera-usage';
 import { tenantSettingsRoutes } from './tenant-settings';
 import { logRoutes } from './logs';
+import { refreshTokenRoutes } from './refresh-tokens';
+import { sessionRoutes } from './sessions';
 import { logStreamRoutes } from './log-streams';
 
 declare module 'fastify' {
@@ -75,6 +77,8 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(userRoutes, { services });
   await app.register(usersByEmailRoutes, { services });
   await app.register(userBlockRoutes, { services });
+  await app.register(sessionRoutes, { services });
+  await app.register(refreshTokenRoutes, { services });
   await app.register(tesseraUsageRoutes, { services });
   await app.register(tenantSettingsRoutes, { services });
   await app.register(roleRoutes, { services });

@@ -52,6 +52,17 @@ export class SqlRefreshTokenRepo implements RefreshTokenRepo {
     await q.execute();
   }
 
+  async unrevokedOfUser(userId: string): Promise<RefreshTokenRecord[]> {
+    const rows = await this.db.selectFrom('refresh_tokens').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null)
+      .orderBy('created_at').orderBy('id').execute();
+    return rows.map((r) => this.fromRow(r));
+  }
+
+  async family(familyId: string): Promise<RefreshTokenRecord[]> {
+    const rows = await this.db.selectFrom('refresh_tokens').selectAll().where('family_id', '=', familyId).orderBy('created_at').orderBy('id').execute();
+    return rows.map((r) => this.fromRow(r));
+  }
+
   async revokeForUser(userId: string, at: number): Promise<void> {
     await this.db.updateTable('refresh_tokens').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
   }

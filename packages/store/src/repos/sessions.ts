@@ -1,6 +1,12 @@
 import type { SessionRecord, SessionRepo } from '@tessera/core';
+import type { Selectable } from 'kysely';
 import type { Db } from '../db';
-import { flowDb, type FlowDb } from './flow-db';
+import { flowDb, type FlowDb, type SessionRow } from './flow-db';
+
+const fromRow = (row: Selectable<SessionRow>): SessionRecord => ({
+  idHash: row.id_hash, userId: row.user_id, authTime: Number(row.auth_time), createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
+  ...(row.mfa_at !== null && { mfaAt: Number(row.mfa_at) }),
+});
 
 export class SqlSessionRepo implements SessionRepo {
   private readonly db: FlowDb;
@@ -12,10 +18,12 @@ export class SqlSessionRepo implements SessionRepo {
 
   async find(idHash: string): Promise<SessionRecord | undefined> {
     const row = await this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
-    return row && {
-      idHash: row.id_hash, userId: row.user_id, authTime: Number(row.auth_time), createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
-      ...(row.mfa_at !== null && { mfaAt: Number(row.mfa_at) }),
-    };
+    return row && fromRow(row);
+  }
+
+  async ofUser(userId: string): Promise<SessionRecord[]> {
+    const rows = await this.db.selectFrom('sessions').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id_hash').execute();
+    return rows.map(fromRow);
   }
 
   async markMfa(idHash: string, at: number): Promise<void> {
