@@ -1,21 +1,12 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminUser } from '@tessera/server';
 import { postgresAvailable, type DialectName } from './helpers/databases';
-import { startListening, type ListeningServer } from './helpers/listening';
+import { chromiumAvailable, poll, signIn, startDashboard, type DashboardSession } from './helpers/dashboard';
+import type { ListeningServer } from './helpers/listening';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is required in CI (apt-get install -y chromium)`);
-  console.warn(`\n[browser] SKIPPING the dashboard suite: ${CHROMIUM} is not installed\n`);
-}
-const ARTIFACTS_ROOT = join(process.cwd(), 'test-artifacts', 'dashboard');
+const available = chromiumAvailable();
 const API = 'https://orders.example/';
-const PASSWORD = 'Dashboard-Admin-7';
 
 /**
  * The dashboard in Debian's chromium against the real server (SQLite and PostgreSQL): the first administrator sets a
@@ -23,57 +14,25 @@ const PASSWORD = 'Dashboard-Admin-7';
  * Auth0's dashboard end to end, then roles, users and signing keys. Every result is checked through the Management
  * API or, for tokens, against the JWKS with jose. Screenshots land in test-artifacts/dashboard/<dialect>.
  */
-/** The browser and the server share two loaded cores: wait up to 20 s for what the page shows. */
-const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000 });
-
 const pgReady = available && await postgresAvailable();
 for (const dialect of ['sqlite', 'postgres'] as DialectName[]) {
 describe.skipIf(!available || (dialect === 'postgres' && !pgReady))(`dashboard in chromium [${dialect}]`, () => {
-  const ARTIFACTS = join(ARTIFACTS_ROOT, dialect);
+  let d: DashboardSession;
   let srv: ListeningServer;
-  let browser: Browser;
   let page: Page;
-  let setPasswordUrl: string;
-  let step = 0;
-  const cspViolations: string[] = [];
-  const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
-  const api = (method: string, path: string, body?: unknown) => srv.mgmt(method, path, body);
+  const shot = (name: string) => d.shot(name);
+  const api = (method: string, path: string, body?: unknown) => d.api(method, path, body);
 
   beforeAll(async () => {
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    srv = await startListening(dialect, { env: { TESSERA_DASHBOARD: 'on' } });
-    const made = await createAdminUser(srv.s.t.services, { publicUrl: srv.publicUrl, managementAudience: `${srv.publicUrl}/api/v2/` }, 'admin@example.com');
-    setPasswordUrl = made.set_password_url;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()); });
-    page.setDefaultTimeout(20_000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    d = await startDashboard(dialect, 'dashboard');
+    ({ srv, page } = d);
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
+    await d?.close();
   });
 
   it('the one-time link sets the administrator password; sign-in goes through the hosted login', async () => {
-    await page.goto(setPasswordUrl);
-    await poll(() => page.title()).toBe('Set up Tessera');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByLabel('Confirm password').fill(PASSWORD);
-    await shot('setup-password');
-    await page.getByRole('button', { name: 'Save password' }).click();
-    await page.getByRole('heading', { name: 'Password set' }).waitFor();
-    await page.getByRole('link', { name: 'Open the dashboard' }).click();
-    await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    await shot('sign-in');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await poll(() => page.title()).toBe('Log in');
-    await page.getByLabel('Email address').fill('admin@example.com');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('heading', { name: 'APIs', level: 1 }).waitFor();
+    await signIn(d, true);
     expect(new URL(page.url()).pathname).toBe('/dashboard/apis');
     await page.getByRole('link', { name: 'Auth0 Management API' }).waitFor();
     await shot('apis-list');
@@ -268,8 +227,8 @@ describe.skipIf(!available || (dialect === 'postgres' && !pgReady))(`dashboard i
   }, 90_000);
 
   it('no page broke the Content Security Policy or threw', () => {
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(d.cspViolations).toEqual([]);
+    expect(d.pageErrors).toEqual([]);
   });
 });
 }

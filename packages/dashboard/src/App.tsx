@@ -3,19 +3,21 @@ import { Link, match, useRouter } from './router';
 import { ApiDetail, ApiList } from './pages/apis';
 import { ApplicationDetail, ApplicationList } from './pages/applications';
 import { SigningKeys } from './pages/keys';
+import { AuditLog, LogDetail } from './pages/logs';
+import { OrganizationDetail, OrganizationList } from './pages/organizations';
 import { RoleDetail, RoleList } from './pages/roles';
 import { UserDetail, UserList } from './pages/users';
 
 const SECTIONS = [
   { to: '/apis', label: 'APIs' }, { to: '/applications', label: 'Applications' }, { to: '/roles', label: 'Roles' },
-  { to: '/users', label: 'Users' }, { to: '/keys', label: 'Signing Keys' },
+  { to: '/users', label: 'Users' }, { to: '/organizations', label: 'Organizations' }, { to: '/keys', label: 'Signing Keys' }, { to: '/logs', label: 'Logs' },
 ];
 
 export function SignIn({ error, onSignIn }: { error?: string; onSignIn?: () => void }) {
   return (
     <main className="signin">
       <h1>Tessera Dashboard</h1>
-      <p>Manage the APIs, applications, roles and users of this Tessera tenant.</p>
+      <p>Manage the APIs, applications, roles, users and organizations of this Tessera tenant.</p>
       {error && <p className="error" role="alert">{error}</p>}
       {onSignIn && <button type="button" className="primary" onClick={onSignIn}>Sign in</button>}
       <p className="muted small">No administrator yet? Use the one-time link printed when the server first started, or run <code>tessera admin create-user --email you@example.com</code>.</p>
@@ -29,12 +31,16 @@ export function App({ config, user, onSignOut }: { config: DashboardConfig; user
   let m;
   if ((m = match('/apis/:id/:tab?', path))) page = <ApiDetail id={m.id} tab={m.tab ?? 'quickstart'} config={config} />;
   else if (match('/apis', path)) page = <ApiList />;
-  else if ((m = match('/applications/:id', path))) page = <ApplicationDetail id={m.id} />;
+  else if ((m = match('/applications/:id/:tab?', path))) page = <ApplicationDetail id={m.id} tab={m.tab ?? 'settings'} />;
   else if (match('/applications', path)) page = <ApplicationList />;
   else if ((m = match('/roles/:id/:tab?', path))) page = <RoleDetail id={m.id} tab={m.tab ?? 'permissions'} />;
   else if (match('/roles', path)) page = <RoleList />;
-  else if ((m = match('/users/:id', path))) page = <UserDetail id={m.id} />;
+  else if ((m = match('/users/:id/:tab?', path))) page = <UserDetail id={m.id} tab={m.tab ?? 'roles'} />;
   else if (match('/users', path)) page = <UserList />;
+  else if ((m = match('/organizations/:id/:tab?', path))) page = <OrganizationDetail id={m.id} tab={m.tab ?? 'members'} />;
+  else if (match('/organizations', path)) page = <OrganizationList />;
+  else if ((m = match('/logs/:id', path))) page = <LogDetail id={m.id} />;
+  else if (match('/logs', path)) page = <AuditLog />;
   else if (match('/keys', path)) page = <SigningKeys />;
   else page = <ApiList />;
   return (

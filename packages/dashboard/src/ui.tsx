@@ -1,5 +1,7 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError, type Api } from './api';
+import { useRouter } from './router';
 
 export const ApiContext = createContext<Api>(undefined as unknown as Api);
 export const useApi = () => useContext(ApiContext);
@@ -121,4 +123,94 @@ export function fieldError(error: unknown, field: string): string | undefined {
 /** An error that belongs to no field (shown at the top of the form). */
 export function formError(error: unknown, fields: string[]): unknown {
   return error instanceof ApiError && error.field && fields.includes(error.field) ? undefined : error;
+}
+
+/** A list page: its header with the "+ Create" button, the create form while open, then the list. */
+export function ListPage({ title, subtitle, createLabel, create, children }: {
+  title: string; subtitle?: ReactNode; createLabel?: string; create?: (close: () => void) => ReactNode; children: ReactNode;
+}) {
+  const [creating, setCreating] = useState(false);
+  return (
+    <>
+      <PageHeader title={title} subtitle={subtitle}>
+        {create && createLabel && <button type="button" className="primary" onClick={() => setCreating(true)}>{createLabel}</button>}
+      </PageHeader>
+      {creating && create?.(() => setCreating(false))}
+      {children}
+    </>
+  );
+}
+
+/** Creates a resource, refreshes the list it belongs to and opens its page. */
+export function useCreate<T>(listKey: string, post: () => Promise<T>, pageOf: (created: T) => string) {
+  const queries = useQueryClient();
+  const { navigate } = useRouter();
+  return useMutation({ mutationFn: post, onSuccess: (r) => { void queries.invalidateQueries({ queryKey: [listKey] }); navigate(pageOf(r)); } });
+}
+
+/** The create form of a list page: the server's error next to the field it names (`fields`), any other at the top. */
+export function CreateCard({ title, error, fields, busy, onSubmit, onCancel, children }: {
+  title: string; error: unknown; fields: string[]; busy: boolean; onSubmit: () => void; onCancel: () => void; children: ReactNode;
+}) {
+  const id = useId();
+  return (
+    <section className="card" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      <form onSubmit={(e) => { e.preventDefault(); onSubmit(); }} noValidate>
+        <ErrorMessage error={formError(error, fields)} />
+        {children}
+        <div className="actions">
+          <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
+          <button type="submit" className="primary" disabled={busy}>Create</button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/**
+ * A table of resources: a caption for screen readers, column heads ('' for an actions column), a row saying the
+ * list is empty, and the loading and error states of its query.
+ */
+export function DataTable<T>({ caption, columns, rows, rowKey, row, empty, loading, error }: {
+  caption: string; columns: string[]; rows: T[] | undefined; rowKey: (r: T) => string; row: (r: T) => ReactNode;
+  empty: string; loading?: boolean; error?: unknown;
+}) {
+  return (
+    <>
+      <ErrorMessage error={error} />
+      {loading ? <Loading /> : (
+        <table className="list">
+          <caption className="sr-only">{caption}</caption>
+          <thead><tr>{columns.map((c, i) => <th key={i} scope="col">{c || <span className="sr-only">Actions</span>}</th>)}</tr></thead>
+          <tbody>
+            {(rows ?? []).length === 0 && <tr><td colSpan={columns.length} className="muted">{empty}</td></tr>}
+            {(rows ?? []).map((r) => <tr key={rowKey(r)}>{row(r)}</tr>)}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
+
+/** Picks one of `options` and applies `action` to it (assign a role, add a member…); the choice clears once it succeeded. */
+export function Picker({ label, formLabel, placeholder, options, action, busy, onPick }: {
+  label: string; formLabel: string; placeholder: string; options: Array<{ value: string; label: string }>; action: string; busy?: boolean;
+  onPick: (value: string) => Promise<unknown>;
+}) {
+  const [value, setValue] = useState('');
+  return (
+    <form className="inline-form" aria-label={formLabel} onSubmit={(e) => { e.preventDefault(); onPick(value).then(() => setValue(''), () => undefined); }}>
+      <Field label={label}>{(p) => <select {...p} value={value} onChange={(e) => setValue(e.target.value)}>
+        <option value="">{placeholder}</option>
+        {options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+      </select>}</Field>
+      <button type="submit" className="primary" disabled={!value || busy}>{action}</button>
+    </form>
+  );
+}
+
+/** A remove button in a table row, named after what it removes. */
+export function RemoveButton({ what, onClick, label = 'Remove' }: { what: string; onClick: () => void; label?: string }) {
+  return <button type="button" className="secondary small" aria-label={`${label} ${what}`} onClick={onClick}>{label}</button>;
 }

@@ -3,7 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { clientCredentialsToken, decodeJwt, randomSecret } from '../api';
 import type { DashboardConfig } from '../main';
 import { Link, useRouter } from '../router';
-import { Check, Confirm, Copyable, ErrorMessage, Field, fieldError, formError, Loading, PageHeader, Switch, Tabs, useApi } from '../ui';
+import { Check, Confirm, Copyable, CreateCard, DataTable, ErrorMessage, Field, fieldError, formError, ListPage, Loading, PageHeader, Switch, Tabs, useApi, useCreate } from '../ui';
 
 export interface Scope { value: string; description?: string }
 export interface ResourceServer {
@@ -25,65 +25,36 @@ export const useResourceServers = () => {
 
 export function ApiList() {
   const { data, error, isLoading } = useResourceServers();
-  const [creating, setCreating] = useState(false);
   return (
-    <>
-      <PageHeader title="APIs" subtitle="Define APIs that you can consume from your authorized applications.">
-        <button type="button" className="primary" onClick={() => setCreating(true)}>+ Create API</button>
-      </PageHeader>
-      {creating && <CreateApi onCancel={() => setCreating(false)} />}
-      <ErrorMessage error={error} />
-      {isLoading ? <Loading /> : (
-        <table className="list">
-          <caption className="sr-only">APIs</caption>
-          <thead><tr><th scope="col">Name</th><th scope="col">API Audience</th><th scope="col">Type</th></tr></thead>
-          <tbody>
-            {(data ?? []).map((rs) => (
-              <tr key={rs.id}>
-                <td><Link to={`/apis/${rs.id}/quickstart`}>{rs.name ?? rs.identifier}</Link></td>
-                <td><code>{rs.identifier}</code></td>
-                <td>{rs.is_system ? <span className="badge">System API</span> : <span className="badge custom">Custom API</span>}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </>
+    <ListPage title="APIs" subtitle="Define APIs that you can consume from your authorized applications." createLabel="+ Create API" create={(close) => <CreateApi onCancel={close} />}>
+      <DataTable caption="APIs" columns={['Name', 'API Audience', 'Type']} rows={data} rowKey={(rs) => rs.id} empty="No APIs yet." loading={isLoading} error={error}
+        row={(rs) => <>
+          <td><Link to={`/apis/${rs.id}/quickstart`}>{rs.name ?? rs.identifier}</Link></td>
+          <td><code>{rs.identifier}</code></td>
+          <td>{rs.is_system ? <span className="badge">System API</span> : <span className="badge custom">Custom API</span>}</td>
+        </>} />
+    </ListPage>
   );
 }
 
 function CreateApi({ onCancel }: { onCancel: () => void }) {
   const api = useApi();
-  const queries = useQueryClient();
-  const { navigate } = useRouter();
   const [name, setName] = useState('');
   const [identifier, setIdentifier] = useState('');
   const [alg, setAlg] = useState('RS256');
-  const create = useMutation({
-    mutationFn: () => api.post<ResourceServer>('/resource-servers', { name, identifier, signing_alg: alg }),
-    onSuccess: (rs) => { void queries.invalidateQueries({ queryKey: ['resource-servers'] }); navigate(`/apis/${rs.id}/quickstart`); },
-  });
-  const submit = (e: FormEvent) => { e.preventDefault(); create.mutate(); };
+  const create = useCreate('resource-servers', () => api.post<ResourceServer>('/resource-servers', { name, identifier, signing_alg: alg }), (rs) => `/apis/${rs.id}/quickstart`);
   return (
-    <section className="card" aria-labelledby="new-api">
-      <h2 id="new-api">New API</h2>
-      <form onSubmit={submit} noValidate>
-        <ErrorMessage error={formError(create.error, ['name', 'identifier', 'signing_alg'])} />
-        <Field label="Name" hint="A friendly name for the API." error={fieldError(create.error, 'name')}>
-          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
-        </Field>
-        <Field label="Identifier" hint="A logical identifier, used as the audience parameter on authorization calls. It cannot be changed later." error={fieldError(create.error, 'identifier')}>
-          {(p) => <input {...p} value={identifier} placeholder="https://api.example.com" onChange={(e) => setIdentifier(e.target.value)} />}
-        </Field>
-        <Field label="JSON Web Token (JWT) Signing Algorithm" error={fieldError(create.error, 'signing_alg')}>
-          {(p) => <select {...p} value={alg} onChange={(e) => setAlg(e.target.value)}>{['RS256', 'PS256', 'RS512', 'HS256'].map((a) => <option key={a}>{a}</option>)}</select>}
-        </Field>
-        <div className="actions">
-          <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
-          <button type="submit" className="primary" disabled={create.isPending}>Create</button>
-        </div>
-      </form>
-    </section>
+    <CreateCard title="New API" error={create.error} fields={['name', 'identifier', 'signing_alg']} busy={create.isPending} onSubmit={() => create.mutate()} onCancel={onCancel}>
+      <Field label="Name" hint="A friendly name for the API." error={fieldError(create.error, 'name')}>
+        {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
+      </Field>
+      <Field label="Identifier" hint="A logical identifier, used as the audience parameter on authorization calls. It cannot be changed later." error={fieldError(create.error, 'identifier')}>
+        {(p) => <input {...p} value={identifier} placeholder="https://api.example.com" onChange={(e) => setIdentifier(e.target.value)} />}
+      </Field>
+      <Field label="JSON Web Token (JWT) Signing Algorithm" error={fieldError(create.error, 'signing_alg')}>
+        {(p) => <select {...p} value={alg} onChange={(e) => setAlg(e.target.value)}>{['RS256', 'PS256', 'RS512', 'HS256'].map((a) => <option key={a}>{a}</option>)}</select>}
+      </Field>
+    </CreateCard>
   );
 }
 
@@ -383,7 +354,11 @@ function MachineToMachine({ rs }: { rs: ResourceServer }) {
   );
 }
 
-function M2mRow({ client, rs, grant }: { client: Client; rs: ResourceServer; grant?: ClientGrant }) {
+/**
+ * One application's client grant on one API: the authorize switch and, once authorized, the permission checkboxes.
+ * Listed per application on an API's tab and per API on an application's tab (`by` says which one the row names).
+ */
+export function M2mRow({ client, rs, grant, by = 'client' }: { client: Client; rs: ResourceServer; grant?: ClientGrant; by?: 'client' | 'api' }) {
   const api = useApi();
   const queries = useQueryClient();
   const [open, setOpen] = useState(false);
@@ -391,16 +366,18 @@ function M2mRow({ client, rs, grant }: { client: Client; rs: ResourceServer; gra
   const [confirm, setConfirm] = useState(false);
   const [saved, setSaved] = useState(false);
   useEffect(() => setSelected(grant?.scope ?? []), [grant]);
-  const done = () => void queries.invalidateQueries({ queryKey: ['client-grants', rs.identifier] });
+  const done = () => void queries.invalidateQueries({ queryKey: ['client-grants'] });
   const authorize = useMutation({ mutationFn: () => api.post('/client-grants', { client_id: client.client_id, audience: rs.identifier, scope: [] }), onSuccess: () => { done(); setOpen(true); } });
   const revoke = useMutation({ mutationFn: () => api.del(`/client-grants/${grant!.id}`), onSuccess: () => { done(); setConfirm(false); setOpen(false); } });
   const update = useMutation({ mutationFn: () => api.patch(`/client-grants/${grant!.id}`, { scope: selected }), onSuccess: () => { done(); setSaved(true); } });
   const scopes = rs.scopes ?? [];
-  const panel = `grant-${client.client_id}`;
+  const panel = `grant-${client.client_id}-${rs.id}`;
   return (
     <li className="m2m-row">
       <div className="m2m-head">
-        <div><strong>{client.name}</strong> <span className="muted small">{client.client_id}</span></div>
+        {by === 'client'
+          ? <div><strong>{client.name}</strong> <span className="muted small">{client.client_id}</span></div>
+          : <div><strong>{rs.name ?? rs.identifier}</strong> <span className="muted small">{rs.identifier}</span></div>}
         <Switch label={grant ? 'Authorized' : 'Unauthorized'} checked={!!grant} disabled={authorize.isPending || revoke.isPending}
           onChange={(on) => (on ? authorize.mutate() : setConfirm(true))} />
         {grant && <button type="button" className="secondary small" aria-expanded={open} aria-controls={panel} onClick={() => setOpen((x) => !x)}>{open ? 'Hide' : 'Permissions'}</button>}

@@ -1,77 +1,55 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useRouter } from '../router';
-import { Confirm, ErrorMessage, Field, fieldError, formError, Loading, PageHeader, useApi } from '../ui';
-import type { User } from './roles';
-
-interface Role { id: string; name: string; description?: string }
+import { Confirm, CreateCard, DataTable, ErrorMessage, Field, fieldError, ListPage, Loading, PageHeader, Picker, RemoveButton, Tabs, useApi, useCreate } from '../ui';
+import { AddPermissions, permissionKey, type Permission, type PermissionRef } from './permissions';
+import { useRoles, useUsers, type Role, type User } from './roles';
+import { UserSessions } from './user-sessions';
 
 export function UserList() {
-  const api = useApi();
-  const queries = useQueryClient();
-  const { navigate } = useRouter();
-  const { data, error, isLoading } = useQuery({ queryKey: ['users'], queryFn: () => api.get<User[]>('/users?per_page=100') });
-  const [creating, setCreating] = useState(false);
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const create = useMutation({
-    mutationFn: () => api.post<User>('/users', { connection: 'Username-Password-Authentication', email, password }),
-    onSuccess: (u) => { void queries.invalidateQueries({ queryKey: ['users'] }); navigate(`/users/${encodeURIComponent(u.user_id)}`); },
-  });
-  const submit = (e: FormEvent) => { e.preventDefault(); create.mutate(); };
-  const passwordError = create.error && /password/i.test((create.error as Error).message) ? (create.error as Error).message : undefined;
+  const { data, error, isLoading } = useUsers();
   return (
-    <>
-      <PageHeader title="Users" subtitle="People who sign in through the hosted login (database connection Username-Password-Authentication).">
-        <button type="button" className="primary" onClick={() => setCreating(true)}>+ Create User</button>
-      </PageHeader>
-      {creating && (
-        <section className="card" aria-labelledby="new-user">
-          <h2 id="new-user">New User</h2>
-          <form onSubmit={submit} noValidate>
-            <ErrorMessage error={passwordError ? undefined : formError(create.error, ['email'])} />
-            <Field label="Email" error={fieldError(create.error, 'email')}>{(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} />}</Field>
-            <Field label="Password" error={passwordError}>{(p) => <input {...p} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />}</Field>
-            <div className="actions">
-              <button type="button" className="secondary" onClick={() => setCreating(false)}>Cancel</button>
-              <button type="submit" className="primary" disabled={create.isPending}>Create</button>
-            </div>
-          </form>
-        </section>
-      )}
-      <ErrorMessage error={error} />
-      {isLoading ? <Loading /> : (
-        <table className="list">
-          <caption className="sr-only">Users</caption>
-          <thead><tr><th scope="col">Email</th><th scope="col">User ID</th><th scope="col">Status</th></tr></thead>
-          <tbody>
-            {(data ?? []).map((u) => (
-              <tr key={u.user_id}><td><Link to={`/users/${encodeURIComponent(u.user_id)}`}>{u.email ?? u.user_id}</Link></td><td><code>{u.user_id}</code></td>
-                <td>{u.blocked ? <span className="badge revoked">Blocked</span> : <span className="badge">Active</span>}</td></tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </>
+    <ListPage title="Users" subtitle="People who sign in through the hosted login (database connection Username-Password-Authentication)."
+      createLabel="+ Create User" create={(close) => <CreateUser onCancel={close} />}>
+      <DataTable caption="Users" columns={['Email', 'User ID', 'Status']} rows={data} rowKey={(u) => u.user_id} empty="No users yet." loading={isLoading} error={error}
+        row={(u) => <>
+          <td><Link to={`/users/${encodeURIComponent(u.user_id)}`}>{u.email ?? u.user_id}</Link></td><td><code>{u.user_id}</code></td>
+          <td>{u.blocked ? <span className="badge revoked">Blocked</span> : <span className="badge">Active</span>}</td>
+        </>} />
+    </ListPage>
   );
 }
 
-export function UserDetail({ id }: { id: string }) {
+function CreateUser({ onCancel }: { onCancel: () => void }) {
+  const api = useApi();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const create = useCreate('users', () => api.post<User>('/users', { connection: 'Username-Password-Authentication', email, password }), (u) => `/users/${encodeURIComponent(u.user_id)}`);
+  // the password policy's refusals name no property: they belong under the password
+  const passwordError = create.error && /password/i.test((create.error as Error).message) ? (create.error as Error).message : undefined;
+  return (
+    <CreateCard title="New User" error={passwordError ? undefined : create.error} fields={['email']} busy={create.isPending} onSubmit={() => create.mutate()} onCancel={onCancel}>
+      <Field label="Email" error={fieldError(create.error, 'email')}>{(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} />}</Field>
+      <Field label="Password" error={passwordError}>{(p) => <input {...p} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />}</Field>
+    </CreateCard>
+  );
+}
+
+const TABS = [{ id: 'roles', label: 'Roles' }, { id: 'permissions', label: 'Permissions' }, { id: 'sessions', label: 'Sessions' }];
+
+export function UserDetail({ id, tab }: { id: string; tab: string }) {
   const api = useApi();
   const queries = useQueryClient();
+  const { navigate } = useRouter();
   const path = `/users/${encodeURIComponent(id)}`;
   const { data: user, error, isLoading } = useQuery({ queryKey: ['user', id], queryFn: () => api.get<User>(path) });
-  const roles = useQuery({ queryKey: ['user-roles', id], queryFn: () => api.get<Role[]>(`${path}/roles?per_page=100`) });
-  const allRoles = useQuery({ queryKey: ['roles'], queryFn: () => api.get<Role[]>('/roles?per_page=100') });
-  const [roleId, setRoleId] = useState('');
   const [confirm, setConfirm] = useState(false);
-  const refresh = () => { void queries.invalidateQueries({ queryKey: ['user-roles', id] }); void queries.invalidateQueries({ queryKey: ['users'] }); };
-  const block = useMutation({ mutationFn: (blocked: boolean) => api.patch<User>(path, { blocked }), onSuccess: (u) => { queries.setQueryData(['user', id], u); refresh(); setConfirm(false); } });
-  const assign = useMutation({ mutationFn: () => api.post(`${path}/roles`, { roles: [roleId] }), onSuccess: () => { refresh(); setRoleId(''); } });
-  const unassign = useMutation({ mutationFn: (rid: string) => api.del(`${path}/roles`, { roles: [rid] }), onSuccess: refresh });
+  const block = useMutation({
+    mutationFn: (blocked: boolean) => api.patch<User>(path, { blocked }),
+    onSuccess: (u) => { queries.setQueryData(['user', id], u); void queries.invalidateQueries({ queryKey: ['users'] }); setConfirm(false); },
+  });
   if (isLoading) return <Loading />;
   if (!user) return <ErrorMessage error={error} />;
-  const mine = new Set((roles.data ?? []).map((r) => r.id));
   return (
     <>
       <p><Link to="/users">← Back to Users</Link></p>
@@ -81,29 +59,70 @@ export function UserDetail({ id }: { id: string }) {
           : <button type="button" className="danger" onClick={() => setConfirm(true)}>Block</button>}
       </PageHeader>
       <ErrorMessage error={block.error} />
-      <h2>Roles</h2>
-      <form className="inline-form" aria-label="Assign a role" onSubmit={(e) => { e.preventDefault(); assign.mutate(); }}>
-        <Field label="Role">{(p) => <select {...p} value={roleId} onChange={(e) => setRoleId(e.target.value)}>
-          <option value="">Select a role…</option>
-          {(allRoles.data ?? []).filter((r) => !mine.has(r.id)).map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
-        </select>}</Field>
-        <button type="submit" className="primary" disabled={!roleId || assign.isPending}>Assign role</button>
-      </form>
-      <ErrorMessage error={roles.error ?? assign.error ?? unassign.error} />
-      <table className="list">
-        <caption className="sr-only">Roles of {user.email}</caption>
-        <thead><tr><th scope="col">Role</th><th scope="col">Description</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
-        <tbody>
-          {(roles.data ?? []).length === 0 && <tr><td colSpan={3} className="muted">No roles.</td></tr>}
-          {(roles.data ?? []).map((r) => (
-            <tr key={r.id}><td><Link to={`/roles/${r.id}/permissions`}>{r.name}</Link></td><td>{r.description}</td>
-              <td><button type="button" className="secondary small" aria-label={`Remove ${r.name}`} onClick={() => unassign.mutate(r.id)}>Remove</button></td></tr>
-          ))}
-        </tbody>
-      </table>
+      <Tabs label="User sections" tabs={TABS} current={tab} onSelect={(t) => navigate(`/users/${encodeURIComponent(id)}/${t}`)} />
+      <section role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="panel">
+        {tab === 'permissions' && <UserPermissions user={user} />}
+        {tab === 'sessions' && <UserSessions user={user} />}
+        {tab !== 'permissions' && tab !== 'sessions' && <UserRoles user={user} />}
+      </section>
       <Confirm open={confirm} title={`Block ${user.email}?`} action="Block" danger busy={block.isPending} onCancel={() => setConfirm(false)} onConfirm={() => block.mutate(true)}>
         <p>The user can no longer sign in; their sessions end and their refresh tokens stop working. Access tokens already issued stay valid until they expire.</p>
       </Confirm>
+    </>
+  );
+}
+
+function UserRoles({ user }: { user: User }) {
+  const api = useApi();
+  const queries = useQueryClient();
+  const path = `/users/${encodeURIComponent(user.user_id)}`;
+  const roles = useQuery({ queryKey: ['user-roles', user.user_id], queryFn: () => api.get<Role[]>(`${path}/roles?per_page=100`) });
+  const allRoles = useRoles();
+  const refresh = () => { void queries.invalidateQueries({ queryKey: ['user-roles', user.user_id] }); void queries.invalidateQueries({ queryKey: ['user-permissions', user.user_id] }); };
+  const assign = useMutation({ mutationFn: (roleId: string) => api.post(`${path}/roles`, { roles: [roleId] }), onSuccess: refresh });
+  const unassign = useMutation({ mutationFn: (rid: string) => api.del(`${path}/roles`, { roles: [rid] }), onSuccess: refresh });
+  const mine = new Set((roles.data ?? []).map((r) => r.id));
+  return (
+    <>
+      <Picker label="Role" formLabel="Assign a role" placeholder="Select a role…" action="Assign role" busy={assign.isPending} onPick={(v) => assign.mutateAsync(v)}
+        options={(allRoles.data ?? []).filter((r) => !mine.has(r.id)).map((r) => ({ value: r.id, label: r.name }))} />
+      <DataTable caption={`Roles of ${user.email ?? user.user_id}`} columns={['Role', 'Description', '']} rows={roles.data} rowKey={(r) => r.id} empty="No roles."
+        loading={roles.isLoading} error={roles.error ?? assign.error ?? unassign.error}
+        row={(r) => <>
+          <td><Link to={`/roles/${r.id}/permissions`}>{r.name}</Link></td><td>{r.description}</td>
+          <td><RemoveButton what={r.name} onClick={() => unassign.mutate(r.id)} /></td>
+        </>} />
+    </>
+  );
+}
+
+interface UserPermission extends Permission { sources?: Array<{ source_id: string; source_name: string; source_type: 'DIRECT' | 'ROLE' | string }> }
+
+/** Direct permissions and those held through roles, each with where it comes from; only direct ones are removed here. */
+function UserPermissions({ user }: { user: User }) {
+  const api = useApi();
+  const queries = useQueryClient();
+  const path = `/users/${encodeURIComponent(user.user_id)}/permissions`;
+  const { data, error, isLoading } = useQuery({ queryKey: ['user-permissions', user.user_id], queryFn: () => api.get<UserPermission[]>(`${path}?per_page=100`) });
+  const done = () => void queries.invalidateQueries({ queryKey: ['user-permissions', user.user_id] });
+  const add = useMutation({ mutationFn: (permissions: PermissionRef[]) => api.post(path, { permissions }), onSuccess: done });
+  const remove = useMutation({ mutationFn: (p: PermissionRef) => api.del(path, { permissions: [{ resource_server_identifier: p.resource_server_identifier, permission_name: p.permission_name }] }), onSuccess: done });
+  return (
+    <>
+      <AddPermissions onAdd={(p) => add.mutateAsync(p)} busy={add.isPending} error={add.error} />
+      <DataTable caption={`Permissions of ${user.email ?? user.user_id}`} columns={['Permission', 'API', 'Assignment', '']} rows={data} rowKey={permissionKey}
+        empty="No permissions." loading={isLoading} error={error ?? remove.error}
+        row={(p) => {
+          const direct = (p.sources ?? []).some((s) => s.source_type === 'DIRECT');
+          return <>
+            <td><code>{p.permission_name}</code>{p.description && <span className="hint"> {p.description}</span>}</td>
+            <td>{p.resource_server_name ?? p.resource_server_identifier}</td>
+            <td><ul className="sources">{(p.sources ?? []).map((s) => (
+              <li key={`${s.source_type} ${s.source_id}`}>{s.source_type === 'ROLE' ? <>Role <Link to={`/roles/${s.source_id}/permissions`}>{s.source_name}</Link></> : 'Direct'}</li>
+            ))}</ul></td>
+            <td>{direct && <RemoveButton what={p.permission_name} onClick={() => remove.mutate(p)} />}</td>
+          </>;
+        }} />
     </>
   );
 }
