@@ -30,6 +30,8 @@ const TAGS: Array<{ name: string; description: string }> = [
   { name: 'users-by-email', description: 'Users looked up by their email address.' },
   { name: 'guardian', description: "Second-factor enrollments, as Auth0's Guardian API shows them." },
   { name: 'user-blocks', description: 'Brute-force protection blocks on users and addresses.' },
+  { name: 'sessions', description: "Users' hosted-login sessions: list and end them." },
+  { name: 'refresh-tokens', description: "Users' refresh tokens that still work: list and revoke them." },
   { name: 'roles', description: 'Roles, their permissions and their users.' },
   { name: 'organizations', description: 'Organizations, their members, roles, connections and client grants.' },
   { name: 'connections', description: 'The database connection, as Auth0\'s connections API shows it.' },
