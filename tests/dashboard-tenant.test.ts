@@ -267,8 +267,15 @@ describe.skipIf(!available || (dialect === 'postgres' && !pgReady))(`dashboard t
   it('the log page filters by event type and application, refuses a query it does not understand under the field, pages, and opens an event', async () => {
     expect((await token({ grant_type: 'client_credentials', client_id: seed.clientId, client_secret: 'wrong', audience: API })).status).toBe(401);
     const q = `type:"feccft" AND client_id:"${seed.clientId}"`;
-    await poll(async () => ((await api('GET', `/logs?q=${encodeURIComponent(q)}`)).body as unknown[]).length).toBeGreaterThan(0);
-    const failures = (await api('GET', `/logs?q=${encodeURIComponent(q)}`)).body as Array<{ log_id: string }>;
+    // events are written in batches 100 ms after they happen: wait until two reads half a second apart agree
+    let failures: Array<{ log_id: string }> = [];
+    const read = async () => (await api('GET', `/logs?q=${encodeURIComponent(q)}`)).body as Array<{ log_id: string }>;
+    await poll(async () => {
+      const before = (await read()).length;
+      await new Promise((r) => setTimeout(r, 500));
+      failures = await read();
+      return before > 0 && before === failures.length;
+    }).toBe(true);
 
     await page.getByRole('link', { name: 'Logs' }).click();
     await page.getByLabel('Query').fill('foo:bar');
