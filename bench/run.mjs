@@ -391,7 +391,7 @@ async function main() {
     await runDialect(dialect);
   }
   if (flag('peers')) rows.push(...(await runPeers({ cfg, log, printRow })));
-  if (!flag('no-verifier') && !flag('flood-only') && !flag('instances-only')) await verifierScenario({ cfg, log, rows, printRow });
+  if (!flag('no-verifier') && !flag('flood-only') && !flag('instances-only') && !flag('startup-only')) await verifierScenario({ cfg, log, rows, printRow });
   const report = markdown(rows, {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', duration: cfg.duration, rounds: cfg.rounds,
     notes: `${quick ? 'Quick smoke run (shorter runs, smaller store). ' : ''}Total time ${Math.round((Date.now() - started) / 60000)} min.`,
