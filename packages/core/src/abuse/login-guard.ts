@@ -84,7 +84,7 @@ export class LoginGuard {
     await this.failed(connection, identifier, ip, now, ipKey, userKey, ipDrain, meta);
     if (this.deps.events) {
       // fp (the account exists) or fu (no such user): one lookup, on the failure path only
-      const known = await store.users.findByEmail(connection, identifier).catch(() => undefined);
+      const known = await this.deps.passwords.findLogin(connection, identifier).catch(() => undefined);
       if (known) this.event('fp', 'Wrong email or password.', identifier, connection, ip, meta, known.user_id);
       else this.event('fu', 'Wrong email or password.', identifier, connection, ip, meta);
     }

@@ -3,7 +3,11 @@ import type { User } from '../model';
 import type { Clock, SessionRecord, Store } from '../ports';
 import { hashSecret } from '../token/refresh-tokens';
 
-export interface PasswordVerifier { verifyPassword(connection: string, email: string, password: string): Promise<User | undefined> }
+export interface PasswordVerifier {
+  verifyPassword(connection: string, email: string, password: string): Promise<User | undefined>;
+  /** The account an identifier (email or username) names, without checking a password. */
+  findLogin(connection: string, identifier: string): Promise<User | undefined>;
+}
 
 /** Login sessions (the SSO cookie): a random id in the cookie, its hash in storage, a 7-day absolute lifetime. */
 export class SessionService {

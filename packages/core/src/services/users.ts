@@ -149,12 +149,8 @@ export class UserService {
     this.deps.changes.notify();
   }
 
-  /**
-   * The user whose password matches, or undefined (unknown connection, unknown email or username, wrong
-   * password); an unknown identifier costs one scrypt too, so timing does not reveal which accounts exist.
-   * The identifier is an email address or, for users that have one, their username.
-   */
-  async verifyPassword(connection: string, identifier: string, password: string): Promise<User | undefined> {
+  /** The account a login identifier names: an email address or, for users that have one, their username. */
+  async findLogin(connection: string, identifier: string): Promise<User | undefined> {
     const id = identifier.trim().toLowerCase();
     const users = this.deps.store.users;
     let user: User | undefined;
@@ -162,6 +158,16 @@ export class UserService {
       if (id.includes('@')) user = await users.findByEmail(connection, id);
       if (!user && !EMAIL_SHAPED.test(id)) user = await users.findByUsername(connection, id);
     }
+    return user;
+  }
+
+  /**
+   * The user whose password matches, or undefined (unknown connection, unknown email or username, wrong
+   * password); an unknown identifier costs one scrypt too, so timing does not reveal which accounts exist.
+   * The identifier is an email address or, for users that have one, their username.
+   */
+  async verifyPassword(connection: string, identifier: string, password: string): Promise<User | undefined> {
+    const user = await this.findLogin(connection, identifier);
     if (!user?.password_hash) {
       if (!this.decoy) {
         const decoy = this.passwords.hash(randomBytes(16).toString('hex'));
