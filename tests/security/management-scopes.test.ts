@@ -55,6 +55,7 @@ const ROUTES: Route[] = [
   ['GET', '/tessera/usage', ['read:tessera_usage']],
   ['GET', '/tenants/settings', ['read:tenant_settings']],
   ['PATCH', '/tenants/settings', ['update:tenant_settings'], {}],
+  ['POST', '/tessera/explain', ['read:tessera_explain'], { client_id: 'none' }],
   ['GET', '/user-blocks?identifier=none%40example.com', ['read:users']],
   ['DELETE', '/user-blocks?identifier=none%40example.com', ['update:users']],
   ['GET', '/user-blocks/auth0%7Cnone', ['read:users']],

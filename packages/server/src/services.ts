@@ -1,5 +1,5 @@
 import {
-  AccessTokenMinter, ChangeFeed, ClientAuthenticator, ClientCredentialService, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
+  AccessTokenMinter, ChangeFeed, TokenExplainer, ClientAuthenticator, ClientCredentialService, ClientCredentialsGrant, ClientGrantService, ClientService, Directory,
   KeyManager, ManagementTokenVerifier, ConnectionService, OrganizationDirectory, OrganizationService, PermissionService, ResourceServerService, RoleService,
   SigningKeyService, TokenEndpoint, UserService, UserBlockService, UserSessionService, ClientAuthGuard, DEFAULT_CLIENT_AUTH_PROTECTION, DEFAULT_LOGIN_PROTECTION,
   TokenQuotas, TokenReuseCache, TokenUsage, DEFAULT_TOKEN_REUSE, TenantSettingsService,
@@ -88,6 +88,9 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     roles, permissions, organizationDirectory,
     organizations: new OrganizationService({ store, changes, roles }),
     connections: new ConnectionService({ store }),
+    explainer: new TokenExplainer({
+      store, directory, minter, clientCredentials: clientCredentialsGrant, userTokens: userFlows.userTokens, authorize: userFlows.authorize,
+    }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),
     tokenEndpoint: new TokenEndpoint(clientAuth, [clientCredentialsGrant, ...userFlows.userGrants], {
       verifier: dpop, nonces: cfg.dpopNonce ?? 'public_clients',

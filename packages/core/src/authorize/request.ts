@@ -189,7 +189,8 @@ function checkDpopJkt(p: Record<string, string | undefined>, req: AuthorizeReque
   req.dpopJkt = p.dpop_jkt;
 }
 
-function checkOrganizationUsage(client: Client, req: AuthorizeRequest): void {
+/** The client's `organization_usage`: whether a login may, must or must not name an organization (explain asks it too). */
+export function checkOrganizationUsage(client: Client, req: Pick<AuthorizeRequest, 'organization'>): void {
   const usage = client.organization_usage ?? 'deny';
   if (req.organization !== undefined && usage === 'deny') throw redirectError('invalid_request', 'parameter organization is not allowed for this client');
   if (req.organization === undefined && usage === 'require') throw redirectError('invalid_request', 'parameter organization is required for this client');

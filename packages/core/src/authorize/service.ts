@@ -5,6 +5,7 @@ import { bindingFor } from '../token/binding';
 import { DATABASE_CONNECTION_ID, type Client, type Organization, type User } from '../model';
 import type { Clock, Store } from '../ports';
 import type { Directory } from '../services/directory';
+import type { DirectoryReads } from '../token/explain-assume';
 import type { ScopeDecision, UserTokenService } from '../services/user-tokens';
 import { hashSecret } from '../token/refresh-tokens';
 import { checkAuthorizationDetailTypes } from './authorization-details';
@@ -56,6 +57,11 @@ const isLocalhost = (uri: string): boolean => {
   } catch { return false; }
 };
 
+/** /authorize refuses an audience that is not an API before it looks at the user (explain asks the same). */
+export async function checkAuthorizeAudience(directory: DirectoryReads, userinfoAudience: string, aud: string | undefined): Promise<void> {
+  if (aud !== undefined && aud !== userinfoAudience && !(await directory.resourceServer(aud))) throw new AccessDenied(`Service not found: ${aud}`);
+}
+
 /**
  * The /authorize state machine, free of HTTP: validate the request, decide whether a login or consent is
  * needed, and produce the response parameters (code, tokens, ID token). The pending request travels
@@ -95,10 +101,7 @@ export class AuthorizeService {
         throw redirectError('invalid_request', 'This client requires pushed authorization requests: push the request to /oauth/par and send its request_uri');
       }
       const req = parseAuthorizeRequest(p, client as Client, redirect);
-      const aud = req.audience;
-      if (aud !== undefined && aud !== this.deps.userTokens.userinfoAudience && !(await this.deps.directory.resourceServer(aud))) {
-        throw new AccessDenied(`Service not found: ${aud}`);
-      }
+      await checkAuthorizeAudience(this.deps.directory, this.deps.userTokens.userinfoAudience, req.audience);
       await this.checkDetails(req, client as Client);
       return req;
     } catch (e) {
@@ -170,7 +173,7 @@ export class AuthorizeService {
       if (req.prompt.includes('none') && req.loginHint !== undefined && req.loginHint.toLowerCase() !== login.user.email?.toLowerCase()) {
         throw redirectError('interaction_required', 'The user logged in is not the one login_hint names; interaction required');
       }
-      const organization = await this.organization(req, login.user);
+      const organization = await this.organization(req.organization, login.user);
       const decision = await this.deps.userTokens.decide({
         client, userId: login.user.user_id, audience: req.audience, requested: req.scopes, organizationId: organization?.id,
         unknownAudience: (aud) => new AccessDenied(`Service not found: ${aud}`),
@@ -237,11 +240,15 @@ export class AuthorizeService {
     checkAuthorizationDetailTypes(req.authorizationDetails, api, grant);
   }
 
-  private async organization(req: AuthorizeRequest, user: User): Promise<Organization | undefined> {
-    if (req.organization === undefined) return undefined;
+  /**
+   * The organization a login goes through (by id or name), refused unless the user may use it. `assign: false`
+   * (explain) leaves a non-member that assign_membership_on_login would admit a non-member.
+   */
+  async organization(idOrName: string | undefined, user: User, assign = true): Promise<Organization | undefined> {
+    if (idOrName === undefined) return undefined;
     const orgs = this.deps.store.organizations;
-    const org = (await orgs.findById(req.organization)) ?? (await orgs.findByName(req.organization));
-    if (!org) throw redirectError('invalid_request', `no organization found for ${req.organization}`);
+    const org = (await orgs.findById(idOrName)) ?? (await orgs.findByName(idOrName));
+    if (!org) throw redirectError('invalid_request', `no organization found for ${idOrName}`);
     // The database connection's settings in the organization: explicitly disabled refuses every login through it;
     // assign_membership_on_login makes a non-member a member. No entry at all keeps Tessera's members-only rule.
     const settings = org.connections?.find((c) => c.connection_id === DATABASE_CONNECTION_ID);
@@ -250,7 +257,7 @@ export class AuthorizeService {
     }
     if (!(await orgs.isMember(org.id, user.user_id))) {
       if (!settings?.assign_membership_on_login) throw new AccessDenied(`user ${user.user_id} is not part of the ${org.id} organization`);
-      await this.deps.store.write((tx) => tx.organizations.addMembers(org.id, [user.user_id]));
+      if (assign) await this.deps.store.write((tx) => tx.organizations.addMembers(org.id, [user.user_id]));
     }
     return org;
   }
@@ -259,7 +266,7 @@ export class AuthorizeService {
    * Consent is skipped only for first-party clients of APIs with skip_consent_for_verifiable_first_party_clients
    * whose redirect_uri is not localhost (it cannot be verified); otherwise it is asked once and remembered.
    */
-  private async consentNeeded(req: AuthorizeRequest, client: Client, user: User, d: ScopeDecision): Promise<boolean> {
+  async consentNeeded(req: Pick<AuthorizeRequest, 'prompt' | 'redirectUri' | 'authorizationDetails'>, client: Client, user: User, d: ScopeDecision): Promise<boolean> {
     if (req.prompt.includes('consent')) return true;
     if (client.is_first_party && d.api.skip_consent_for_verifiable_first_party_clients && !isLocalhost(req.redirectUri)) return false;
     // a first-party client returning to a page of Tessera's own origin (the dashboard) is Tessera itself

@@ -247,4 +247,5 @@ export const MANAGEMENT_SCOPES: ReadonlyArray<{ value: string; description: stri
   { value: "delete:vdcs_templates", description: "Delete Vdcs Templates" },
   // Tessera extensions (not Auth0 scopes): their routes live under /api/v2/tessera/
   { value: "read:tessera_usage", description: "Read Tessera Usage (client_credentials tokens issued, reused, refused)" },
+  { value: "read:tessera_explain", description: "Read Tessera Explain (which scopes a token would get, and why)" },
 ];

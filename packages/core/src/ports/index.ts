@@ -106,6 +106,9 @@ export interface RoleRepo {
 
 export type PermissionHolder = { roleId: string } | { userId: string };
 
+/** How a user holds one permission: directly (no role), through a role, or through a member role of an organization. */
+export interface PermissionSourceRow { permission_name: string; role_id?: string; role_name?: string; organization_id?: string }
+
 /** Role permissions and direct user permissions (scopes of an API, referenced by identifier). */
 export interface PermissionRepo {
   add(holder: PermissionHolder, perms: PermissionRef[]): Promise<void>;
@@ -115,6 +118,8 @@ export interface PermissionRepo {
   ofUser(userId: string): Promise<Array<PermissionView & { roleId?: string; roleName?: string }>>;
   /** Permission names a user holds on one API: direct ∪ roles (∪ the user's member roles in `organizationId`). */
   effective(userId: string, audience: string, organizationId?: string): Promise<string[]>;
+  /** The same permissions, one row per way the user holds each: direct, a role, or a member role in `organizationId`. */
+  sources(userId: string, audience: string, organizationId?: string): Promise<PermissionSourceRow[]>;
   /** Drops role and user permissions of an API for scopes it no longer defines. */
   pruneScopes(audience: string, keep: string[]): Promise<void>;
 }

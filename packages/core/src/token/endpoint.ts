@@ -102,7 +102,8 @@ function thumbprintClientCertificate(ctx: TokenContext): void {
   if (cert) ctx.x5t = certificateThumbprint(cert);
 }
 
-function checkGrantTypeAllowed(client: Client, grantType: string): void {
+/** The client's `grant_types` must list the grant type (explain asks the same question). */
+export function checkGrantTypeAllowed(client: Client, grantType: string): void {
   if (!client.grant_types.includes(grantType)) throw new UnauthorizedClient(`Grant type '${grantType}' not allowed for the client.`);
 }
 

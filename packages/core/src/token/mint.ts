@@ -38,6 +38,17 @@ export class AccessTokenMinter {
   constructor(private readonly deps: { keys: KeyManager; clock: Clock; issuer: string }) {}
 
   async mint(api: ResourceServer, c: AccessTokenClaims, lifetime = api.token_lifetime): Promise<{ token: string; expiresIn: number; claims: Record<string, unknown> }> {
+    const claims = this.claims(api, c, lifetime);
+    const typ = effective.dialect(api).startsWith('rfc9068') ? 'at+jwt' : 'JWT';
+    const signed = api.signing_alg === 'HS256'
+      ? this.hs256(api, typ, claims)
+      : await this.asymmetric(api.signing_alg, typ, claims);
+    const token = api.token_encryption ? await this.encrypter.seal(api.token_encryption, signed) : signed;
+    return { token, expiresIn: lifetime, claims };
+  }
+
+  /** The access token's claims in the API's dialect, as `mint` signs them (explain shows them unsigned). */
+  claims(api: ResourceServer, c: AccessTokenClaims, lifetime = api.token_lifetime): Record<string, unknown> {
     const dialect = effective.dialect(api);
     const rfc9068 = dialect.startsWith('rfc9068');
     const iat = Math.floor(this.deps.clock.now() / 1000);
@@ -60,12 +71,7 @@ export class AccessTokenMinter {
     // RBAC permissions claims exist only when RBAC (enforce_policies) is on for the API (Auth0's token_dialect docs)
     if (dialect.endsWith('_authz') && api.enforce_policies) claims.permissions = c.permissions ?? c.scopes;
     if (c.extra) Object.assign(claims, c.extra);
-    const typ = rfc9068 ? 'at+jwt' : 'JWT';
-    const signed = api.signing_alg === 'HS256'
-      ? this.hs256(api, typ, claims)
-      : await this.asymmetric(api.signing_alg, typ, claims);
-    const token = api.token_encryption ? await this.encrypter.seal(api.token_encryption, signed) : signed;
-    return { token, expiresIn: lifetime, claims };
+    return claims;
   }
 
   private hs256(api: ResourceServer, typ: string, claims: Record<string, unknown>): string {

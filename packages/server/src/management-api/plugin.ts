@@ -22,6 +22,7 @@ import { authenticationMethodRoutes } from './authentication-methods';
 import { userBlockRoutes } from './user-blocks';
 import { tesseraUsageRoutes } from './tessera-usage';
 import { tenantSettingsRoutes } from './tenant-settings';
+import { tesseraExplainRoutes } from './tessera-explain';
 import { logRoutes } from './logs';
 import { refreshTokenRoutes } from './refresh-tokens';
 import { sessionRoutes } from './sessions';
@@ -33,6 +34,8 @@ declare module 'fastify' {
     scopes?: ScopeRequirement;
     /** Which scopes may send which body fields (checked once the body is parsed, before it is validated). */
     bodyScopes?: BodyScopeRule;
+    /** A POST that only reads (a question in a body): not an operation for the tenant log. */
+    readOnly?: boolean;
   }
   interface FastifyRequest { principal?: ManagementPrincipal }
 }
@@ -81,6 +84,7 @@ export async function managementApi(app: FastifyInstance, opts: { services: Serv
   await app.register(refreshTokenRoutes, { services });
   await app.register(tesseraUsageRoutes, { services });
   await app.register(tenantSettingsRoutes, { services });
+  await app.register(tesseraExplainRoutes, { services });
   await app.register(roleRoutes, { services });
   await app.register(organizationRoutes, { services });
   await app.register(organizationConnectionRoutes, { services });
@@ -109,7 +113,7 @@ function createdIdOf(payload: unknown): string | undefined {
 function auditOperations(app: FastifyInstance, services: Services): void {
   // onSend: the status is final and the created id is in the payload; recording only queues the event
   app.addHook('onSend', async (req, reply, payload) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || !req.routeOptions.config.scopes) return payload;
+    if (req.method === 'GET' || req.method === 'HEAD' || !req.routeOptions.config.scopes || req.routeOptions.config.readOnly) return payload;
     const params = (req.params ?? {}) as Record<string, string>;
     const id = params.id ?? params.client_id ?? params.user_id ?? params.kid ?? (req.method === 'POST' && reply.statusCode === 201 ? createdIdOf(payload) : undefined);
     const ok = reply.statusCode < 400;

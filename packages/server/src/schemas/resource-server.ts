@@ -47,6 +47,9 @@ const fields = {
   verification_location: Type.String({ description: 'Legacy verification location.' }),
 };
 
+/** The fields of an API body, for other schemas that take some of them (explain's assumptions). */
+export { fields as resourceServerFields };
+
 const optional = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof typeof fields]: TOptional<(typeof fields)[K]> };
 
 export const ResourceServerCreateBody = Type.Object({

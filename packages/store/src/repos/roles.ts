@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type {
-  CheckpointPage, OffsetWindow, Page, PermissionHolder, PermissionRef, PermissionRepo, PermissionView, Role, RoleQuery, RoleRepo, User,
+  CheckpointPage, OffsetWindow, Page, PermissionHolder, PermissionRef, PermissionRepo, PermissionSourceRow, PermissionView, Role, RoleQuery, RoleRepo, User,
 } from '@tessera/core';
 import type { Db, RoleRow } from '../db';
 import { mapConstraint, nowIso } from './errors';
@@ -132,19 +132,25 @@ export class SqlPermissionRepo implements PermissionRepo {
   }
 
   async effective(userId: string, audience: string, organizationId?: string): Promise<string[]> {
-    const direct = this.db.selectFrom('user_permissions').select('permission_name')
-      .where('user_id', '=', userId).where('resource_server_identifier', '=', audience);
-    const viaRoles = this.db.selectFrom('role_permissions').select('permission_name')
-      .where('resource_server_identifier', '=', audience)
-      .where('role_id', 'in', this.db.selectFrom('user_roles').select('role_id').where('user_id', '=', userId));
-    let q = direct.union(viaRoles);
-    if (organizationId !== undefined) {
-      q = q.union(this.db.selectFrom('role_permissions').select('permission_name')
-        .where('resource_server_identifier', '=', audience)
-        .where('role_id', 'in', this.db.selectFrom('organization_member_roles').select('role_id')
-          .where('organization_id', '=', organizationId).where('user_id', '=', userId)));
-    }
-    return (await q.execute()).map((r) => r.permission_name).sort();
+    return [...new Set((await this.sources(userId, audience, organizationId)).map((p) => p.permission_name))].sort();
+  }
+
+  async sources(userId: string, audience: string, organizationId?: string): Promise<PermissionSourceRow[]> {
+    const direct = await this.db.selectFrom('user_permissions').select('permission_name')
+      .where('user_id', '=', userId).where('resource_server_identifier', '=', audience).orderBy('seq').execute();
+    const viaRoles = await this.db.selectFrom('role_permissions')
+      .innerJoin('user_roles', 'user_roles.role_id', 'role_permissions.role_id')
+      .innerJoin('roles', 'roles.id', 'role_permissions.role_id')
+      .select(['role_permissions.permission_name', 'roles.id as role_id', 'roles.name as role_name'])
+      .where('user_roles.user_id', '=', userId).where('role_permissions.resource_server_identifier', '=', audience)
+      .orderBy('roles.name').orderBy('roles.id').execute();
+    const viaMembership = organizationId === undefined ? [] : await this.db.selectFrom('role_permissions')
+      .innerJoin('organization_member_roles as m', 'm.role_id', 'role_permissions.role_id')
+      .innerJoin('roles', 'roles.id', 'role_permissions.role_id')
+      .select(['role_permissions.permission_name', 'roles.id as role_id', 'roles.name as role_name', 'm.organization_id'])
+      .where('m.organization_id', '=', organizationId).where('m.user_id', '=', userId).where('role_permissions.resource_server_identifier', '=', audience)
+      .orderBy('roles.name').orderBy('roles.id').execute();
+    return [...direct, ...viaRoles, ...viaMembership];
   }
 
   async pruneScopes(audience: string, keep: string[]): Promise<void> {
