@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { applyPlan, checkAllowed } from './applier';
+import { renderImpact, tokenImpact } from './impact';
 import { outputsFor, renderOutputs } from './outputs';
 import { counts, type Plan } from './plan-types';
 import { plan } from './planner';
@@ -38,7 +39,7 @@ async function planFor(o: CommonOptions & { prune?: boolean }) {
   const { api, live } = await connect(o);
   const p = plan(resources, live, { prune: !!o.prune, reserved: reservedIdentifiers(api.target) }, tp);
   if (p.blocked.length) throw new DeployError(`cannot plan:\n${p.blocked.map((b) => `  ${b}`).join('\n')}`);
-  return { resources, api, p };
+  return { resources, api, p, live };
 }
 
 /** `tessera plan -f`: exit 0 = no changes, 2 = changes (like terraform plan -detailed-exitcode), 1 = error. */
@@ -46,9 +47,10 @@ export function planCommand(): Command {
   return withTarget(withFiles(new Command('plan').description('show what apply would change (exit 0: none, 2: changes)')))
     .option('--prune', 'also delete resources of the declared kinds that the manifests do not mention')
     .action(action(async (o: CommonOptions & { prune?: boolean }) => {
-      const { resources, api, p } = await planFor(o);
-      if (o.output === 'json') printJson({ target: api.target.origin, ...planJson(p, resources) });
-      else print(renderPlan(p, api.target.origin));
+      const { resources, api, p, live } = await planFor(o);
+      const impact = await tokenImpact(api, live, p);
+      if (o.output === 'json') printJson({ target: api.target.origin, ...planJson(p, resources), ...(impact && { impact: impact.rows, impact_notes: impact.notes }) });
+      else print(renderPlan(p, api.target.origin) + renderImpact(impact));
       return p.changes.length ? 2 : 0;
     }));
 }
