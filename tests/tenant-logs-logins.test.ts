@@ -42,7 +42,7 @@ eachDialect('tenant logs: login failures and blocks', (dialect) => {
     expect(fu[0].user_id).toBeUndefined();
     const all = JSON.stringify([...fp, ...fu]);
     for (const secret of ['Wrong-Password-1', PASSWORD, web.secret, ADMIN_SECRET]) expect(all).not.toContain(secret);
-  });
+  }, 60_000);
 
   it('the hosted login page logs fp for a wrong password by username too', async () => {
     const name = `pager_${uniq()}`;
@@ -77,5 +77,5 @@ eachDialect('tenant logs: login failures and blocks', (dialect) => {
     expect(mu).toHaveLength(1);
     expect(mu[0]).toMatchObject({ user_name: email, client_id: web.clientId, description: expect.stringContaining('suspicious') });
     expect(JSON.stringify([...wc, ...mu])).not.toContain(PASSWORD);
-  });
+  }, 120_000); // eleven password checks (scrypt)
 });
