@@ -112,6 +112,19 @@ describe('password hashing pool', () => {
     expect(nices.filter((n) => n !== base && n !== base + 7)).toEqual([]);
   });
 
+  it('the hashing thread stays between logins: its idle timer fits in a Node timer (no TimeoutOverflowWarning)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => { warnings.push(w.name); };
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 2; i++) expect((await grant('Wrong-pass-idle')).status).toBe(403);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
+  });
+
   it('refuses bad settings at start-up, naming the variable', () => {
     for (const [name, value] of [['TESSERA_PASSWORD_THREADS', '0'], ['TESSERA_PASSWORD_QUEUE', '-1'], ['TESSERA_PASSWORD_NICE', '20'], ['TESSERA_PASSWORD_THREADS', 'two']]) {
       expect(() => loadConfig({ TESSERA_DATABASE_URL: 'sqlite::memory:', TESSERA_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), [name]: value })).toThrow(name);

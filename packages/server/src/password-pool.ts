@@ -35,8 +35,9 @@ export async function createPasswordPool(o: PasswordPoolOptions): Promise<Passwo
   const pool = new Piscina({
     filename: new URL('./password-worker.mjs', import.meta.url).href,
     // threads start with the first password derivation (an M2M-only server never pays their memory), then stay
+    // (the longest timer Node takes, ~24.8 days: a larger one overflowed to 1 ms with a TimeoutOverflowWarning)
     minThreads: 0, maxThreads: o.threads, concurrentTasksPerWorker: 1,
-    idleTimeout: Number.MAX_SAFE_INTEGER, niceIncrement: process.platform === 'linux' ? o.niceIncrement : 0,
+    idleTimeout: 2 ** 31 - 1, niceIncrement: process.platform === 'linux' ? o.niceIncrement : 0,
     // scrypt at N=2^15 needs 32 MiB per derivation: room for it and the worker's own heap
     resourceLimits: { maxOldGenerationSizeMb: 64 },
   });
