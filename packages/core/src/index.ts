@@ -5,6 +5,8 @@ export * from './crypto/random';
 export * from './crypto/envelope';
 export * from './crypto/compare';
 export * from './crypto/keygen';
+export * from './crypto/seeded-rsa';
+export * from './crypto/dev-ca';
 export * from './crypto/pem';
 export * from './crypto/password';
 export * from './services/changes';

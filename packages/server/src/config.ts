@@ -94,6 +94,14 @@ export interface Config {
   allowedLogoutUrls: string[];
   /** TESSERA_DASHBOARD: serve the dashboard and bootstrap its client. */
   dashboard: boolean;
+  /** Development-mode settings: set by `tessera dev` only, never from the environment (`tessera serve` cannot set them). */
+  dev?: DevSettings;
+}
+
+/** What `tessera dev` adds to a configuration. */
+export interface DevSettings {
+  /** A fixed tenant signing key (PKCS#8 PEM, RSA): made the current key at start, so tokens verify across restarts. */
+  signingKey?: string;
 }
 
 /** `max` events per `windowMs`; max 0 = off. */
@@ -225,7 +233,7 @@ function quotaFrom(env: NodeJS.ProcessEnv, name: string): { enforce?: boolean; p
 export { distance };
 
 /** Variables of other parts of Tessera (the deployment verbs) and of its own test and benchmark tooling. */
-const OTHER_VARIABLES = /^TESSERA_(DEPLOY_(DOMAIN|CLIENT_ID|CLIENT_SECRET|AUDIENCE|INSECURE_HTTP)|FROM_SOURCE|TEST_.*|COMPAT.*|FUZZ_.*|BENCH_.*|JSON_TOO_DEEP)$/;
+const OTHER_VARIABLES = /^TESSERA_(DEV_CA_DIR|DEPLOY_(DOMAIN|CLIENT_ID|CLIENT_SECRET|AUDIENCE|INSECURE_HTTP)|FROM_SOURCE|TEST_.*|COMPAT.*|FUZZ_.*|BENCH_.*|JSON_TOO_DEEP)$/;
 
 /**
  * One warning per `TESSERA_*` variable that is no setting: it would be silently ignored, so the closest setting's name

@@ -9,3 +9,4 @@ export { discoveryDocument } from './auth-api/discovery';
 export { createAdminUser, type AdminUserResult } from './dashboard/setup';
 export { DevControls, SEED_SNAPSHOT, type DevModeOptions } from './dev/controls';
 export { DEV_PREFIX } from './dev/routes';
+export { createClientWithFixedId } from './dev-clients';

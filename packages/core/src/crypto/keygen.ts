@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createHash, webcrypto, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { exportJWK } from 'jose';
 import type { SigningKey } from '../model';
@@ -9,7 +9,8 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 const RSA_ALG = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
 
-function pem(label: string, der: ArrayBuffer): string {
+/** DER bytes as a PEM block of the given label (64-character lines). */
+export function derToPem(label: string, der: ArrayBuffer): string {
   const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
@@ -29,11 +30,40 @@ export function certThumbprints(certPem: string): { fingerprint: string; thumbpr
 export async function generateSigningKey(subject: string, now: Date): Promise<SigningKey> {
   const keys = (await webcrypto.subtle.generateKey(RSA_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const notAfter = new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000);
+  const serial = Buffer.from(ids.jti(), 'base64url').toString('hex');
+  return { ...(await signingKeyOf(keys, { subject, serial, notBefore: now, notAfter })), kid: ids.signingKid(), createdAt: now.toISOString() };
+}
+
+/**
+ * A tenant signing key made from a given RSA private key (development mode's fixed key). Everything but the dates
+ * of the record derives from the key alone (kid, certificate serial and validity; PKCS#1 v1.5 signatures are
+ * deterministic), so every start with the same key publishes the same JWKS.
+ */
+export async function signingKeyFromPrivateKey(privateKeyPem: string, now: Date): Promise<SigningKey> {
+  const key = createPrivateKey(privateKeyPem);
+  if (key.asymmetricKeyType !== 'rsa') throw new Error('the signing key must be an RSA private key (tenant tokens are RS256)');
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < 2048) throw new Error(`the signing key has ${bits} bits, at least 2048 are required`);
+  const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
+  const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  const keys = {
+    privateKey: await webcrypto.subtle.importKey('pkcs8', pkcs8, RSA_ALG, true, ['sign']),
+    publicKey: await webcrypto.subtle.importKey('spki', spki, RSA_ALG, true, ['verify']),
+  } as CryptoKeyPair;
+  const digest = createHash('sha256').update(spki).digest();
+  const made = await signingKeyOf(keys, {
+    subject: 'Tessera development signing key', serial: '01' + digest.subarray(0, 15).toString('hex'),
+    notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2049-12-31T23:59:59Z'),
+  });
+  return { ...made, kid: `dev-${digest.subarray(0, 15).toString('base64url')}`, createdAt: now.toISOString() };
+}
+
+async function signingKeyOf(keys: CryptoKeyPair, c: { subject: string; serial: string; notBefore: Date; notAfter: Date }): Promise<Omit<SigningKey, 'kid' | 'createdAt'>> {
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(ids.jti(), 'base64url').toString('hex'),
-    name: `CN=${subject.replace(/[,=+<>#;"\\]/g, '_')}`,
-    notBefore: now,
-    notAfter,
+    serialNumber: c.serial,
+    name: `CN=${c.subject.replace(/[,=+<>#;"\\]/g, '_')}`,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
     signingAlgorithm: RSA_ALG,
     keys,
     extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
@@ -43,13 +73,11 @@ export async function generateSigningKey(subject: string, now: Date): Promise<Si
   const jwk = await exportJWK(keys.publicKey);
   const { fingerprint, thumbprint } = certThumbprints(certPem);
   return {
-    kid: ids.signingKid(),
     state: 'next',
-    privateKeyPkcs8: pem('PRIVATE KEY', pkcs8),
+    privateKeyPkcs8: derToPem('PRIVATE KEY', pkcs8),
     publicJwk: { kty: 'RSA', n: jwk.n as string, e: jwk.e as string },
     cert: certPem,
     fingerprint,
     thumbprint,
-    createdAt: now.toISOString(),
   };
 }

@@ -1,5 +1,5 @@
 import { BadRequest, NotFound } from '../errors';
-import { generateSigningKey } from '../crypto/keygen';
+import { generateSigningKey, signingKeyFromPrivateKey } from '../crypto/keygen';
 import type { SigningKey } from '../model';
 import type { Clock, Store } from '../ports';
 import type { ChangeFeed } from './changes';
@@ -35,14 +35,38 @@ export class SigningKeyService {
     const existing = await this.deps.store.signingKeys.list();
     if (!existing.some((k) => k.state === 'current')) {
       const now = new Date(this.deps.clock.now());
-      const current = { ...(await generateSigningKey(this.deps.subject, now)), state: 'current' as const, currentSince: now.toISOString() };
-      const next = existing.some((k) => k.state === 'next') ? undefined : await generateSigningKey(this.deps.subject, now);
+      // both keys at once: the generation runs on the libuv pool (a first start waits for one key, not two)
+      const [made, next] = await Promise.all([
+        generateSigningKey(this.deps.subject, now),
+        existing.some((k) => k.state === 'next') ? undefined : generateSigningKey(this.deps.subject, now),
+      ]);
+      const current = { ...made, state: 'current' as const, currentSince: now.toISOString() };
       await this.write(async (tx) => {
         await tx.signingKeys.insert(current);
         if (next) await tx.signingKeys.insert(next);
       });
     }
     await this.deps.keys.reload();
+  }
+
+  /**
+   * Development mode's fixed key: the given RSA private key becomes the current key (the previous current key, if
+   * any, becomes previous). Its kid and certificate derive from the key, so tokens signed in one run verify with the
+   * JWKS of the next. Nothing changes when it is current already. Returns its kid.
+   */
+  async useFixed(privateKeyPem: string): Promise<string> {
+    const now = new Date(this.deps.clock.now());
+    const fixed = await signingKeyFromPrivateKey(privateKeyPem, now);
+    const keys = await this.deps.store.signingKeys.list();
+    const current = keys.find((k) => k.state === 'current');
+    if (current?.kid === fixed.kid) { await this.deps.keys.reload(); return fixed.kid; }
+    const known = keys.find((k) => k.kid === fixed.kid);
+    await this.write(async (tx) => {
+      if (current) await tx.signingKeys.replace({ ...current, state: 'previous', currentUntil: now.toISOString() });
+      const made = { ...(known ?? fixed), state: 'current' as const, currentSince: now.toISOString(), currentUntil: undefined, revokedAt: undefined };
+      await (known ? tx.signingKeys.replace(made) : tx.signingKeys.insert(made));
+    });
+    return fixed.kid;
   }
 
   async list(): Promise<SigningKeyView[]> {
