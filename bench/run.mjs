@@ -19,6 +19,8 @@
 //                                        # TESSERA_TOKEN_REUSE=on vs off vs the RS256 signing ceiling, interleaved
 //   npm run bench -- --rate-limits       # only the cost of rate limiting: limits off vs counters in memory,
 //                                        # in the database and in Redis (127.0.0.1:6379), same run, interleaved
+//   npm run bench -- --dev-start         # only `tessera dev`'s cold start to the first answer (HTTPS, --http,
+//                                        # --signing-seed; --rounds runs each, 5 by default)
 //   npm run bench -- --tenant-logs       # only the cost of tenant logs on the token endpoint: TESSERA_TENANT_LOGS
 //                                        # off vs on (an event per token), same run, interleaved
 //
@@ -41,6 +43,7 @@ import { verifierLines, verifierScenario } from './lib/verifier.mjs';
 import { ALGS, DPOP_API, JWE_API, SCOPES, apiIdentifier, adminToken, clientCredentials, seedLargeStore, seedThroughApi } from './lib/seed.mjs';
 import { ROOT, freePort, startCeiling, startTessera } from './lib/servers.mjs';
 import { startupScenario } from './lib/startup.mjs';
+import { devStartLines, devStartScenario } from './lib/dev-start.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -343,6 +346,16 @@ async function main() {
     }
     const out = cfg.out.replace(/latest\.md$/, 'tenant-logs.md');
     const report = [`## Tenant-log cost — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, '', ...rateLimitLines(rows, { kind: 'tenant-logs', baseline: 'logs off', column: 'tenant logs' }), ''].join('\n');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, report);
+    log(`\n${report}\nwritten to ${out}`);
+    return;
+  }
+  if (flag('dev-start')) {
+    log('# tessera dev: cold start to the first answer');
+    await devStartScenario({ rounds: Number(opt('rounds', '5')), log, rows });
+    const out = cfg.out.replace(/latest\.md$/, 'dev-start.md');
+    const report = [`## tessera dev start — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, '', `Node ${process.version}, ${CORES} cores.`, ...devStartLines(rows), ''].join('\n');
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, report);
     log(`\n${report}\nwritten to ${out}`);

@@ -4,6 +4,7 @@ import { serveCommand } from './serve';
 import { migrateCommand } from './migrate';
 import { keysCommand } from './keys';
 import { adminCommand } from './admin';
+import { devCommand } from './dev';
 
 const program = new Command()
   .name('tessera')
@@ -15,6 +16,7 @@ program.addCommand(serveCommand(), { isDefault: true });
 program.addCommand(migrateCommand());
 program.addCommand(keysCommand());
 program.addCommand(adminCommand());
+program.addCommand(devCommand());
 // The deployment verbs (YAML, JSON Schema, the planner) are loaded only when one of them, or the help, is asked for:
 // `serve` never carries them.
 const DEPLOY_VERBS = ['validate', 'plan', 'apply', 'import', 'export', 'destroy', 'schema', 'clients'];

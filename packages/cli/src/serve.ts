@@ -2,12 +2,18 @@ import cluster from 'node:cluster';
 import { Command } from 'commander';
 import { SETTINGS, type Config } from '@tessera/server/config';
 import { configOrExit } from './env';
+import { devFlagGiven, refuseDevFlags } from './dev';
 
 /** `tessera serve` (= `npm start`): migrate, bootstrap, listen; TESSERA_WORKERS > 1 forks workers sharing the port. */
 export function serveCommand(): Command {
-  return new Command('serve').description('run the server (migrates and bootstraps on start)')
+  return refuseDevFlags(new Command('serve').description('run the server (migrates and bootstraps on start)'))
     .addHelpText('after', settingsHelp())
-    .action(async () => {
+    .action(async (opts: Record<string, unknown>) => {
+      const devFlag = devFlagGiven(opts);
+      if (devFlag !== undefined) {
+        process.stderr.write(`tessera: ${devFlag} is a development-mode option (tessera dev); tessera serve refuses it and starts nothing\n`);
+        process.exit(2);
+      }
       const config = configOrExit();
       const { createTessera, explainStartupFailure, listen } = await import('@tessera/server'); // not for --help
       try {
