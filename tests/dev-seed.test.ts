@@ -126,6 +126,9 @@ describe('seeding from an auth0-deploy-cli folder and a users file, then watchin
     writeFileSync(join(dir, 'tenant/grants/Orders Worker.json'), JSON.stringify({ client_id: 'Orders Worker', audience: 'https://orders.##DOMAIN##', scope: ['read:orders', 'write:orders'] }));
     await eventually(async () => (await dev.token('orders-worker', 'worker-secret-0123456789', API)).body.scope === 'read:orders write:orders', 'the widened grant');
     expect(dev.server.output()).toContain('seeded again');
+    // the development controls are on, and a reset returns to the new seed (bob stays)
+    expect((await dev.fetch('/tessera/dev/reset', { method: 'POST' })).status).toBe(204);
+    expect((await passwordLogin(dev, 'bob@example.com', 'Battery-Staple-7')).status).toBe(200);
     writeFileSync(join(dir, 'tenant/roles/Clerk.json'), '{ "name": "Clerk", ');
     await eventually(async () => dev.server.output().includes('seeding failed'), 'the failure report');
     expect((await dev.fetch('/.well-known/openid-configuration')).status).toBe(200);

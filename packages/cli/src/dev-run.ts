@@ -40,7 +40,7 @@ export async function runDev(o: DevOptions): Promise<void> {
 
     let t: Tessera;
     try {
-      t = await createTessera(config);
+      t = await createTessera(config, { devMode: true }); // the /tessera/dev controls, loopback callers only
     } catch (e) {
       throw startupFailure(e, config);
     }
@@ -55,12 +55,16 @@ export async function runDev(o: DevOptions): Promise<void> {
       await ensureAdmin(t, admin);
       const seeder = new Seeder(t, admin, sources, keywords);
       const seeded = sources.length ? await seeder.run() : undefined;
+      await t.dev?.markSeeded(); // what POST /tessera/dev/reset returns to
       try { await listen(t, false); } catch (e) { throw startupFailure(e, config); }
       const ready = Math.round(performance.now() - started);
       announce(t, { admin, tls, data, seeded, ready, signingKey: signingKey !== undefined });
       if (o.writeEnv) writeFileSync(o.writeEnv, sdkEnv(t, admin, tls).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
       if (o.watch && sources.length) {
-        stopWatching = seeder.watch((r) => process.stderr.write(r instanceof Error ? `tessera dev: seeding failed: ${r.message}\n` : `tessera dev: seeded again (${summary(r)})\n`));
+        stopWatching = seeder.watch((r) => {
+          if (!(r instanceof Error)) void t.dev?.markSeeded(); // the new seed is what a reset returns to
+          process.stderr.write(r instanceof Error ? `tessera dev: seeding failed: ${r.message}\n` : `tessera dev: seeded again (${summary(r)})\n`);
+        });
       }
     } catch (e) {
       await t.close().catch(() => undefined);
