@@ -9,6 +9,9 @@ export default defineConfig({
     // run's own parallel load; tests/password-pool.test.ts sets the nice value it checks explicitly
     env: { TESSERA_PASSWORD_NICE: '0' },
     hookTimeout: 60_000,
+    // browser suites poll what a page shows; on a loaded CI machine a page with two SDK clients starting (each doing
+    // a silent check) takes longer than vitest's one-second default
+    expect: { poll: { timeout: 20_000, interval: 100 } },
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,

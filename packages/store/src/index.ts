@@ -82,6 +82,9 @@ function connect(target: DatabaseTarget): { db: Db; sqlite?: SqliteDatabase.Data
   // an idle connection the server drops (restart, failover, a forced DROP DATABASE) is discarded by the pool and
   // replaced on the next query; without a listener its 'error' event would crash the process
   pool.on('error', () => {});
+  // a connection checked out by a query when the server drops it reports the failure to that query; a socket error
+  // that arrives after (ECONNRESET once the backend is gone) must not reach the process as an uncaught 'error' event
+  pool.on('connect', (client) => { client.on('error', () => {}); });
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) };
 }
 
