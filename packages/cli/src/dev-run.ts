@@ -53,7 +53,8 @@ export async function runDev(o: DevOptions): Promise<void> {
     };
     try {
       await ensureAdmin(t, admin);
-      const seeder = new Seeder(t, admin, sources, keywords);
+      // with --data, the ids of what the seed holds are kept beside the database: a smaller seed deletes at restart too
+      const seeder = new Seeder(t, admin, sources, keywords, data === undefined ? undefined : join(data, 'dev-seed.json'));
       const seeded = sources.length ? await seeder.run() : undefined;
       await t.dev?.markSeeded(); // what POST /tessera/dev/reset returns to
       try { await listen(t, false); } catch (e) { throw startupFailure(e, config); }
@@ -193,7 +194,7 @@ function sdkEnv(t: Tessera, admin: Admin, tls: DevTls | undefined): Array<[strin
   ];
 }
 
-const summary = (r: SeedResult) => `${r.created} created, ${r.updated} updated from ${r.sources} source(s)`;
+const summary = (r: SeedResult) => `${r.created} created, ${r.updated} updated, ${r.deleted} deleted from ${r.sources} source(s)`;
 
 /** The banner, on stderr (stdout carries only log lines), marked as development mode. */
 function announce(t: Tessera, a: { admin: Admin; tls?: DevTls; data?: string; seeded?: SeedResult; ready: number; signingKey: boolean }): void {

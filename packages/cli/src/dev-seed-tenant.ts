@@ -18,13 +18,21 @@ const str = (v: unknown, what: string): string => {
 /** Counts of what one seeding run wrote. */
 export interface Written { created: number; updated: number }
 
+/** The kinds of item a seed holds, in the order they are deleted (dependants first). */
+export const SEED_ITEM_KINDS = ['users', 'organizations', 'roles', 'clientGrants', 'clients', 'resourceServers'] as const;
+export type SeedItemKind = typeof SEED_ITEM_KINDS[number];
+/** The server ids of the items one seeding run declared (created, updated or found unchanged), by kind. */
+export type Touched = Record<SeedItemKind, Set<string>>;
+export const noneTouched = (): Touched => Object.fromEntries(SEED_ITEM_KINDS.map((k) => [k, new Set<string>()])) as Touched;
+
 /**
  * Applies an auth0-deploy-cli tenant the way `a0deploy import` does without AUTH0_ALLOW_DELETE: everything it
  * declares is created or updated (matched by identifier or name, clients by a fixed client_id first), nothing else
- * is touched. Grants and organizations name clients by name, as a0deploy's exports do. Clients may fix their
- * `client_id` and `client_secret`: a seed then keeps a `.env` valid across restarts.
+ * is written here, and the id of each declared item is added to `touched` (the Seeder deletes what an earlier run
+ * declared and this one does not). Grants and organizations name clients by name, as a0deploy's exports do.
+ * Clients may fix their `client_id` and `client_secret`: a seed then keeps a `.env` valid across restarts.
  */
-export async function applyTenant(api: ManagementClient, t: Tessera, tenant: A0Tenant, adminClientId: string): Promise<Written> {
+export async function applyTenant(api: ManagementClient, t: Tessera, tenant: A0Tenant, adminClientId: string, touched: Touched): Promise<Written> {
   const w: Written = { created: 0, updated: 0 };
   const rsLive = await api.listAll('/resource-servers', 'resource_servers');
   for (const r of tenant.resourceServers) {
@@ -32,7 +40,8 @@ export async function applyTenant(api: ManagementClient, t: Tessera, tenant: A0T
     const identifier = str(r.identifier, 'resourceServers[].identifier');
     const live = rsLive.find((x) => x.identifier === identifier);
     if (live) await api.request('PATCH', `/resource-servers/${enc(String(live.id))}`, omit(r, [...RS_READ_ONLY, 'identifier']));
-    else await api.request('POST', '/resource-servers', omit(r, RS_READ_ONLY));
+    const id = live ? String(live.id) : String((await api.request('POST', '/resource-servers', omit(r, RS_READ_ONLY))).id);
+    touched.resourceServers.add(id);
     w[live ? 'updated' : 'created']++;
   }
 
@@ -55,6 +64,7 @@ export async function applyTenant(api: ManagementClient, t: Tessera, tenant: A0T
       if (secret !== undefined) await api.request('PATCH', `/clients/${enc(id)}`, { client_secret: secret });
     }
     ids.set(name, id);
+    touched.clients.add(id);
     w[live ? 'updated' : 'created']++;
   }
   const clientId = (ref: unknown, what: string) => ids.get(str(ref, what)) ?? String(ref);
@@ -71,6 +81,7 @@ export async function applyTenant(api: ManagementClient, t: Tessera, tenant: A0T
       ? (await api.request('PATCH', `/client-grants/${enc(String(live.id))}`, omit(body, ['client_id', 'audience', 'subject_type'])), String(live.id))
       : String((await api.request('POST', '/client-grants', { ...body, client_id: client })).id);
     grantIds.set(`${client} ${audience}`, id);
+    touched.clientGrants.add(id);
     w[live ? 'updated' : 'created']++;
   }
 
@@ -81,6 +92,7 @@ export async function applyTenant(api: ManagementClient, t: Tessera, tenant: A0T
     const id = live ? String(live.id) : String((await api.request('POST', '/roles', omit(r, ['id', 'permissions']))).id);
     if (live && r.description !== undefined && r.description !== live.description) await api.request('PATCH', `/roles/${enc(id)}`, { description: r.description });
     await setPermissions(api, `/roles/${enc(id)}/permissions`, (r.permissions as Json[] | undefined) ?? []);
+    touched.roles.add(id);
     w[live ? 'updated' : 'created']++;
   }
 
@@ -93,6 +105,7 @@ export async function applyTenant(api: ManagementClient, t: Tessera, tenant: A0T
     const id = live
       ? (await api.request('PATCH', `/organizations/${enc(String(live.id))}`, body), String(live.id))
       : String((await api.request('POST', '/organizations', body)).id);
+    touched.organizations.add(id);
     for (const c of (o.connections as Json[] | undefined) ?? []) {
       const conn = connections.find((x) => x.name === c.name || x.id === c.connection_id);
       if (!conn) throw new DeployError(`organization ${name}: no connection named ${String(c.name ?? c.connection_id)} (Tessera has ${connections.map((x) => x.name).join(', ')})`);

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { parse, replaceKeywords, type Keywords } from './dev-a0deploy';
-import { omit, setPermissions, type Written } from './dev-seed-tenant';
+import { omit, setPermissions, type Touched, type Written } from './dev-seed-tenant';
 import { enc, type ManagementClient } from './deploy/mgmt-client';
 import { DeployError, type Json } from './deploy/types';
 
 /** Fields of a seed user that are not a POST /api/v2/users body: they are applied with their own calls. */
 const LINKS = ['roles', 'permissions', 'organizations'];
 const CREATE_ONLY = ['user_id', 'connection'];
+
+/** A user as a seeding run last applied it: the file's entry (as JSON) and the user's id. */
+export interface AppliedUser { fingerprint: string; id: string }
 
 export interface SeedUser { email: string; password: string; body: Json; roles?: string[]; permissions?: Json[]; organizations?: Array<{ name: string; roles?: string[] }> }
 
@@ -41,10 +44,10 @@ export function loadUsers(file: string, keywords: Keywords): SeedUser[] {
 
 /**
  * Creates or updates each user (matched by email), then makes its roles, permissions and organization memberships
- * what the file says. `applied` remembers each user's entry as last applied: an unchanged entry is skipped on a
- * re-seed (no password hashing, no sessions ended).
+ * what the file says. `applied` remembers each user's entry as last applied, and its user_id: an unchanged entry is
+ * skipped on a re-seed (no password hashing, no sessions ended). Every user of the file is added to `touched`.
  */
-export async function applyUsers(api: ManagementClient, users: SeedUser[], applied: Map<string, string>): Promise<Written> {
+export async function applyUsers(api: ManagementClient, users: SeedUser[], applied: Map<string, AppliedUser>, touched: Touched): Promise<Written> {
   const w: Written = { created: 0, updated: 0 };
   const roles = users.some((u) => u.roles?.length || u.organizations?.some((o) => o.roles?.length)) ? await api.listAll('/roles', 'roles') : [];
   const orgs = users.some((u) => u.organizations) ? await api.listAll('/organizations', 'organizations') : [];
@@ -55,7 +58,8 @@ export async function applyUsers(api: ManagementClient, users: SeedUser[], appli
   };
   for (const u of users) {
     const fingerprint = JSON.stringify(u);
-    if (applied.get(u.email.toLowerCase()) === fingerprint) continue;
+    const last = applied.get(u.email.toLowerCase());
+    if (last?.fingerprint === fingerprint) { touched.users.add(last.id); continue; }
     const found = await api.request<Json[]>('GET', `/users-by-email?email=${enc(u.email)}`);
     let id: string;
     if (found.length) {
@@ -74,7 +78,8 @@ export async function applyUsers(api: ManagementClient, users: SeedUser[], appli
       await api.request('POST', `/organizations/${enc(String(org.id))}/members`, { members: [id] });
       if (o.roles) await setRoles(api, `/organizations/${enc(String(org.id))}/members/${enc(id)}/roles`, o.roles.map(roleId));
     }
-    applied.set(u.email.toLowerCase(), fingerprint);
+    applied.set(u.email.toLowerCase(), { fingerprint, id });
+    touched.users.add(id);
   }
   return w;
 }
