@@ -5,6 +5,8 @@
 //   ejb, ejb-dpop                        express-oauth2-jwt-bearer's auth() (discovery, JWKS; its DPoP support)
 //   jose, jose-jwe                       bare jose: jwtVerify with the issuer's public key imported once
 //                                        (compactDecrypt first for jose-jwe); iss, aud, RS256 pinned
+//   none                                 no verification at all (the same Express app and answer): the ceiling any
+//                                        verifier in this setup can reach
 // Every variant loads through the same TypeScript loader, so start-up differences do not reach the figures.
 import { createPublicKey, createPrivateKey } from 'node:crypto';
 import { register } from 'tsx/esm/api';
@@ -16,7 +18,9 @@ const app = express();
 const issuer = `${issuerBaseURL}/`;
 
 let middleware;
-if (mode.startsWith('tessera')) {
+if (mode === 'none') {
+  middleware = (req, _res, next) => { req.auth = { payload: { sub: 'bench-user@clients' } }; next(); };
+} else if (mode.startsWith('tessera')) {
   const { auth } = await import('@tessera/verify');
   middleware = auth({ issuerBaseURL, audience, ...(mode === 'tessera-jwe' ? { decryptionKeys: [JWE_PRIVATE_PEM] } : {}) });
 } else if (mode.startsWith('ejb')) {
