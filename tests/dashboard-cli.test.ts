@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, runCli, spawnTessera, type RunningServer } from './helpers/process';
+import { startTessera } from './helpers/tessera';
 
 /**
  * The operator's side, as processes: `tessera serve` prints the one-time administrator link to stderr on a fresh
@@ -48,4 +49,26 @@ describe('dashboard administrators from the command line (SQLite)', () => {
     const form = await fetch(out.set_password_url);
     expect(await form.text()).toContain('Choose a password for <strong>ops@example.com</strong>');
   }, 120_000);
+
+  it('create-user on a connection that requires usernames: refused without --username (nothing written), made with it', async () => {
+    const db = { url: `sqlite:${join(dir, 'usernames.db')}`, drop: async () => undefined };
+    const masterKey = randomBytes(32).toString('base64');
+    const s = await startTessera('sqlite', { database: db, masterKey });
+    try {
+      const connection = (await s.api('GET', '/connections')).body[0];
+      expect((await s.api('PATCH', `/connections/${connection.id}`, { options: { requires_username: true } })).status).toBe(200);
+    } finally { await s.close(); }
+    const cliEnv = { TESSERA_PUBLIC_URL: 'http://127.0.0.1:1', TESSERA_DATABASE_URL: db.url, TESSERA_MASTER_KEY: masterKey, TESSERA_LOG_LEVEL: 'warn' };
+    const refused = await runCli(['admin', 'create-user', '--email', 'ops@example.com'], cliEnv);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('tessera: The database connection requires a username (requires_username): pass --username <name>.');
+    const made = await runCli(['admin', 'create-user', '--email', 'ops@example.com', '--username', 'Ops.Admin'], cliEnv);
+    expect(made.code, made.stderr).toBe(0);
+    expect(JSON.parse(made.stdout)).toMatchObject({ email: 'ops@example.com', username: 'ops.admin', created: true });
+    const after = await startTessera('sqlite', { database: db, masterKey });
+    try {
+      const users = (await after.api('GET', '/users')).body;
+      expect(users).toEqual([expect.objectContaining({ email: 'ops@example.com', username: 'ops.admin' })]); // the refused run wrote nothing
+    } finally { await after.close(); }
+  }, 180_000);
 });

@@ -4,8 +4,8 @@ import { configOrExit } from './env';
 /**
  * `tessera admin reset-credentials`: operator recovery of the bootstrap admin client, with local access to the
  * database (TESSERA_DATABASE_URL) and the master key. Prints `{ client_id, client_secret }` once on stdout;
- * the warning it logs goes to stderr. `tessera admin create-user --email`: a dashboard administrator and a one-time
- * link that sets the password.
+ * the warning it logs goes to stderr. `tessera admin create-user --email [--username]`: a dashboard administrator
+ * and a one-time link that sets the password.
  */
 export function adminCommand(): Command {
   const admin = new Command('admin').description('the bootstrap admin client and dashboard administrators');
@@ -36,13 +36,14 @@ export function adminCommand(): Command {
   admin.command('create-user')
     .description('make a dashboard administrator: the user (created without a usable password, or found by email) gets the role with every Management API permission and a one-time link to set a password')
     .requiredOption('--email <email>', 'the administrator\'s email address')
-    .action(async (opts: { email: string }) => {
+    .option('--username <name>', 'the username of a new administrator (needed when the database connection has requires_username; a user found by email keeps theirs)')
+    .action(async (opts: { email: string; username?: string }) => {
       const config = configOrExit();
       const { createAdminUser, createLogger, createTessera } = await import('@tessera/server');
       const logger = createLogger('warn', 2);
       const t = await createTessera({ ...config, dashboard: false }, { logger }); // the server registers the dashboard, not this verb
       try {
-        const result = await createAdminUser(t.services, config, opts.email);
+        const result = await createAdminUser(t.services, config, opts.email, { username: opts.username });
         process.stdout.write(JSON.stringify(result, null, 2) + '\n');
         process.stderr.write(`tessera: ${result.email} is an administrator; set the password within 24 hours, once, at:\n  ${result.set_password_url}\n`);
       } catch (e) {

@@ -47,6 +47,11 @@ export class ConnectionService {
     return this.database();
   }
 
+  /** Whether the database connection's `requires_username` is on (new users must then have a username). */
+  async usernameRequired(): Promise<boolean> {
+    return (await databaseSettings(this.deps.store.meta)).requires_username === true;
+  }
+
   private async database(): Promise<Connection> {
     const [clients, settings] = await Promise.all([this.deps.store.clients.list({ offset: 0, isGlobal: false }), databaseSettings(this.deps.store.meta)]);
     return databaseConnection(clients.items.map((c) => c.client_id), settings);

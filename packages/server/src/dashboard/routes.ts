@@ -86,7 +86,7 @@ export async function dashboardRoutes(app: FastifyInstance, { services, publicUr
     const ticket = (req.query as Record<string, unknown>).ticket;
     try {
       const purpose = await ticketPurpose(services, typeof ticket === 'string' ? ticket : undefined);
-      return setupPage(reply, 200, { ticket: ticket as string, fixedEmail: purpose.email });
+      return setupPage(reply, 200, { ticket: ticket as string, fixedEmail: purpose.email, usernameRequired: purpose.usernameRequired });
     } catch (e) {
       if (e instanceof TicketRefused) return setupPage(reply, 400, { refused: e.message });
       throw e;
@@ -95,16 +95,18 @@ export async function dashboardRoutes(app: FastifyInstance, { services, publicUr
   app.post('/dashboard/setup', hide, async (req, reply) => {
     const ticket = field(req.body, 'ticket');
     const password = field(req.body, 'password') ?? '';
-    let purpose: { email?: string };
+    let purpose: { email?: string; usernameRequired?: boolean };
     try { purpose = await ticketPurpose(services, ticket); } catch (e) {
       if (e instanceof TicketRefused) return setupPage(reply, 400, { refused: e.message });
       throw e;
     }
     const email = purpose.email ?? field(req.body, 'email');
-    const view = { ticket, ...(purpose.email ? { fixedEmail: purpose.email } : { email }) };
+    // a username is asked for (and read) only when the first administrator signs up on a connection that requires one
+    const username = purpose.usernameRequired ? field(req.body, 'username') || undefined : undefined;
+    const view = { ticket, ...(purpose.email ? { fixedEmail: purpose.email } : { email, username, usernameRequired: purpose.usernameRequired }) };
     if (password !== (field(req.body, 'confirm') ?? '')) return setupPage(reply, 400, { ...view, error: 'The passwords do not match.' });
     try {
-      await redeemTicket(services, urls, ticket, { email: purpose.email ? undefined : email, password });
+      await redeemTicket(services, urls, ticket, { email: purpose.email ? undefined : email, username, password });
     } catch (e) {
       if (e instanceof TicketRefused) return setupPage(reply, 400, { refused: e.message });
       if (e instanceof ApiError && e.status < 500) return setupPage(reply, e.status, { ...view, error: e.message });
@@ -114,7 +116,7 @@ export async function dashboardRoutes(app: FastifyInstance, { services, publicUr
   });
 }
 
-interface SetupView { ticket?: string; email?: string; fixedEmail?: string; error?: string; refused?: string; done?: string }
+interface SetupView { ticket?: string; email?: string; username?: string; usernameRequired?: boolean; fixedEmail?: string; error?: string; refused?: string; done?: string }
 
 function setupPage(reply: FastifyReply, status: number, v: SetupView): FastifyReply {
   let body;
@@ -125,7 +127,11 @@ function setupPage(reply: FastifyReply, status: number, v: SetupView): FastifyRe
     const invalid = v.error ? raw(' aria-describedby="setup-error" aria-invalid="true"') : raw('');
     const emailField = v.fixedEmail !== undefined
       ? html`<p>Choose a password for <strong>${v.fixedEmail}</strong>.</p>`
-      : html`<label for="email">Email address</label><input type="email" id="email" name="email" autocomplete="username" required value="${v.email ?? ''}">`;
+      : v.usernameRequired
+        ? html`<label for="email">Email address</label><input type="email" id="email" name="email" autocomplete="email" required value="${v.email ?? ''}">
+<label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required value="${v.username ?? ''}">
+<p>The database connection requires a username: you can sign in with it or with the email address.</p>`
+        : html`<label for="email">Email address</label><input type="email" id="email" name="email" autocomplete="username" required value="${v.email ?? ''}">`;
     body = html`<h1>Set up Tessera</h1><p>${v.fixedEmail !== undefined ? 'Set your dashboard password.' : 'Create the first administrator of the dashboard.'}</p>${error}
 <form method="post" action="/dashboard/setup" novalidate><input type="hidden" name="ticket" value="${v.ticket ?? ''}">
 ${emailField}<label for="password">Password</label>

@@ -47,18 +47,27 @@ export async function ensureAdminRole(services: Services, managementAudience: st
   return roleId;
 }
 
-export interface AdminUserResult { user_id: string; email: string; role_id: string; created: boolean; set_password_url: string }
+export interface AdminUserResult { user_id: string; email: string; username?: string; role_id: string; created: boolean; set_password_url: string }
 
 /**
- * `tessera admin create-user --email`: the user (created with a random password nobody knows, or found by email),
- * the administrators role assigned, and a one-time link to set the password.
+ * `tessera admin create-user --email [--username]`: the user (created with a random password nobody knows, or
+ * found by email), the administrators role assigned, and a one-time link to set the password. `username` is used
+ * only when the user is created (a found user keeps theirs); it is needed while the connection requires usernames.
  */
-export async function createAdminUser(services: Services, urls: DashboardUrls, email: string): Promise<AdminUserResult> {
+export async function createAdminUser(services: Services, urls: DashboardUrls, email: string, opts: { username?: string } = {}): Promise<AdminUserResult> {
   const existing = await services.store.users.findByEmail(DATABASE_CONNECTION, email.toLowerCase());
-  const user = existing ?? await services.users.create({ connection: DATABASE_CONNECTION, email, email_verified: true, password: unguessablePassword() });
+  if (!existing && opts.username === undefined && await services.connections.usernameRequired()) {
+    throw new BadRequest('The database connection requires a username (requires_username): pass --username <name>.');
+  }
+  const user = existing ?? await services.users.create({
+    connection: DATABASE_CONNECTION, email, email_verified: true, password: unguessablePassword(), ...(opts.username !== undefined && { username: opts.username }),
+  });
   const roleId = await makeAdmin(services, urls, user);
   const ticket = await issueTicket(services, { user_id: user.user_id });
-  return { user_id: user.user_id, email: user.email as string, role_id: roleId, created: !existing, set_password_url: setupUrl(urls, ticket) };
+  return {
+    user_id: user.user_id, email: user.email as string, ...(user.username !== undefined && { username: user.username }),
+    role_id: roleId, created: !existing, set_password_url: setupUrl(urls, ticket),
+  };
 }
 
 async function makeAdmin(services: Services, urls: DashboardUrls, user: User): Promise<string> {
@@ -90,10 +99,13 @@ const unguessablePassword = () => `Aa1!${randomBytes(24).toString('base64url')}`
 
 export class TicketRefused extends Error {}
 
-/** What a valid ticket is for: setting the password of `email`, or (no email) signing up the first administrator. */
-export async function ticketPurpose(services: Services, ticket: string | undefined): Promise<{ email?: string }> {
+/**
+ * What a valid ticket is for: setting the password of `email`, or (no email) signing up the first administrator,
+ * who must then also choose a username when the database connection requires one (`usernameRequired`).
+ */
+export async function ticketPurpose(services: Services, ticket: string | undefined): Promise<{ email?: string; usernameRequired?: boolean }> {
   const body = await readTicket(services, ticket);
-  if (!body.user_id) return {};
+  if (!body.user_id) return { usernameRequired: await services.connections.usernameRequired() };
   const user = await services.store.users.findById(body.user_id);
   if (!user) throw new TicketRefused('This link is no longer valid.');
   return { email: user.email };
@@ -113,7 +125,7 @@ async function readTicket(services: Services, ticket: string | undefined): Promi
  * before the change (a concurrent second use finds nothing) and put back when the change is refused (a weak
  * password, an email in use), so a typo does not burn the link.
  */
-export async function redeemTicket(services: Services, urls: DashboardUrls, ticket: string | undefined, input: { email?: string; password: string }): Promise<User> {
+export async function redeemTicket(services: Services, urls: DashboardUrls, ticket: string | undefined, input: { email?: string; username?: string; password: string }): Promise<User> {
   const body = await readTicket(services, ticket);
   const key = TICKET_PREFIX + hash(ticket as string);
   const raw = await services.store.meta.take(key);
@@ -122,7 +134,10 @@ export async function redeemTicket(services: Services, urls: DashboardUrls, tick
     if (body.user_id) return await services.users.update(body.user_id, { password: input.password });
     if ((await services.store.meta.get(FIRST_ADMIN_META)) !== undefined) throw new TicketRefused('An administrator already exists. Ask them for access, or run `tessera admin create-user`.');
     if (!input.email) throw new BadRequest('Enter an email address.');
-    const user = await services.users.create({ connection: DATABASE_CONNECTION, email: input.email, email_verified: true, password: input.password });
+    if (!input.username && await services.connections.usernameRequired()) throw new BadRequest('Enter a username: the database connection requires one.');
+    const user = await services.users.create({
+      connection: DATABASE_CONNECTION, email: input.email, email_verified: true, password: input.password, ...(input.username && { username: input.username }),
+    });
     await makeAdmin(services, urls, user);
     return user;
   } catch (e) {
