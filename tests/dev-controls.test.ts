@@ -297,7 +297,31 @@ describe('development mode: who may call the controls', () => {
     expect((await dev(s, 'GET', '/clock', undefined, '::1')).status).toBe(200);
     expect((await dev(remote, 'GET', '/clock', undefined, '192.0.2.7')).status).toBe(200);
   });
+
+  it('lists the controls in /openapi.json under their own tag, without credentials, and nothing else under that tag', async () => {
+    const doc = await openapi(s);
+    expect(doc.tags.map((t) => t.name)).toContain('development');
+    const ops = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
+    const controls = ops.filter((o) => o.path.startsWith('/tessera/dev'));
+    expect(controls.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort()).toEqual([
+      'DELETE /tessera/dev/faults', 'DELETE /tessera/dev/snapshots/{name}', 'GET /tessera/dev', 'GET /tessera/dev/clock', 'GET /tessera/dev/faults', 'GET /tessera/dev/snapshots',
+      'POST /tessera/dev/clock', 'POST /tessera/dev/faults', 'POST /tessera/dev/keys/revoke', 'POST /tessera/dev/keys/rotate', 'POST /tessera/dev/reset', 'POST /tessera/dev/sessions',
+      'POST /tessera/dev/snapshots', 'POST /tessera/dev/snapshots/{name}/restore', 'POST /tessera/dev/tokens/client', 'POST /tessera/dev/tokens/user',
+    ]);
+    for (const o of controls) {
+      expect(o.op.tags, `${o.method} ${o.path}`).toEqual(['development']);
+      expect(o.op.security, `${o.method} ${o.path}`).toBeUndefined();
+    }
+    expect(ops.filter((o) => o.op.tags?.includes('development') && !o.path.startsWith('/tessera/dev'))).toEqual([]);
+  });
 });
+
+interface OpenApiDoc { tags: Array<{ name: string }>; paths: Record<string, Record<string, { tags?: string[]; security?: unknown }>> }
+async function openapi(s: TestServer): Promise<OpenApiDoc> {
+  const r = await s.t.app.inject({ method: 'GET', url: '/openapi.json' });
+  expect(r.statusCode).toBe(200);
+  return JSON.parse(r.body) as OpenApiDoc;
+}
 
 describe('tessera serve: the controls do not exist', () => {
   const probes: Array<[string, string]> = [['GET', '/tessera/dev'], ['POST', '/tessera/dev/reset'], ['POST', '/tessera/dev/tokens/client'], ['POST', '/tessera/dev/sessions'], ['POST', '/tessera/dev/clock'], ['POST', '/tessera/dev/faults']];
@@ -312,6 +336,11 @@ describe('tessera serve: the controls do not exist', () => {
         expect(r.body).toBe(unknown.body);
       }
       expect(s.t.dev).toBeUndefined();
+      // nor does its OpenAPI document name them, or their tag
+      const doc = await openapi(s);
+      expect(Object.keys(doc.paths).filter((p) => p.startsWith('/tessera/dev'))).toEqual([]);
+      expect(doc.tags.map((t) => t.name)).not.toContain('development');
+      expect(Object.keys(doc.paths).length).toBeGreaterThan(50);
     } finally { await s.close(); }
   });
 

@@ -16,7 +16,7 @@ if (!available) {
 /**
  * Judge: Playwright Test itself (its runner, workers and fixtures) running tests/playwright/spa-session.pw.ts, which
  * uses @tessera/testing's `withTessera` fixtures and `test.use({ tessera: … })`: an SPA logged in with a minted
- * session cookie, no hosted page on the way. Node trusts the throw-away CA through NODE_EXTRA_CA_CERTS, as the
+ * session cookie, no hosted page on the way, and the same SPA logged in through the hosted login page. Node trusts the throw-away CA through NODE_EXTRA_CA_CERTS, as the
  * README tells teams to do; TypeScript sources load through tsx as in development.
  */
 describe.skipIf(!available)('@tessera/testing in Playwright Test', () => {

@@ -8,9 +8,9 @@ import { withTessera } from '../../packages/testing/src/playwright';
 import type { RunningTessera } from '../../packages/testing/src/index';
 
 /**
- * A single-page app (Auth0's auth0-spa-js, as published) on https://spa.test, logged in without the hosted pages:
- * the test adds a session cookie minted by Tessera's development controls, and loginWithRedirect comes straight back
- * with a code. The `tessera` option and `tesseraServer` fixture are @tessera/testing's Playwright fixtures.
+ * A single-page app (Auth0's auth0-spa-js, as published) on https://spa.test, logged in twice: without the hosted
+ * pages (the test adds a session cookie minted by Tessera's development controls, and loginWithRedirect comes straight
+ * back with a code), and through the hosted login page. The `tessera` option and `tesseraServer` fixture are @tessera/testing's Playwright fixtures.
  */
 const API = 'https://orders.example/';
 const SPA_PORT = Number(process.env.TESSERA_PW_SPA_PORT);
@@ -63,10 +63,20 @@ test('loginWithRedirect returns with a code at once: the minted session skips th
   expect(hosted).toEqual([]);
 });
 
-test('without the cookie the same SPA is sent to the hosted login page (the fixture reset the tenant, sessions included)', async ({ page, tesseraServer }: { page: Page; tesseraServer: RunningTessera }) => {
+test('without the cookie the same SPA logs in through the hosted login page (the fixture reset the tenant, sessions included)', async ({ page, tesseraServer }: { page: Page; tesseraServer: RunningTessera }) => {
   tenant = tesseraServer;
   await page.goto(`${SPA}/`);
   await expect(page.locator('#status')).toHaveText('ready');
   await Promise.all([page.waitForURL(/\/u\/login\?/), page.evaluate(() => (window as any).spa.login())]);
   await expect(page).toHaveTitle('Log in');
+  await page.getByLabel('Email address').fill('ann@example.com');
+  await page.getByLabel('Password').fill('Correct-Horse-9');
+  // a first-party SPA on its own site (not localhost) with skip_consent on the API: straight back with a code
+  await Promise.all([page.waitForURL(new RegExp(`^${SPA}/\\?code=`)), page.getByRole('button', { name: 'Continue' }).click()]);
+  await expect(page.locator('#status')).toHaveText('ready');
+  expect(await page.evaluate(() => (window as any).spa.handleCallback())).toEqual({ ok: true, value: 'ann@example.com' });
+  const token = await page.evaluate(() => (window as any).spa.silentViaRefreshToken());
+  expect(token.ok).toBe(true);
+  const claims = JSON.parse(Buffer.from(token.value.split('.')[1], 'base64url').toString());
+  expect(claims).toMatchObject({ iss: tesseraServer.issuer, sub: tesseraServer.seeded.users['ann@example.com'], permissions: ['read:orders'] });
 });

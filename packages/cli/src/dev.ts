@@ -18,7 +18,7 @@ export function devCommand(): Command {
     .option('--http', 'serve plain HTTP instead of HTTPS (no CA; Auth0 SDKs insist on https://{domain})')
     .option('--data <dir>', 'keep the tenant in this folder (SQLite) across runs instead of a fresh temporary database per run')
     .option('--seed <path>', 'seed at start (repeatable): an auth0-deploy-cli folder or tenant.yaml, Tessera manifests (file or folder), or a users JSON file', collect, [])
-    .option('--watch', 'seed again whenever a --seed file changes')
+    .option('--watch', 'seed again whenever a --seed file changes; an item removed from the seed is deleted (items made by hand are kept)')
     .option('--keywords <json|file>', 'a0deploy keyword values for ##KEY## and @@KEY@@: inline JSON or a JSON file (AUTH0_KEYWORD_REPLACE_MAPPINGS from the environment fills in)')
     .option('--signing-key <pem-file>', 'sign tokens with this RSA private key (PEM), the same key every run: tokens stay verifiable across restarts')
     .option('--signing-seed <phrase>', 'sign tokens with an RSA key derived from this phrase (the same key on every machine; development only)')
@@ -30,7 +30,9 @@ credentials are printed. The local CA is created once in $TESSERA_DEV_CA_DIR, el
 (~/.cache/tessera/dev-ca); trust it with NODE_EXTRA_CA_CERTS=<folder>/ca.pem. TESSERA_* settings of
 \`tessera serve --help\` apply too, except the address, port, public URL, database, TLS and workers, which the flags
 decide. Users files are JSON arrays of POST /api/v2/users bodies with plain passwords, plus "roles",
-"permissions" and "organizations". In an a0deploy client, "client_id" and "client_secret" fix its credentials.`)
+"permissions" and "organizations". In an a0deploy client, "client_id" and "client_secret" fix its credentials.
+The tenant follows the seed: what an earlier seeding declared and the seed no longer declares is deleted (with
+--data, at the next start too); what the seed never declared is never deleted.`)
     .action(async (o: DevOptions) => {
       const { runDev } = await import('./dev-run'); // the server is loaded only to run, never for --help
       await runDev(o);

@@ -129,7 +129,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerHostileInputChecks(app);
   processLog(app, opts.logger);
   opts.dev?.faults.register(app, DEV_PREFIX);
-  await app.register(swagger, openapiOptions(opts.publicUrl));
+  await app.register(swagger, openapiOptions(opts.publicUrl, opts.dev !== undefined));
   const { services } = opts;
   const limits = opts.rateLimits ? await registerRateLimits(app, opts.rateLimits, services.store.abuse, opts.logger) : {};
   if (limits.auth) limitAuthenticationApi(app, services, limits.auth);

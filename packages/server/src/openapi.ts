@@ -19,6 +19,9 @@ export const CLIENT_BASIC_SCHEME = 'clientSecretBasic';
  */
 export const CLIENT_AUTH_SECURITY: Array<Record<string, string[]>> = [{ [CLIENT_BASIC_SCHEME]: [] }, {}];
 
+/** The tag of the development controls: declared only in development mode, like the routes themselves. */
+export const DEV_TAG = 'development';
+
 const TAGS: Array<{ name: string; description: string }> = [
   { name: 'authentication', description: "Auth0's Authentication API: tokens, the hosted login, consent, MFA, logout and revocation." },
   { name: 'discovery', description: 'OpenID Connect discovery and the JSON Web Key Set of the signing keys.' },
@@ -40,7 +43,7 @@ const TAGS: Array<{ name: string; description: string }> = [
   { name: 'log-streams', description: 'Delivery of the tenant log to HTTP sinks.' },
   { name: 'tenants', description: 'Tenant settings (the default token quotas).' },
   { name: 'tessera', description: 'Tessera extensions to the Management API.' },
-  { name: 'development', description: 'Test controls of a development build (/tessera/dev, loopback callers only).' },
+  { name: DEV_TAG, description: 'Test controls of development mode (/tessera/dev, no credentials, loopback callers only); absent from `tessera serve`.' },
   { name: 'ops', description: 'Health and metrics for operators (no authentication).' },
 ];
 
@@ -63,7 +66,7 @@ export function scopeText(required: ScopeRequirement, bodyScopes?: BodyScopeRule
   return text;
 }
 
-export function openapiOptions(publicUrl: string): FastifyDynamicSwaggerOptions {
+export function openapiOptions(publicUrl: string, devMode = false): FastifyDynamicSwaggerOptions {
   const managementAudience = `${publicUrl}/api/v2/`;
   return {
     openapi: {
@@ -75,7 +78,7 @@ export function openapiOptions(publicUrl: string): FastifyDynamicSwaggerOptions 
           + `for the audience \`${managementAudience}\` from \`POST /oauth/token\` (client_credentials), holding one of the scopes each operation lists.`,
       },
       servers: [{ url: publicUrl }],
-      tags: TAGS,
+      tags: devMode ? TAGS : TAGS.filter((t) => t.name !== DEV_TAG),
       components: {
         securitySchemes: {
           [MANAGEMENT_SCHEME]: {

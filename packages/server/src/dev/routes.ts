@@ -3,6 +3,7 @@ import { BadRequest, Forbidden, SessionService } from '@tessera/core';
 import type { FastifyInstance, FastifyError } from 'fastify';
 import { SESSION_COOKIE, startSession } from '../auth-api/browser';
 import { renderError } from '../http/errors';
+import { DEV_TAG } from '../openapi';
 import { Empty, errorResponses, StringEnum } from '../schemas/common';
 import type { Services } from '../services';
 import type { DevControls } from './controls';
@@ -10,7 +11,7 @@ import { FAULT_STATUSES } from './faults';
 
 export const DEV_PREFIX = '/tessera/dev';
 
-const tags = ['development'];
+const tags = [DEV_TAG];
 const Name = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'Snapshot name: letters, digits, dot, dash, underscore' });
 const NameParam = Type.Object({ name: Name });
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 256, description });
