@@ -173,7 +173,7 @@ export class AuthorizeService {
       if (req.prompt.includes('none') && req.loginHint !== undefined && req.loginHint.toLowerCase() !== login.user.email?.toLowerCase()) {
         throw redirectError('interaction_required', 'The user logged in is not the one login_hint names; interaction required');
       }
-      const organization = await this.organization(req.organization, login.user);
+      const organization = await this.organization(req.organization, login.user, client);
       const decision = await this.deps.userTokens.decide({
         client, userId: login.user.user_id, audience: req.audience, requested: req.scopes, organizationId: organization?.id,
         unknownAudience: (aud) => new AccessDenied(`Service not found: ${aud}`),
@@ -241,14 +241,17 @@ export class AuthorizeService {
   }
 
   /**
-   * The organization a login goes through (by id or name), refused unless the user may use it. `assign: false`
-   * (explain) leaves a non-member that assign_membership_on_login would admit a non-member.
+   * The organization a login goes through (by id or name), refused unless the client and the user may use it.
+   * `assign: false` (explain) leaves a non-member that assign_membership_on_login would admit a non-member.
    */
-  async organization(idOrName: string | undefined, user: User, assign = true): Promise<Organization | undefined> {
+  async organization(idOrName: string | undefined, user: User, client: Client, assign = true): Promise<Organization | undefined> {
     if (idOrName === undefined) return undefined;
     const orgs = this.deps.store.organizations;
     const org = (await orgs.findById(idOrName)) ?? (await orgs.findByName(idOrName));
     if (!org) throw redirectError('invalid_request', `no organization found for ${idOrName}`);
+    if (!client.is_first_party && org.third_party_client_access === 'block') {
+      throw new AccessDenied(`the ${org.id} organization does not allow third-party clients (third_party_client_access: block)`);
+    }
     // The database connection's settings in the organization: explicitly disabled refuses every login through it;
     // assign_membership_on_login makes a non-member a member. No entry at all keeps Tessera's members-only rule.
     const settings = org.connections?.find((c) => c.connection_id === DATABASE_CONNECTION_ID);

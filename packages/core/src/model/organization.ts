@@ -18,10 +18,26 @@ export interface Organization {
   connections?: OrganizationConnection[];
   /** Auth0's fine-grained M2M token quota of the organization (tokens issued with its `org_id`). */
   token_quota?: TokenQuota;
+  /**
+   * Whether third-party clients (`is_first_party: false`) may log users in through the organization: `block`
+   * refuses them at /authorize. Absent: allowed (Tessera's rule before the field existed; Auth0 defaults to block).
+   */
+  third_party_client_access?: (typeof THIRD_PARTY_CLIENT_ACCESS)[number];
 }
 
-export type OrganizationCreate = Omit<Organization, 'id' | 'connections'>;
+export const THIRD_PARTY_CLIENT_ACCESS = ['block', 'allow'] as const;
+
+/** A connection enabled with the organization on create (`enabled_connections`, the classic API's body). */
+export interface OrganizationConnectionOnCreate {
+  connection_id: string;
+  assign_membership_on_login?: boolean;
+  show_as_button?: boolean;
+  is_signup_enabled?: boolean;
+}
+
+export type OrganizationCreate = Omit<Organization, 'id' | 'connections'> & { enabled_connections?: OrganizationConnectionOnCreate[] };
 export interface OrganizationPatch {
+  third_party_client_access?: Organization['third_party_client_access'];
   name?: string;
   display_name?: string | null;
   branding?: OrganizationBranding | null;

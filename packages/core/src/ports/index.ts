@@ -140,6 +140,8 @@ export interface OrganizationRepo {
   addMemberRoles(orgId: string, userId: string, roleIds: string[]): Promise<void>;
   removeMemberRoles(orgId: string, userId: string, roleIds: string[]): Promise<void>;
   memberRoles(orgId: string, userId: string, w: OffsetWindow): Promise<Page<Role>>;
+  /** Each listed member's roles in the organization (id and name, in role creation order); members without any are absent. */
+  memberRolesOf(orgId: string, userIds: string[]): Promise<Map<string, Array<{ id: string; name: string }>>>;
   addClientGrant(orgId: string, grantId: string): Promise<void>;
   removeClientGrant(orgId: string, grantId: string): Promise<boolean>;
   hasClientGrant(orgId: string, grantId: string): Promise<boolean>;

@@ -16,6 +16,11 @@ const NOT_A_MEMBER = () => new NotFound('The user is not a member of the organiz
 const USERS_MISSING = () => new NotFound('One or more of the users do not exist.', 'inexistent_user');
 export const CONNECTION_NOT_FOUND = () => new NotFound('The connection does not exist', 'inexistent_connection');
 const ORG_CONNECTION_NOT_FOUND = () => new NotFound('The connection is not enabled for this organization.', 'inexistent_organization_connection');
+const CONNECTION_CONFLICT = () => new Conflict('The connection is already enabled for this organization.', 'organization_connection_conflict');
+/** Auth0's defaults for an enabled connection: no membership on login, shown as a button, no signup. */
+const newConnection = (connectionId: string): OrganizationConnection => ({
+  connection_id: connectionId, assign_membership_on_login: false, show_as_button: true, is_signup_enabled: false, is_enabled: true,
+});
 
 /** Organizations, their members and member roles, and the client grants they may be used with. */
 export class OrganizationService {
@@ -36,9 +41,22 @@ export class OrganizationService {
     return o;
   }
 
+  /** Creates the organization, with the connections `enabled_connections` names enabled in the same write. */
   async create(input: OrganizationCreate): Promise<Organization> {
     const org: Organization = { id: `org_${randomAlnum(16)}`, name: input.name };
-    applyPatch(org, { display_name: input.display_name, branding: input.branding, metadata: input.metadata, is_app_entitlement_active: input.is_app_entitlement_active, token_quota: input.token_quota });
+    applyPatch(org, {
+      display_name: input.display_name, branding: input.branding, metadata: input.metadata, is_app_entitlement_active: input.is_app_entitlement_active,
+      token_quota: input.token_quota, third_party_client_access: input.third_party_client_access,
+    });
+    const connections: OrganizationConnection[] = [];
+    for (const c of input.enabled_connections ?? []) {
+      if (c.connection_id !== DATABASE_CONNECTION_ID) throw CONNECTION_NOT_FOUND();
+      if (connections.some((x) => x.connection_id === c.connection_id)) throw CONNECTION_CONFLICT();
+      const entry = newConnection(c.connection_id);
+      applyConnection(entry, c);
+      connections.push(entry);
+    }
+    if (connections.length > 0) org.connections = connections;
     await this.write((tx) => tx.organizations.insert(org));
     return org;
   }
@@ -71,10 +89,8 @@ export class OrganizationService {
   async addConnection(id: string, connectionId: string, input: OrganizationConnectionInput): Promise<OrganizationConnection> {
     if (connectionId !== DATABASE_CONNECTION_ID) throw CONNECTION_NOT_FOUND();
     return this.editConnections(id, (list) => {
-      if (list.some((c) => c.connection_id === connectionId)) {
-        throw new Conflict('The connection is already enabled for this organization.', 'organization_connection_conflict');
-      }
-      const entry: OrganizationConnection = { connection_id: connectionId, assign_membership_on_login: false, show_as_button: true, is_signup_enabled: false, is_enabled: true };
+      if (list.some((c) => c.connection_id === connectionId)) throw CONNECTION_CONFLICT();
+      const entry = newConnection(connectionId);
       applyConnection(entry, input);
       list.push(entry);
       return entry;
@@ -120,6 +136,12 @@ export class OrganizationService {
   async membersFrom(id: string, from: string | undefined, take: number): Promise<CheckpointPage<User>> {
     await this.get(id);
     return this.deps.store.organizations.membersFrom(id, from, take);
+  }
+
+  /** The roles of each of `userIds` in the organization (`fields=roles` on the member list); `[]` for a member without any. */
+  async rolesOfMembers(id: string, userIds: string[]): Promise<Map<string, Array<{ id: string; name: string }>>> {
+    const found = await this.deps.store.organizations.memberRolesOf(id, userIds);
+    return new Map(userIds.map((u) => [u, found.get(u) ?? []]));
   }
 
   async addMembers(id: string, userIds: string[]): Promise<void> {
@@ -231,6 +253,7 @@ function applyConnection(entry: OrganizationConnection, input: OrganizationConne
 function applyPatch(org: Organization, patch: OrganizationPatch): void {
   if (patch.name !== undefined) org.name = patch.name;
   if (patch.is_app_entitlement_active !== undefined) org.is_app_entitlement_active = patch.is_app_entitlement_active;
+  if (patch.third_party_client_access !== undefined) org.third_party_client_access = patch.third_party_client_access;
   if (patch.display_name === null) delete org.display_name;
   else if (patch.display_name !== undefined) org.display_name = patch.display_name;
   if (patch.branding === null) delete org.branding;

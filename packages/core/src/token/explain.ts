@@ -122,7 +122,7 @@ export class TokenExplainer {
       // /authorize's order: the client's organization_usage, the audience, then the user's organization
       await refusing(trace, 'organization_usage', async () => checkOrganizationUsage(client, { organization: r.organization }));
       await refusing(trace, 'audience', () => checkAuthorizeAudience(v.directory, v.userTokens.userinfoAudience, audience));
-      organization = await refusing(trace, 'organization_usage', () => this.deps.authorize.organization(r.organization, user, false));
+      organization = await refusing(trace, 'organization_usage', () => this.deps.authorize.organization(r.organization, user, client, false));
     }
     // the password grant takes no organization (as at /oauth/token); a login at /authorize may go through one
     const decision = await v.userTokens.decide({

@@ -15,8 +15,8 @@ type Id = { id: string };
 type ConnParams = { id: string; connection_id: string };
 const ConnParam = Type.Object({ id: OrgIdParam.properties.id, connection_id: Type.String({ minLength: 1, description: 'ID of the connection.' }) });
 
-/** Auth0's view of an enabled connection (`/enabled_connections`). */
-function enabledView(c: OrganizationConnection) {
+/** Auth0's view of an enabled connection (`/enabled_connections`, and `enabled_connections` of a created organization). */
+export function enabledView(c: OrganizationConnection) {
   return {
     connection_id: c.connection_id, assign_membership_on_login: c.assign_membership_on_login, show_as_button: c.show_as_button,
     is_signup_enabled: c.is_signup_enabled, connection: { name: DATABASE_CONNECTION, strategy: 'auth0' },

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { userSummary, type OrganizationCreate, type OrganizationPatch } from '@tessera/core';
+import { InsufficientScope, requirementMessage, userSummary, type OrganizationCreate, type OrganizationPatch, type User } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { Empty, errorResponses, OffsetPaging } from '../schemas/common';
 import {
-  GrantIdBody, MembersBody, OrganizationClientGrantResponse, OrganizationCreateBody, OrganizationGrantListItem, OrganizationPatchBody,
+  GrantIdBody, MembersBody, OrganizationClientGrantResponse, OrganizationCreateBody, OrganizationCreatedResponse, OrganizationGrantListItem, OrganizationPatchBody,
   OrganizationResponse, OrgIdParam,
 } from '../schemas/organization';
 import { CheckpointPaging, MixedPagingQuery, PagingQuery, RoleIdsBody, RoleResponse } from '../schemas/role';
@@ -12,12 +12,16 @@ import { offsetBody, offsetWindow, type OffsetQuery } from '../http/paging';
 import type { Services } from '../services';
 import { checkpointBody, listResponse } from './roles';
 import { FieldsQuery, projectedResponse, projecting, projection, type FieldsParams } from './projection';
+import { enabledView } from './organization-connections';
+import { principalOf } from './plugin';
 
 const tags = ['organizations'];
 type Id = { id: string };
 type Mixed = OffsetQuery & { from?: string; take?: number };
 const MemberParams = Type.Object({ id: OrgIdParam.properties.id, user_id: Type.String({ minLength: 1, description: 'ID of the user.' }) });
 const GrantParams = Type.Object({ id: OrgIdParam.properties.id, grant_id: Type.String({ minLength: 1, description: 'The Client Grant ID.' }) });
+/** A member as the list shows it: the user summary, and `roles` when `fields=roles` asks for them. */
+const MemberResponse = Type.Object({ ...UserSummaryResponse.properties, roles: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })) });
 const MemberListQuery = Type.Object({ ...MixedPagingQuery.properties, ...FieldsQuery }, { additionalProperties: false });
 const checkpointWanted = (q: Mixed) => q.from !== undefined || q.take !== undefined;
 
@@ -38,9 +42,15 @@ export async function organizationRoutes(app: FastifyInstance, { services }: { s
   });
 
   app.post('/organizations', {
-    schema: { summary: 'Create an organization', tags, body: OrganizationCreateBody, response: { 201: OrganizationResponse, ...errorResponses } },
-    config: { scopes: ['create:organizations'] },
-  }, async (req, reply) => reply.code(201).send(await orgs.create(req.body as OrganizationCreate)));
+    schema: { summary: 'Create an organization', tags, body: OrganizationCreateBody, response: { 201: OrganizationCreatedResponse, ...errorResponses } },
+    // enabling connections on create is what POST /organizations/{id}/enabled_connections does: its scope too
+    config: { scopes: ['create:organizations'], bodyScopes: { default: ['create:organizations'], fields: { enabled_connections: ['create:organization_connections'] } } },
+  }, async (req, reply) => {
+    const body = req.body as OrganizationCreate;
+    const org = await orgs.create(body);
+    const { connections, ...view } = org;
+    return reply.code(201).send(body.enabled_connections === undefined ? view : { ...view, enabled_connections: (connections ?? []).map(enabledView) });
+  });
 
   app.get('/organizations/:id', {
     schema: { summary: 'Get an organization', tags, params: OrgIdParam, response: { 200: OrganizationResponse, ...errorResponses } },
@@ -71,15 +81,35 @@ export async function organizationRoutes(app: FastifyInstance, { services }: { s
 async function memberRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const orgs = services.organizations;
   app.get('/organizations/:id/members', {
-    schema: { summary: 'Get members who belong to an organization', tags, params: OrgIdParam, querystring: MemberListQuery, response: { 200: listResponse('members', projectedResponse(UserSummaryResponse)), ...errorResponses } },
+    schema: {
+      summary: 'Get members who belong to an organization',
+      description: 'Member roles are not sent by default: `fields=roles` adds each member\'s roles in the organization (`{id, name}`), which needs `read:organization_member_roles` as well.',
+      tags, params: OrgIdParam, querystring: MemberListQuery, response: { 200: listResponse('members', projectedResponse(MemberResponse)), ...errorResponses },
+    },
     config: { scopes: ['read:organization_members'] },
   }, async (req) => {
     const { id } = req.params as Id;
     const q = req.query as Mixed & FieldsParams;
-    const view = projecting(userSummary, projection(q));
-    if (checkpointWanted(q)) return checkpointBody('members', await orgs.membersFrom(id, q.from, q.take ?? 50), view);
+    const p = projection(q);
+    // Auth0: roles only when `fields` names them (and includes them), with the member-roles scope
+    const withRoles = p !== undefined && p.include && p.names.has('roles');
+    if (withRoles && !principalOf(req).scopes.has('read:organization_member_roles')) {
+      throw new InsufficientScope(requirementMessage(['read:organization_member_roles']));
+    }
+    const summary = projecting(userSummary, p);
+    // the page first, then its members' roles in one query
+    const viewFor = async (users: User[]) => {
+      if (!withRoles) return summary;
+      const roles = await orgs.rolesOfMembers(id, users.map((u) => u.user_id));
+      return (u: User) => ({ ...summary(u), roles: roles.get(u.user_id) ?? [] });
+    };
+    if (checkpointWanted(q)) {
+      const page = await orgs.membersFrom(id, q.from, q.take ?? 50);
+      return checkpointBody('members', page, await viewFor(page.items));
+    }
     const w = offsetWindow(q);
-    return offsetBody('members', q, w, await orgs.members(id, w), view);
+    const page = await orgs.members(id, w);
+    return offsetBody('members', q, w, page, await viewFor(page.items));
   });
 
   app.post('/organizations/:id/members', {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ORGANIZATION_ACCESS_LEVELS } from '@tessera/core';
+import { ORGANIZATION_ACCESS_LEVELS, THIRD_PARTY_CLIENT_ACCESS } from '@tessera/core';
 import { Nullable, StringEnum, TokenQuotaBody, TokenQuotaResponse } from './common';
 
 const name = Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$', description: 'The name of this organization.' });
@@ -11,6 +11,14 @@ const branding = Type.Object({
 }, { additionalProperties: false, description: 'Theme defines how to style the login pages.' });
 const metadataValue = Type.String({ maxLength: 255 });
 const appEntitlement = Type.Boolean({ description: 'Whether app entitlement is active for this organization.' });
+const thirdPartyAccess = StringEnum(THIRD_PARTY_CLIENT_ACCESS, { description: 'Whether third-party clients may log users in through this organization (`block` refuses them at /authorize; absent: allowed).' });
+const connectionSettings = {
+  assign_membership_on_login: Type.Optional(Type.Boolean({ description: 'When true, users who log in with this connection become members of the organization.' })),
+  is_signup_enabled: Type.Optional(Type.Boolean({ description: 'Whether organization signup is enabled for this database connection (stored; Tessera has no signup).' })),
+  show_as_button: Type.Optional(Type.Boolean({ description: "Whether the connection is shown on the organization's login prompt (stored; applies to enterprise connections)." })),
+};
+const ConnectionId = Type.String({ minLength: 1, maxLength: 64, description: 'ID of the connection.' });
+export const EnabledConnectionCreateBody = Type.Object({ connection_id: ConnectionId, ...connectionSettings }, { additionalProperties: false });
 
 export const OrganizationCreateBody = Type.Object({
   name,
@@ -19,6 +27,8 @@ export const OrganizationCreateBody = Type.Object({
   metadata: Type.Optional(Type.Record(Type.String(), metadataValue, { maxProperties: 25, description: 'Metadata associated with the organization.' })),
   is_app_entitlement_active: Type.Optional(appEntitlement),
   token_quota: Type.Optional(Nullable(TokenQuotaBody)),
+  third_party_client_access: Type.Optional(thirdPartyAccess),
+  enabled_connections: Type.Optional(Type.Array(EnabledConnectionCreateBody, { maxItems: 10, description: 'Connections enabled for the organization when it is created (the body of POST /organizations/{id}/enabled_connections; at most 10). Needs create:organization_connections as well.' })),
 }, { additionalProperties: false });
 
 export const OrganizationPatchBody = Type.Object({
@@ -28,6 +38,7 @@ export const OrganizationPatchBody = Type.Object({
   metadata: Type.Optional(Nullable(Type.Record(Type.String(), Nullable(metadataValue), { description: 'Merged into the current metadata; a key set to null is removed.' }))),
   is_app_entitlement_active: Type.Optional(appEntitlement),
   token_quota: Type.Optional(Nullable(TokenQuotaBody)),
+  third_party_client_access: Type.Optional(thirdPartyAccess),
 }, { additionalProperties: false });
 
 export const OrganizationResponse = Type.Object({
@@ -41,6 +52,7 @@ export const OrganizationResponse = Type.Object({
   metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
   is_app_entitlement_active: Type.Optional(Type.Boolean()),
   token_quota: Type.Optional(TokenQuotaResponse),
+  third_party_client_access: Type.Optional(Type.String()),
 });
 
 export const MembersBody = Type.Object({
@@ -63,19 +75,11 @@ export const OrganizationGrantListItem = Type.Object({
 
 export const OrgIdParam = Type.Object({ id: Type.String({ minLength: 1, description: 'ID of the organization.' }) });
 
-const connectionSettings = {
-  assign_membership_on_login: Type.Optional(Type.Boolean({ description: 'When true, users who log in with this connection become members of the organization.' })),
-  is_signup_enabled: Type.Optional(Type.Boolean({ description: 'Whether organization signup is enabled for this database connection (stored; Tessera has no signup).' })),
-  show_as_button: Type.Optional(Type.Boolean({ description: "Whether the connection is shown on the organization's login prompt (stored; applies to enterprise connections)." })),
-};
 const connectionExtras = {
   organization_connection_name: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Name of the connection in the scope of this organization (stored and returned).' })),
   organization_access_level: Type.Optional(StringEnum(ORGANIZATION_ACCESS_LEVELS, { description: 'Access level for the organization (stored and returned).' })),
   is_enabled: Type.Optional(Type.Boolean({ description: 'Whether the connection is enabled for the organization; false refuses organization logins through it.' })),
 };
-const ConnectionId = Type.String({ minLength: 1, maxLength: 64, description: 'ID of the connection.' });
-
-export const EnabledConnectionCreateBody = Type.Object({ connection_id: ConnectionId, ...connectionSettings }, { additionalProperties: false });
 export const EnabledConnectionPatchBody = Type.Object({ ...connectionSettings }, { additionalProperties: false });
 export const OrgConnectionCreateBody = Type.Object({ connection_id: ConnectionId, ...connectionSettings, ...connectionExtras }, { additionalProperties: false });
 export const OrgConnectionPatchBody = Type.Object({
@@ -89,6 +93,10 @@ const connectionInfo = Type.Object({ name: Type.String(), strategy: Type.String(
 export const EnabledConnectionResponse = Type.Object({
   connection_id: Type.String(), assign_membership_on_login: Type.Boolean(), show_as_button: Type.Boolean(), is_signup_enabled: Type.Boolean(),
   connection: connectionInfo,
+});
+/** POST /organizations answers the organization and, when the body enabled connections, those connections. */
+export const OrganizationCreatedResponse = Type.Object({
+  ...OrganizationResponse.properties, enabled_connections: Type.Optional(Type.Array(EnabledConnectionResponse)),
 });
 export const OrgConnectionResponse = Type.Object({
   ...EnabledConnectionResponse.properties, is_enabled: Type.Boolean(),

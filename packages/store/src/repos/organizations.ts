@@ -94,6 +94,20 @@ export class SqlOrganizationRepo implements OrganizationRepo {
     return offsetPage(base, w, roleFromRow);
   }
 
+  async memberRolesOf(orgId: string, userIds: string[]): Promise<Map<string, Array<{ id: string; name: string }>>> {
+    const out = new Map<string, Array<{ id: string; name: string }>>();
+    if (userIds.length === 0) return out;
+    const rows = await this.db.selectFrom('organization_member_roles as m').innerJoin('roles as r', 'r.id', 'm.role_id')
+      .select(['m.user_id', 'r.id', 'r.name']).where('m.organization_id', '=', orgId).where('m.user_id', 'in', userIds)
+      .orderBy('r.seq').execute();
+    for (const row of rows) {
+      const list = out.get(row.user_id) ?? [];
+      list.push({ id: row.id, name: row.name });
+      out.set(row.user_id, list);
+    }
+    return out;
+  }
+
   async addClientGrant(orgId: string, grantId: string): Promise<void> {
     await mapConstraint(() => this.db.insertInto('organization_client_grants').values({ organization_id: orgId, grant_id: grantId }).execute());
   }
