@@ -16,7 +16,8 @@ export async function spawnTessera(env: Record<string, string>, args: string[] =
   proc.stderr!.on('data', (d) => { out += d; });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), startTimeoutMs);
+    // a server that did not start in time is killed, not left running after the suite (it outlived test runs)
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); rej(new Error(`server did not start:\n${out}`)); }, startTimeoutMs);
     const check = () => { if (/Tessera listening on/.test(out)) { clearTimeout(timer); res(); } };
     proc.stdout!.on('data', check);
     proc.stderr!.on('data', check); // the banner goes to stderr
