@@ -58,6 +58,7 @@ describe.skipIf(!available || (dialect === 'postgres' && !pgReady))(`dashboard t
     await page.getByLabel('Name', { exact: true }).fill('acme');
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.getByRole('heading', { name: 'Acme Corp', level: 1 }).waitFor();
+    await d.shot('organization');
     const org = ((await api('GET', '/organizations')).body as Array<{ id: string; name: string; display_name: string }>)[0];
     expect(org).toMatchObject({ name: 'acme', display_name: 'Acme Corp' });
 
@@ -122,6 +123,7 @@ describe.skipIf(!available || (dialect === 'postgres' && !pgReady))(`dashboard t
     await page.getByLabel('Primary color').fill('#1b4fd8');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Settings saved.').waitFor();
+    await d.shot('organization-settings');
     expect((await api('GET', `/organizations/${org.id}`)).body.branding).toEqual({ colors: { primary: '#1b4fd8', page_background: '#ffffff' } });
 
     await page.getByRole('tab', { name: 'Members' }).click();
@@ -206,6 +208,48 @@ describe.skipIf(!available || (dialect === 'postgres' && !pgReady))(`dashboard t
     await row.getByText('Permissions updated.').waitFor();
     await d.shot('application-apis');
     expect((await api('GET', `/client-grants/${seed.grantId}`)).body.scope).toEqual(['read:orders', 'write:orders']);
+  }, 60_000);
+
+  it('creates a single-page application; a too-long description is refused under the field and nothing is saved; its URIs are saved and used by /authorize; it is deleted after a confirmation', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Applications' }).click();
+    await page.getByRole('button', { name: '+ Create Application' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Orders SPA');
+    await page.getByLabel('Single Page Web Applications').check();
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByRole('heading', { name: 'Orders SPA', level: 1 }).waitFor();
+    const spa = ((await api('GET', '/clients')).body as Array<{ client_id: string; name: string }>).find((c) => c.name === 'Orders SPA')!;
+    const uris = async () => { const c = (await api('GET', `/clients/${spa.client_id}`)).body; return { callbacks: c.callbacks ?? [], web_origins: c.web_origins ?? [], description: c.description } };
+    expect((await api('GET', `/clients/${spa.client_id}`)).body).toMatchObject({ app_type: 'spa', token_endpoint_auth_method: 'none' });
+    expect(await uris()).toEqual({ callbacks: [], web_origins: [], description: undefined });
+
+    const callback = 'https://spa.example/callback';
+    await page.getByLabel('Allowed Callback URLs').fill(`${callback}\nhttps://spa.example/silent`);
+    await page.getByLabel('Allowed Web Origins').fill('https://spa.example');
+    await page.getByLabel('Description').fill('x'.repeat(141));
+    await page.getByRole('button', { name: 'Save Changes' }).click();
+    await poll(() => fieldErrorOf(page, 'Description').textContent())
+      .toBe("Payload validation error: 'String is too long (141 chars), maximum 140' on property description (Free text description of this client (max length: 140 characters).).");
+    expect(await uris()).toEqual({ callbacks: [], web_origins: [], description: undefined }); // nothing half-saved
+    await page.getByLabel('Description').fill('The orders single-page app');
+    await page.getByRole('button', { name: 'Save Changes' }).click();
+    await page.getByText('Changes saved.').waitFor();
+    await d.shot('application-spa-settings');
+    expect(await uris()).toEqual({ description: 'The orders single-page app', callbacks: [callback, 'https://spa.example/silent'], web_origins: ['https://spa.example'] });
+    const authorizeTo = async (redirect: string) => (await d.srv.s.t.app.inject({ method: 'GET', url: `/authorize?${new URLSearchParams({
+      response_type: 'code', client_id: spa.client_id, redirect_uri: redirect, scope: 'openid', state: 'st', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+    })}` }));
+    const listed = await authorizeTo(callback);
+    expect(listed.statusCode).toBe(302);
+    expect(listed.headers.location).toMatch(/^\/u\/login\?/);
+    expect((await authorizeTo('https://elsewhere.example/callback')).statusCode).toBe(400);
+
+    await page.getByRole('button', { name: 'Delete Application' }).click();
+    await page.getByRole('dialog').getByText('This cannot be undone.').waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Applications', level: 1 }).waitFor();
+    expect((await api('GET', `/clients/${spa.client_id}`)).status).toBe(404);
+    await poll(() => page.getByRole('link', { name: 'Orders SPA' }).count()).toBe(0);
+    await d.shot('applications');
   }, 60_000);
 
   it('shows a user\'s permissions with their sources; a direct one is added and removed, a role\'s has no remove button', async () => {

@@ -6,11 +6,13 @@ import { SigningKeys } from './pages/keys';
 import { AuditLog, LogDetail } from './pages/logs';
 import { OrganizationDetail, OrganizationList } from './pages/organizations';
 import { RoleDetail, RoleList } from './pages/roles';
+import { TenantSettingsPage } from './pages/settings';
 import { UserDetail, UserList } from './pages/users';
 
 const SECTIONS = [
   { to: '/apis', label: 'APIs' }, { to: '/applications', label: 'Applications' }, { to: '/roles', label: 'Roles' },
   { to: '/users', label: 'Users' }, { to: '/organizations', label: 'Organizations' }, { to: '/keys', label: 'Signing Keys' }, { to: '/logs', label: 'Logs' },
+  { to: '/settings', label: 'Settings' },
 ];
 
 export function SignIn({ error, onSignIn }: { error?: string; onSignIn?: () => void }) {
@@ -42,6 +44,7 @@ export function App({ config, user, onSignOut }: { config: DashboardConfig; user
   else if ((m = match('/logs/:id', path))) page = <LogDetail id={m.id} />;
   else if (match('/logs', path)) page = <AuditLog />;
   else if (match('/keys', path)) page = <SigningKeys />;
+  else if (match('/settings', path)) page = <TenantSettingsPage />;
   else page = <ApiList />;
   return (
     <div className="shell">

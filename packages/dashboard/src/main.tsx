@@ -43,8 +43,8 @@ async function start(): Promise<void> {
     return;
   }
   const user = await auth0.getUser();
-  const api = managementApi(async () => {
-    try { return (await auth0.getTokenSilently()) as string; } catch (e) {
+  const api = managementApi(async (fresh) => {
+    try { return (await auth0.getTokenSilently(fresh ? { cacheMode: 'off' } : undefined)) as string; } catch (e) {
       void login(); // the session ended: sign in again
       throw e;
     }

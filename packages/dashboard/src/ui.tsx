@@ -56,9 +56,13 @@ export function Tabs({ tabs, current, onSelect, label }: { tabs: Array<{ id: str
         <button key={t.id} role="tab" type="button" id={`tab-${t.id}`} aria-selected={t.id === current} aria-controls={`panel-${t.id}`} tabIndex={t.id === current ? 0 : -1}
           className={t.id === current ? 'tab active' : 'tab'} onClick={() => onSelect(t.id)}
           onKeyDown={(e) => {
+            // WAI-ARIA tabs: arrows move to the next/previous tab, Home/End to the first/last; focus follows the selection
             const i = tabs.findIndex((x) => x.id === current);
-            if (e.key === 'ArrowRight') onSelect(tabs[(i + 1) % tabs.length].id);
-            if (e.key === 'ArrowLeft') onSelect(tabs[(i - 1 + tabs.length) % tabs.length].id);
+            const to = { ArrowRight: (i + 1) % tabs.length, ArrowLeft: (i - 1 + tabs.length) % tabs.length, Home: 0, End: tabs.length - 1 }[e.key];
+            if (to === undefined) return;
+            e.preventDefault();
+            onSelect(tabs[to].id);
+            (e.currentTarget.parentElement?.querySelector(`#tab-${CSS.escape(tabs[to].id)}`) as HTMLElement | null)?.focus();
           }}>{t.label}</button>
       ))}
     </div>
@@ -67,17 +71,18 @@ export function Tabs({ tabs, current, onSelect, label }: { tabs: Array<{ id: str
 
 /**
  * A confirmation in a modal <dialog> (focus trapped and Escape handled by the browser): what will happen and what
- * breaks, and a button naming the action.
+ * breaks, and a button naming the action. It opens with the focus on Cancel, so Enter never confirms by accident.
  */
 export function Confirm({ open, title, children, action, danger, onConfirm, onCancel, busy }: {
   open: boolean; title: string; children: ReactNode; action: string; danger?: boolean; busy?: boolean;
   onConfirm: () => void; onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) { d.showModal(); cancel.current?.focus(); }
     if (!open && d.open) d.close();
   }, [open]);
   const titleId = useId();
@@ -86,7 +91,7 @@ export function Confirm({ open, title, children, action, danger, onConfirm, onCa
       <h2 id={titleId}>{title}</h2>
       <div className="dialog-body">{children}</div>
       <div className="actions">
-        <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
+        <button type="button" className="secondary" ref={cancel} onClick={onCancel}>Cancel</button>
         <button type="button" className={danger ? 'danger' : 'primary'} disabled={busy} onClick={onConfirm}>{action}</button>
       </div>
     </dialog>
@@ -118,6 +123,11 @@ export function PageHeader({ title, children, subtitle }: { title: string; subti
 /** The field an error belongs to, for errors shown next to form fields. */
 export function fieldError(error: unknown, field: string): string | undefined {
   return error instanceof ApiError && error.field === field ? error.message : undefined;
+}
+
+/** The error for a nested property (`default_token_quota.clients.client_credentials.per_hour`), for forms of nested bodies. */
+export function pathError(error: unknown, path: string): string | undefined {
+  return error instanceof ApiError && error.path === path ? error.message : undefined;
 }
 
 /** An error that belongs to no field (shown at the top of the form). */
@@ -153,10 +163,13 @@ export function CreateCard({ title, error, fields, busy, onSubmit, onCancel, chi
   title: string; error: unknown; fields: string[]; busy: boolean; onSubmit: () => void; onCancel: () => void; children: ReactNode;
 }) {
   const id = useId();
+  const form = useRef<HTMLFormElement>(null);
+  // opened from its "+ Create" button: the keyboard continues in the form's first field
+  useEffect(() => { form.current?.querySelector<HTMLElement>('input, select, textarea')?.focus(); }, []);
   return (
     <section className="card" aria-labelledby={id}>
       <h2 id={id}>{title}</h2>
-      <form onSubmit={(e) => { e.preventDefault(); onSubmit(); }} noValidate>
+      <form ref={form} onSubmit={(e) => { e.preventDefault(); onSubmit(); }} noValidate>
         <ErrorMessage error={formError(error, fields)} />
         {children}
         <div className="actions">
@@ -180,14 +193,14 @@ export function DataTable<T>({ caption, columns, rows, rowKey, row, empty, loadi
     <>
       <ErrorMessage error={error} />
       {loading ? <Loading /> : (
-        <table className="list">
+        <div className="table-scroll"><table className="list">
           <caption className="sr-only">{caption}</caption>
           <thead><tr>{columns.map((c, i) => <th key={i} scope="col">{c || <span className="sr-only">Actions</span>}</th>)}</tr></thead>
           <tbody>
             {(rows ?? []).length === 0 && <tr><td colSpan={columns.length} className="muted">{empty}</td></tr>}
             {(rows ?? []).map((r) => <tr key={rowKey(r)}>{row(r)}</tr>)}
           </tbody>
-        </table>
+        </table></div>
       )}
     </>
   );

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import { clientCredentialsToken, decodeJwt, randomSecret } from '../api';
+import { clientCredentialsToken, decodeJwt, numberOrText, randomSecret } from '../api';
 import type { DashboardConfig } from '../main';
 import { Link, useRouter } from '../router';
 import { Check, Confirm, Copyable, CreateCard, DataTable, ErrorMessage, Field, fieldError, formError, ListPage, Loading, PageHeader, Switch, Tabs, useApi, useCreate } from '../ui';
@@ -10,7 +10,9 @@ export interface ResourceServer {
   id: string; name?: string; identifier: string; is_system?: boolean; signing_alg: string; signing_secret?: string;
   token_lifetime: number; token_lifetime_for_web: number; allow_offline_access: boolean; skip_consent_for_verifiable_first_party_clients: boolean;
   enforce_policies?: boolean; token_dialect?: string; scopes?: Scope[]; consent_policy?: string | null;
-  subject_type_authorization?: { user?: { policy?: string }; client?: { policy?: string } };
+  subject_type_authorization?: { user?: { policy?: string }; client?: { policy?: string }; anonymous_user?: { policy?: string } };
+  allow_online_access?: boolean; allow_online_access_with_ephemeral_sessions?: boolean; token_lifetime_for_anonymous_access_tokens?: number;
+  authorization_policy?: { policy_id: string } | null; verification_location?: string;
   proof_of_possession?: { mechanism: string; required: boolean; required_for?: string } | null;
   token_encryption?: { format: string; encryption_key: { name?: string; alg: string; kid?: string; thumbprint_sha256?: string } } | null;
   authorization_details?: Array<{ type: string }> | null;
@@ -92,6 +94,7 @@ interface SettingsForm {
   allow_offline_access: boolean; skip_consent_for_verifiable_first_party_clients: boolean; consent_policy: string;
   user_policy: string; client_policy: string; pop: string; pop_required: boolean; pop_required_for: string; rar_types: string;
   enc_name: string; enc_alg: string; enc_kid: string; enc_pem: string;
+  allow_online_access: boolean; allow_online_access_with_ephemeral_sessions: boolean; anon_lifetime: string; anon_policy: string; policy_id: string; verification_location: string;
 }
 
 const formOf = (rs: ResourceServer): SettingsForm => ({
@@ -101,10 +104,12 @@ const formOf = (rs: ResourceServer): SettingsForm => ({
   user_policy: rs.subject_type_authorization?.user?.policy ?? 'allow_all', client_policy: rs.subject_type_authorization?.client?.policy ?? 'require_client_grant',
   pop: rs.proof_of_possession?.mechanism ?? '', pop_required: rs.proof_of_possession?.required ?? false, pop_required_for: rs.proof_of_possession?.required_for ?? 'all_clients',
   rar_types: (rs.authorization_details ?? []).map((d) => d.type).join('\n'), enc_name: '', enc_alg: 'RSA-OAEP-256', enc_kid: '', enc_pem: '',
+  allow_online_access: rs.allow_online_access ?? false, allow_online_access_with_ephemeral_sessions: rs.allow_online_access_with_ephemeral_sessions ?? false,
+  anon_lifetime: rs.token_lifetime_for_anonymous_access_tokens === undefined ? '' : String(rs.token_lifetime_for_anonymous_access_tokens),
+  anon_policy: rs.subject_type_authorization?.anonymous_user?.policy ?? '', policy_id: rs.authorization_policy?.policy_id ?? '', verification_location: rs.verification_location ?? '',
 });
 
-/** A number field as typed: a whole number is sent as a number, anything else as typed (the server says what is wrong). */
-const num = (s: string): unknown => (/^-?\d+$/.test(s.trim()) ? Number(s) : s);
+const num = numberOrText;
 
 /** The PATCH body: only what changed. */
 function patchOf(rs: ResourceServer, f: SettingsForm): Record<string, unknown> {
@@ -113,13 +118,19 @@ function patchOf(rs: ResourceServer, f: SettingsForm): Record<string, unknown> {
   if (f.name !== before.name) body.name = f.name;
   if (f.token_lifetime !== before.token_lifetime) body.token_lifetime = num(f.token_lifetime);
   if (f.token_lifetime_for_web !== before.token_lifetime_for_web) body.token_lifetime_for_web = num(f.token_lifetime_for_web);
-  for (const k of ['signing_alg', 'token_dialect', 'enforce_policies', 'allow_offline_access', 'skip_consent_for_verifiable_first_party_clients'] as const) {
+  for (const k of ['signing_alg', 'token_dialect', 'enforce_policies', 'allow_offline_access', 'skip_consent_for_verifiable_first_party_clients',
+    'allow_online_access', 'allow_online_access_with_ephemeral_sessions', 'verification_location'] as const) {
     if (f[k] !== before[k]) body[k] = f[k];
   }
   if (f.consent_policy !== before.consent_policy) body.consent_policy = f.consent_policy || null;
-  if (f.user_policy !== before.user_policy || f.client_policy !== before.client_policy) {
-    body.subject_type_authorization = { user: { policy: f.user_policy }, client: { policy: f.client_policy } };
-  }
+  // the server merges subject_type_authorization by subject: only the subjects changed are sent
+  const subjects: Record<string, unknown> = {};
+  if (f.user_policy !== before.user_policy) subjects.user = { policy: f.user_policy };
+  if (f.client_policy !== before.client_policy) subjects.client = { policy: f.client_policy };
+  if (f.anon_policy !== before.anon_policy) subjects.anonymous_user = f.anon_policy ? { policy: f.anon_policy } : {};
+  if (Object.keys(subjects).length) body.subject_type_authorization = subjects;
+  if (f.anon_lifetime !== before.anon_lifetime) body.token_lifetime_for_anonymous_access_tokens = f.anon_lifetime.trim() ? num(f.anon_lifetime) : null;
+  if (f.policy_id !== before.policy_id) body.authorization_policy = f.policy_id ? { policy_id: f.policy_id } : null;
   if (f.pop !== before.pop || f.pop_required !== before.pop_required || f.pop_required_for !== before.pop_required_for) {
     body.proof_of_possession = f.pop ? { mechanism: f.pop, required: f.pop_required, ...(f.pop_required ? { required_for: f.pop_required_for } : {}) } : null;
   }
@@ -157,7 +168,8 @@ function ApiSettings({ rs }: { rs: ResourceServer }) {
     onSuccess: () => { void queries.invalidateQueries({ queryKey: ['resource-servers'] }); navigate('/apis'); },
   });
   const fields = ['name', 'token_lifetime', 'token_lifetime_for_web', 'signing_alg', 'token_dialect', 'enforce_policies', 'allow_offline_access',
-    'skip_consent_for_verifiable_first_party_clients', 'consent_policy', 'subject_type_authorization', 'proof_of_possession', 'authorization_details', 'token_encryption'];
+    'skip_consent_for_verifiable_first_party_clients', 'consent_policy', 'subject_type_authorization', 'proof_of_possession', 'authorization_details', 'token_encryption',
+    'token_lifetime_for_anonymous_access_tokens', 'authorization_policy', 'verification_location'];
   const err = (k: string) => fieldError(save.error, k);
   const submit = (e: FormEvent) => { e.preventDefault(); save.mutate(patchOf(rs, f)); };
   const system = rs.is_system === true;
@@ -247,6 +259,25 @@ function ApiSettings({ rs }: { rs: ResourceServer }) {
         {(p) => <textarea {...p} rows={3} value={f.rar_types} disabled={system} onChange={(e) => set('rar_types')(e.target.value)} />}
       </Field>
 
+      <h2>Other Settings</h2>
+      <p className="muted small">Fields of Auth0's resource-server contract that Tessera stores and returns (so tools that send them keep working) but that change nothing here: no online refresh tokens, no anonymous access tokens, no authorization policies, no introspection.</p>
+      <Check label="Allow Online Access" hint="allow_online_access: stored; Tessera issues no online refresh tokens (Allow Offline Access governs refresh tokens)." checked={f.allow_online_access} disabled={system} onChange={set('allow_online_access')} />
+      <Check label="Allow Online Access with Ephemeral Sessions" hint="allow_online_access_with_ephemeral_sessions: stored, no effect." checked={f.allow_online_access_with_ephemeral_sessions} disabled={system} onChange={set('allow_online_access_with_ephemeral_sessions')} />
+      <Field label="Anonymous Access Token Lifetime (seconds)" hint="token_lifetime_for_anonymous_access_tokens: stored, no effect (empty removes it)." error={err('token_lifetime_for_anonymous_access_tokens')}>
+        {(p) => <input {...p} inputMode="numeric" value={f.anon_lifetime} disabled={system} onChange={(e) => set('anon_lifetime')(e.target.value)} />}
+      </Field>
+      <Field label="Anonymous user access (subject type policy)" hint="subject_type_authorization.anonymous_user: stored, no effect.">
+        {(p) => <select {...p} value={f.anon_policy} disabled={system} onChange={(e) => set('anon_policy')(e.target.value)}>
+          <option value="">Not set</option><option value="require_client_grant">Require a client grant</option><option value="deny_all">Deny</option>
+        </select>}
+      </Field>
+      <Field label="Authorization policy ID" hint="authorization_policy.policy_id: stored, no policy is evaluated (empty removes it)." error={err('authorization_policy')}>
+        {(p) => <input {...p} value={f.policy_id} disabled={system} onChange={(e) => set('policy_id')(e.target.value)} />}
+      </Field>
+      <Field label="Verification location" hint="verification_location (legacy): stored, no effect." error={err('verification_location')}>
+        {(p) => <input {...p} value={f.verification_location} disabled={system} onChange={(e) => set('verification_location')(e.target.value)} />}
+      </Field>
+
       <ErrorMessage error={formError(save.error, fields)} />
       {saved && <p className="success" role="status">Settings saved.</p>}
       <div className="actions"><button type="submit" className="primary" disabled={save.isPending}>Save</button></div>
@@ -303,7 +334,7 @@ function ApiPermissions({ rs }: { rs: ResourceServer }) {
         </form>
       )}
       <ErrorMessage error={formError(update.error, ['scopes'])} />
-      <table className="list">
+      <div className="table-scroll"><table className="list">
         <caption className="sr-only">Permissions of {rs.name}</caption>
         <thead><tr><th scope="col">Permission</th><th scope="col">Description</th>{!rs.is_system && <th scope="col"><span className="sr-only">Actions</span></th>}</tr></thead>
         <tbody>
@@ -315,7 +346,7 @@ function ApiPermissions({ rs }: { rs: ResourceServer }) {
             </tr>
           ))}
         </tbody>
-      </table>
+      </table></div>
     </>
   );
 }

@@ -22,7 +22,7 @@ export function SigningKeys() {
       </PageHeader>
       <ErrorMessage error={error} />
       {isLoading ? <Loading /> : (
-        <table className="list">
+        <div className="table-scroll"><table className="list">
           <caption className="sr-only">Signing keys</caption>
           <thead><tr><th scope="col">Key ID</th><th scope="col">Status</th><th scope="col">Thumbprint</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
           <tbody>
@@ -35,7 +35,7 @@ export function SigningKeys() {
               </tr>
             ))}
           </tbody>
-        </table>
+        </table></div>
       )}
       <Confirm open={confirm?.action === 'rotate'} title="Rotate the signing key?" action="Rotate" busy={rotate.isPending} onCancel={() => setConfirm(undefined)} onConfirm={() => rotate.mutate()}>
         <p>The next key becomes the current one and signs every new token; the current key becomes the previous one and stays in the JWKS, so tokens it signed keep verifying until they expire. A new next key is published.</p>

@@ -45,7 +45,10 @@ export function RoleDetail({ id, tab }: { id: string; tab: string }) {
   const { navigate } = useRouter();
   const { data: role, error, isLoading } = useQuery({ queryKey: ['role', id], queryFn: () => api.get<Role>(`/roles/${encodeURIComponent(id)}`) });
   const [confirm, setConfirm] = useState(false);
-  const remove = useMutation({ mutationFn: () => api.del(`/roles/${id}`), onSuccess: () => { void queries.invalidateQueries({ queryKey: ['roles'] }); navigate('/roles'); } });
+  const remove = useMutation({
+    mutationFn: () => api.del(`/roles/${id}`),
+    onSuccess: () => { for (const key of [['roles'], ['user-roles'], ['user-permissions']]) void queries.invalidateQueries({ queryKey: key }); navigate('/roles'); },
+  });
   if (isLoading) return <Loading />;
   if (!role) return <ErrorMessage error={error} />;
   return (
@@ -70,7 +73,8 @@ function RolePermissions({ role }: { role: Role }) {
   const api = useApi();
   const queries = useQueryClient();
   const { data, error, isLoading } = useQuery({ queryKey: ['role-permissions', role.id], queryFn: () => api.get<Permission[]>(`/roles/${role.id}/permissions?per_page=100`) });
-  const done = () => void queries.invalidateQueries({ queryKey: ['role-permissions', role.id] });
+  // users' permission lists show what roles give them: they are refetched too
+  const done = () => { void queries.invalidateQueries({ queryKey: ['role-permissions', role.id] }); void queries.invalidateQueries({ queryKey: ['user-permissions'] }); };
   const add = useMutation({ mutationFn: (permissions: PermissionRef[]) => api.post(`/roles/${role.id}/permissions`, { permissions }), onSuccess: done });
   const remove = useMutation({
     mutationFn: (p: Permission) => api.del(`/roles/${role.id}/permissions`, { permissions: [{ resource_server_identifier: p.resource_server_identifier, permission_name: p.permission_name }] }),
@@ -94,7 +98,8 @@ function RoleUsers({ role }: { role: Role }) {
   const queries = useQueryClient();
   const { data, error, isLoading } = useQuery({ queryKey: ['role-users', role.id], queryFn: () => api.get<User[]>(`/roles/${role.id}/users?per_page=100`) });
   const all = useUsers();
-  const done = () => void queries.invalidateQueries({ queryKey: ['role-users', role.id] });
+  // the users' own pages list their roles and the permissions those give
+  const done = () => { for (const key of [['role-users', role.id], ['user-roles'], ['user-permissions']]) void queries.invalidateQueries({ queryKey: key }); };
   const assign = useMutation({ mutationFn: (userId: string) => api.post(`/roles/${role.id}/users`, { users: [userId] }), onSuccess: done });
   const unassign = useMutation({ mutationFn: (uid: string) => api.del(`/users/${encodeURIComponent(uid)}/roles`, { roles: [role.id] }), onSuccess: done });
   const members = new Set((data ?? []).map((u) => u.user_id));

@@ -78,7 +78,7 @@ function UserRoles({ user }: { user: User }) {
   const path = `/users/${encodeURIComponent(user.user_id)}`;
   const roles = useQuery({ queryKey: ['user-roles', user.user_id], queryFn: () => api.get<Role[]>(`${path}/roles?per_page=100`) });
   const allRoles = useRoles();
-  const refresh = () => { void queries.invalidateQueries({ queryKey: ['user-roles', user.user_id] }); void queries.invalidateQueries({ queryKey: ['user-permissions', user.user_id] }); };
+  const refresh = () => { for (const key of [['user-roles', user.user_id], ['user-permissions', user.user_id], ['role-users']]) void queries.invalidateQueries({ queryKey: key }); };
   const assign = useMutation({ mutationFn: (roleId: string) => api.post(`${path}/roles`, { roles: [roleId] }), onSuccess: refresh });
   const unassign = useMutation({ mutationFn: (rid: string) => api.del(`${path}/roles`, { roles: [rid] }), onSuccess: refresh });
   const mine = new Set((roles.data ?? []).map((r) => r.id));
