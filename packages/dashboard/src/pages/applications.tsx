@@ -17,10 +17,16 @@ const TYPES = [
 ];
 const typeLabel = (t?: string) => TYPES.find((x) => x.id === t)?.label ?? t ?? '';
 
-/** Every application but the tenant's global client (id, name and type only). */
-export const useClients = () => {
+/**
+ * Every application but the tenant's global client (id, name and type only). `fresh`: read again on mount, for pages
+ * that name applications created elsewhere since (a user's refresh tokens, the log).
+ */
+export const useClients = (o: { fresh?: boolean } = {}) => {
   const api = useApi();
-  return useQuery({ queryKey: ['clients'], queryFn: async () => (await api.get<Application[]>('/clients?per_page=100&fields=client_id,name,app_type,global&include_fields=true')).filter((c) => !c.global) });
+  return useQuery({
+    queryKey: ['clients'], refetchOnMount: o.fresh ? 'always' : true,
+    queryFn: async () => (await api.get<Application[]>('/clients?per_page=100&fields=client_id,name,app_type,global&include_fields=true')).filter((c) => !c.global),
+  });
 };
 
 export function ApplicationList() {

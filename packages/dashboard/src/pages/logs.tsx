@@ -34,7 +34,7 @@ export function logQuery(f: Filters): string {
 export function AuditLog() {
   const api = useApi();
   const users = useUsers();
-  const clients = useClients();
+  const clients = useClients({ fresh: true });
   const blank: Filters = { type: '', client: '', user: '', q: '' };
   const [draft, setDraft] = useState<Filters>(blank);
   const [applied, setApplied] = useState<Filters>(blank);

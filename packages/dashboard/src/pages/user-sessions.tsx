@@ -14,7 +14,7 @@ type Ending = { what: 'session'; id: string } | { what: 'sessions' } | { what: '
 export function UserSessions({ user }: { user: User }) {
   const api = useApi();
   const queries = useQueryClient();
-  const clients = useClients();
+  const clients = useClients({ fresh: true }); // names the applications of refresh tokens, which may be newer than the cached list
   const path = `/users/${encodeURIComponent(user.user_id)}`;
   const sessions = useQuery({ queryKey: ['user-sessions', user.user_id], queryFn: async () => (await api.get<{ sessions: Session[] }>(`${path}/sessions?take=100`)).sessions });
   const tokens = useQuery({ queryKey: ['user-refresh-tokens', user.user_id], queryFn: async () => (await api.get<{ tokens: RefreshToken[] }>(`${path}/refresh-tokens?take=100`)).tokens });
