@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OAuthError, type ExplainAnswer, type TokenResponse } from '@tessera/core';
-import { eachDialect, startTessera, type TestServer } from './helpers/tessera';
-import { Browser, CALLBACK, PASSWORD, authorize, callbackParams, createUser, createWebApp } from './helpers/flows';
+import { CHEAP_PASSWORDS, eachDialect, startTessera, type TestServer } from './helpers/tessera';
+import { Browser, CALLBACK, CONNECTION, PASSWORD, authorize, callbackParams, createUser, createWebApp } from './helpers/flows';
 import { uniq } from './helpers/management';
 
 /**
@@ -13,7 +13,11 @@ import { uniq } from './helpers/management';
  * scopes), explain's answer is what the token endpoint does: the same token or the same refusal, the same scope and
  * the same claims (time and id claims aside). client_credentials runs against the token pipeline in process (and a
  * sample over a real socket); the user side runs a real login at /authorize (prompt=none on a session) and the code
- * exchange, so consent and organization membership are compared too.
+ * exchange, so consent and organization membership are compared too; the password and password-realm grants (with
+ * right and wrong realms) log in with the password; refresh tokens are issued by the refresh-token service with random
+ * grants (the scopes, API, organization and amr a login may have left, then the configuration changed under them),
+ * in random states (live, revoked, expired, spent under rotation, asked for by another client, of a blocked user),
+ * and refreshed with random scopes (narrowing and widening).
  */
 const POOL = ['read:a', 'write:a', 'delete:a', 'admin:a', 'read:b'];
 const EXTRA = ['x:unknown', 'openid', 'profile', 'offline_access'];
@@ -21,8 +25,12 @@ const DIALECTS = ['access_token', 'access_token_authz', 'rfc9068_profile', 'rfc9
 const CC_RUNS = Number(process.env.EXPLAIN_CC_RUNS ?? 1000);
 const USER_RUNS = Number(process.env.EXPLAIN_USER_RUNS ?? 250);
 const HTTP_SAMPLE = 25;
-/** The password grant verifies a real password hash per case (scrypt): a smaller run. */
-const PASSWORD_RUNS = Number(process.env.EXPLAIN_PASSWORD_RUNS ?? 25);
+/** The password grants verify a password hash per case (scrypt, at the cheap test cost): a smaller run. */
+const PASSWORD_RUNS = Number(process.env.EXPLAIN_PASSWORD_RUNS ?? 40);
+/** Refresh: each configuration (the costly part of a case) is explained for several refresh tokens. */
+const REFRESH_RUNS = Number(process.env.EXPLAIN_REFRESH_RUNS ?? 60);
+const TOKENS_PER_CASE = 3;
+const REALM = 'http://auth0.com/oauth/grant-type/password-realm';
 
 type Outcome = { ok: true; res: TokenResponse } | { ok: false; error: string; description: string };
 
@@ -86,6 +94,7 @@ eachDialect('explain agrees with the token endpoint', (dialect) => {
   const users: Array<{ id: string; email: string; browser: Browser }> = [];
   let memberOrg: string;
   let otherOrg: string;
+  let blockedUser: string;
 
   const api = async (method: string, path: string, body?: unknown) => {
     const r = await s.api(method, path, body);
@@ -143,7 +152,7 @@ eachDialect('explain agrees with the token endpoint', (dialect) => {
   };
 
   beforeAll(async () => {
-    s = await startTessera(dialect);
+    s = await startTessera(dialect, { passwordParams: CHEAP_PASSWORDS });
     await s.t.app.listen({ host: '127.0.0.1', port: 0 });
     origin = `http://127.0.0.1:${(s.t.app.server.address() as AddressInfo).port}`;
     for (const is_first_party of [true, false]) {
@@ -151,7 +160,11 @@ eachDialect('explain agrees with the token endpoint', (dialect) => {
       m2m.push({ client_id: c.client_id, secret: c.client_secret });
     }
     // logins may name an organization (a third client refuses it: the client's organization_usage)
-    for (const [is_first_party, organization_usage] of [[true, 'allow'], [false, 'allow'], [true, 'deny']] as const) web.push(await createWebApp(s, { is_first_party, organization_usage }));
+    // their refresh tokens: not rotating; rotating without leeway (a spent token used again revokes its family); rotating with 30 s of leeway
+    const rotating = (leeway: number) => ({ rotation_type: 'rotating', expiration_type: 'expiring', leeway, token_lifetime: 3600, idle_token_lifetime: 1800, infinite_token_lifetime: false, infinite_idle_token_lifetime: false });
+    for (const [is_first_party, organization_usage, refresh_token] of [[true, 'allow', undefined], [false, 'allow', rotating(0)], [true, 'deny', rotating(30)]] as const) {
+      web.push(await createWebApp(s, { is_first_party, organization_usage, ...(refresh_token && { refresh_token }) }));
+    }
     // the third "M2M" client is a web app without client_credentials: refused by grant type
     m2m.push({ client_id: web[0].clientId, secret: web[0].secret });
     memberOrg = (await api('POST', '/organizations', { name: `members-${uniq()}` })).id;
@@ -165,6 +178,8 @@ eachDialect('explain agrees with the token endpoint', (dialect) => {
       expect(callbackParams(res.location).code).toBeDefined();
       users.push({ id, email, browser });
     }
+    blockedUser = await createUser(s, `explain-blocked-${uniq()}@example.com`);
+    expect((await s.api('PATCH', `/users/${encodeURIComponent(blockedUser)}`, { blocked: true })).status).toBe(200);
   });
   afterAll(async () => { await s?.close(); });
 
@@ -251,24 +266,79 @@ eachDialect('explain agrees with the token endpoint', (dialect) => {
     expect([...seen.refused]).toEqual(expect.arrayContaining(['audience', 'no_client_grant', 'organization_usage', 'subject_type_policy']));
     expect(seen.rules.size).toBeGreaterThan(0); // granted scopes were compared, not only refusals
   }, 600_000);
-  it(`the password grant: ${PASSWORD_RUNS} random configurations, explain = /oauth/token`, async () => {
+  it(`the password and password-realm grants: ${PASSWORD_RUNS} random configurations and realms, explain = /oauth/token`, async () => {
     let issued = 0;
+    const refused = new Set<string>();
     await fc.assert(fc.asyncProperty(
-      fc.record({ ...userCaseArb, audience: audienceArb, requested: requestedArb }),
+      fc.record({
+        ...userCaseArb, audience: audienceArb, requested: requestedArb, grantType: fc.constantFrom('password', REALM, REALM),
+        realm: fc.constantFrom(CONNECTION, CONNECTION, CONNECTION, 'Other-Connection', CONNECTION.toLowerCase()),
+      }),
       async (c) => {
         const { identifier, client, user } = await configureUser(c);
         const audience = c.audience === 'api' ? identifier : c.audience === 'unknown' ? `https://unknown-${uniq()}.example` : undefined;
+        const realm = c.grantType === REALM ? { realm: c.realm } : {};
         const ex = await s.t.services.explainer.explain({
-          client_id: client.clientId, user_id: user.id, grant_type: 'password', ...(audience !== undefined && { audience }), ...(c.requested !== undefined && { scope: c.requested }),
+          client_id: client.clientId, user_id: user.id, grant_type: c.grantType as 'password', ...realm,
+          ...(audience !== undefined && { audience }), ...(c.requested !== undefined && { scope: c.requested }),
         });
         const out = await inProcess({
-          grant_type: 'password', client_id: client.clientId, client_secret: client.secret, username: user.email, password: PASSWORD,
+          grant_type: c.grantType, client_id: client.clientId, client_secret: client.secret, username: user.email, password: PASSWORD, ...realm,
           ...(audience !== undefined && { audience }), ...(c.requested !== undefined && { scope: c.requested }),
         });
         expectAgreement(ex, out, c);
         if (ex.issued) issued++;
+        else refused.add(ex.rule as string);
       },
     ), { numRuns: PASSWORD_RUNS });
     expect(issued).toBeGreaterThan(0);
+    expect([...refused]).toContain('realm');
+  }, 600_000);
+
+  it(`the refresh_token grant: ${REFRESH_RUNS} random configurations with ${TOKENS_PER_CASE} refresh tokens each (states, scopes), explain = /oauth/token`, async () => {
+    const seen = { issued: 0, refused: new Set<string>(), reasons: new Set<string>() };
+    const refreshTokens = s.t.services.userFlows.refreshTokens;
+    const tokenArb = fc.record({
+      audience: fc.constantFrom('api', 'api', 'api', 'api', 'api', 'none', 'unknown'),
+      issuedWith: fc.subarray([...POOL, ...EXTRA]), requested: requestedArb, org: fc.constantFrom(undefined, undefined, 'member', 'other'), mfa: fc.boolean(),
+      state: fc.constantFrom('live', 'live', 'live', 'live', 'live', 'revoked', 'expired', 'spent', 'other-client', 'blocked-user'),
+    });
+    await fc.assert(fc.asyncProperty(
+      fc.record({ ...userCaseArb, tokens: fc.array(tokenArb, { minLength: TOKENS_PER_CASE, maxLength: TOKENS_PER_CASE }) }),
+      async (c) => {
+        // one configuration (the cost of a case), several refresh tokens against it
+        const { identifier, client, user } = await configureUser(c);
+        const owner = (await s.t.services.directory.client(client.clientId))!.client;
+        for (const t of c.tokens) {
+          const grant = {
+            clientId: client.clientId, userId: t.state === 'blocked-user' ? blockedUser : user.id,
+            audience: t.audience === 'api' ? identifier : t.audience === 'unknown' ? `https://unknown-${uniq()}.example` : undefined,
+            scopes: t.issuedWith, authTime: s.clock.now(), origin: 'authorization_code',
+            ...(t.org && { orgId: t.org === 'member' ? memberOrg : otherOrg }), ...(t.mfa && { amr: ['mfa'] }),
+          };
+          const family = t.state === 'expired' ? { id: `fam${uniq()}`, expiresAt: s.clock.now() - 1 } : undefined;
+          const { token, familyId } = await refreshTokens.issue(owner, grant, family);
+          if (t.state === 'revoked') await refreshTokens.revokeFamily(familyId);
+          if (t.state === 'spent') expect(await s.t.services.store.refreshTokens.markUsed((await refreshTokens.current(familyId))!.id, s.clock.now())).toBe(true);
+          const asker = t.state === 'other-client' ? web[(c.client + 1) % web.length] : client;
+          const scope = t.requested !== undefined ? { scope: t.requested } : {};
+          const ex = await s.t.services.explainer.explain({ client_id: asker.clientId, grant_type: 'refresh_token', refresh_token_id: familyId, ...scope });
+          const out = await inProcess({ grant_type: 'refresh_token', client_id: asker.clientId, client_secret: asker.secret, refresh_token: token, ...scope });
+          const why = JSON.stringify({ c, t, ex });
+          expectAgreement(ex, out, { c, t });
+          expect(ex.refresh_token?.id).toBe(familyId);
+          if (ex.issued) seen.issued++;
+          else seen.refused.add(ex.rule as string);
+          if (ex.reason) seen.reasons.add(ex.reason);
+          // the reason names the state the token was put in (its state is checked before the scope)
+          const reason = { revoked: 'revoked', expired: 'expired', 'other-client': 'other client' }[t.state as string];
+          if (reason) expect(ex.reason, why).toBe(reason);
+          if (t.state === 'spent' && c.client === 1 && ex.rule !== 'refresh_scope') expect(ex.reason, why).toMatch(/^reuse of a rotated refresh token/);
+        }
+      },
+    ), { numRuns: REFRESH_RUNS });
+    expect(seen.issued).toBeGreaterThan(REFRESH_RUNS / 10);
+    expect([...seen.refused]).toEqual(expect.arrayContaining(['refresh_token', 'refresh_scope', 'audience', 'user_blocked']));
+    expect([...seen.reasons]).toEqual(expect.arrayContaining(['revoked', 'expired', 'other client']));
   }, 600_000);
 });

@@ -90,6 +90,7 @@ export function buildServices(store: Store, clock: Clock, cfg: ServiceConfig) {
     connections: new ConnectionService({ store }),
     explainer: new TokenExplainer({
       store, directory, minter, clientCredentials: clientCredentialsGrant, userTokens: userFlows.userTokens, authorize: userFlows.authorize,
+      ...userFlows.explained, refreshTokens: userFlows.refreshTokens,
     }),
     managementAuth: new ManagementTokenVerifier({ keys, clock, issuer: cfg.issuer, audience: cfg.managementAudience }),
     tokenEndpoint: new TokenEndpoint(clientAuth, [clientCredentialsGrant, ...userFlows.userGrants], {

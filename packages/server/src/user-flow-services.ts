@@ -34,7 +34,14 @@ export function buildUserFlowServices(d: UserFlowDeps) {
   const passwords = new LoginGuard({ store: d.store, clock: d.clock, passwords: d.users, settings: d.loginProtection, events: d.events });
   const mfa = new MfaService({ store: d.store, clock: d.clock, issuerName: new URL(d.publicUrl).host });
   const grantDeps = { store: d.store, clock: d.clock, userTokens, refreshTokens, mfa };
+  // explain runs these grants' own decisions (the same instances the token endpoint runs)
+  const explained = {
+    refresh: new RefreshTokenGrant(grantDeps),
+    password: new PasswordGrant('password', { ...grantDeps, users: passwords }),
+    passwordRealm: new PasswordGrant(PASSWORD_REALM, { ...grantDeps, users: passwords }),
+  };
   return {
+    explained,
     userTokens, refreshTokens, mfa,
     authorize: new AuthorizeService({
       store: d.store, directory: d.directory, clock: d.clock, userTokens, issuer: d.issuer,
@@ -52,9 +59,9 @@ export function buildUserFlowServices(d: UserFlowDeps) {
     secureCookies: d.publicUrl.startsWith('https:'),
     userGrants: [
       new AuthorizationCodeGrant(grantDeps),
-      new RefreshTokenGrant(grantDeps),
-      new PasswordGrant('password', { ...grantDeps, users: passwords }),
-      new PasswordGrant(PASSWORD_REALM, { ...grantDeps, users: passwords }),
+      explained.refresh,
+      explained.password,
+      explained.passwordRealm,
       new MfaGrant(MFA_OTP, { ...grantDeps, guard: passwords }),
       new MfaGrant(MFA_RECOVERY_CODE, { ...grantDeps, guard: passwords }),
     ],

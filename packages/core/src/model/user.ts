@@ -1,6 +1,12 @@
 /** The only database connection Tessera has; users are created and authenticated against it. */
 export const DATABASE_CONNECTION = 'Username-Password-Authentication';
 
+/**
+ * Whether a login (the hosted login page, the password grants, password-realm's `realm`) may name this connection:
+ * only the database connection, which every client may use. Any other name finds no user.
+ */
+export const acceptsLogins = (connection: string): boolean => connection === DATABASE_CONNECTION;
+
 export type Metadata = Record<string, unknown>;
 
 /**

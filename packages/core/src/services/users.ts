@@ -3,7 +3,7 @@ import { BadRequest, Conflict, NotFound, UniqueViolation } from '../errors';
 import { randomHex } from '../crypto/random';
 import { PasswordHasher } from '../crypto/password';
 import {
-  DATABASE_CONNECTION, parseUserQuery, parseUserSort, SEARCH_RESULT_LIMIT, usernameRules, type Metadata, type User, type UserCreate, type UserPatch,
+  acceptsLogins, DATABASE_CONNECTION, parseUserQuery, parseUserSort, SEARCH_RESULT_LIMIT, usernameRules, type Metadata, type User, type UserCreate, type UserPatch,
 } from '../model';
 import type { Clock, OffsetWindow, Page, Repos, Store, UserListQuery } from '../ports';
 import type { ChangeFeed } from './changes';
@@ -154,7 +154,7 @@ export class UserService {
     const id = identifier.trim().toLowerCase();
     const users = this.deps.store.users;
     let user: User | undefined;
-    if (connection === DATABASE_CONNECTION && id.length > 0) {
+    if (acceptsLogins(connection) && id.length > 0) {
       if (id.includes('@')) user = await users.findByEmail(connection, id);
       if (!user && !EMAIL_SHAPED.test(id)) user = await users.findByUsername(connection, id);
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { randomBase64Url, randomHex } from '../crypto/random';
-import { InvalidGrant } from '../errors';
+import { InvalidGrant, OAuthError } from '../errors';
 import type { Client } from '../model';
 import type { Clock, RefreshGrant, RefreshTokenRecord, Store } from '../ports';
 
@@ -20,6 +20,29 @@ interface RefreshConfig {
 }
 
 const configOf = (c: Client): RefreshConfig => (c.refresh_token ?? {}) as RefreshConfig;
+
+/** Whether the client's refresh tokens rotate (`rotation_type: rotating`): each is exchanged once, for a successor. */
+export const rotates = (c: Client): boolean => configOf(c).rotation_type === 'rotating';
+
+/** A grant's own checks of a presented token (scope narrowing, binding), run after the token's state and before any write. */
+export type RefreshCheck = (g: RefreshGrant, jkt?: string, x5t?: string) => void;
+
+const REUSED = 'reuse of a rotated refresh token: family revoked';
+
+/** The token's own state: known, this client's, not revoked, not past its absolute or idle expiry; then the grant's checks. */
+function admit(client: Client, rec: RefreshTokenRecord | undefined, now: number, check?: RefreshCheck): asserts rec is RefreshTokenRecord {
+  if (!rec) throw invalidRefreshToken('unknown token');
+  if (rec.grant.clientId !== client.client_id) throw invalidRefreshToken('other client');
+  if (rec.revokedAt !== undefined) throw invalidRefreshToken('revoked');
+  if ((rec.expiresAt !== undefined && now >= rec.expiresAt) || (rec.idleExpiresAt !== undefined && now >= rec.idleExpiresAt)) throw invalidRefreshToken('expired');
+  check?.(rec.grant, rec.jkt, rec.x5t);
+}
+
+/** Under rotation, a token used before is refused (and its family revoked) once `leeway` seconds have passed since. */
+function reuseRefused(cfg: RefreshConfig, usedAt: number, now: number): boolean {
+  const leewayMs = (cfg.leeway ?? 0) * 1000;
+  return leewayMs === 0 || now - usedAt > leewayMs;
+}
 
 /**
  * Refresh tokens (RFC 6749 §6, RFC 9700 §4.14) with the client's Auth0 `refresh_token` settings: rotation
@@ -45,30 +68,53 @@ export class RefreshTokenService {
   }
 
   /** Validates a presented token for `client`; under rotation it is spent and a successor is returned. */
-  async exchange(client: Client, token: string, check?: (g: RefreshGrant, jkt?: string, x5t?: string) => void): Promise<{ grant: RefreshGrant; next?: string }> {
+  async exchange(client: Client, token: string, check?: RefreshCheck): Promise<{ grant: RefreshGrant; next?: string }> {
     const { store, clock } = this.deps;
     const now = clock.now();
     const rec = await store.refreshTokens.findByHash(hashSecret(token));
-    if (!rec || rec.grant.clientId !== client.client_id) throw invalidRefreshToken('unknown token or other client');
-    if (rec.revokedAt !== undefined) throw invalidRefreshToken('revoked');
-    if ((rec.expiresAt !== undefined && now >= rec.expiresAt) || (rec.idleExpiresAt !== undefined && now >= rec.idleExpiresAt)) throw invalidRefreshToken('expired');
-    check?.(rec.grant, rec.jkt, rec.x5t);
+    admit(client, rec, now, check);
     const cfg = configOf(client);
-    if (cfg.rotation_type !== 'rotating') {
+    if (!rotates(client)) {
       await store.refreshTokens.touch(rec.id, this.idleEnd(cfg, now));
       return { grant: rec.grant };
     }
-    const leewayMs = (cfg.leeway ?? 0) * 1000;
     const firstUse = rec.usedAt === undefined && (await store.refreshTokens.markUsed(rec.id, now));
     if (!firstUse) {
       const usedAt = rec.usedAt ?? (await store.refreshTokens.findByHash(rec.tokenHash))?.usedAt ?? now;
-      if (leewayMs === 0 || now - usedAt > leewayMs) {
+      if (reuseRefused(cfg, usedAt, now)) {
         await store.refreshTokens.revokeFamily(rec.familyId, now);
-        throw invalidRefreshToken('reuse of a rotated refresh token: family revoked');
+        throw invalidRefreshToken(REUSED);
       }
     }
     const { token: next } = await this.issue(client, rec.grant, { id: rec.familyId, expiresAt: rec.expiresAt }, rec.jkt, rec.x5t);
     return { grant: rec.grant, next };
+  }
+
+  /**
+   * The token a client holds now in a family (the Management API's refresh token id): the one rotation handed out
+   * last, i.e. the latest not yet exchanged (tokens of one family may share a millisecond), else the latest.
+   */
+  async current(familyId: string): Promise<RefreshTokenRecord | undefined> {
+    const family = await this.deps.store.refreshTokens.family(familyId);
+    return family.filter((r) => r.usedAt === undefined).at(-1) ?? family.at(-1);
+  }
+
+  /**
+   * Explain: the refusal `exchange` would answer for this token (its state, the grant's `check`, reuse under
+   * rotation), or undefined when it would pass; nothing is spent, touched or revoked.
+   */
+  inspect(client: Client, rec: RefreshTokenRecord, check?: RefreshCheck): OAuthError | undefined {
+    try {
+      const now = this.deps.clock.now();
+      admit(client, rec, now, check);
+      if (rotates(client) && rec.usedAt !== undefined && reuseRefused(configOf(client), rec.usedAt, now)) {
+        throw invalidRefreshToken('reuse of a rotated refresh token (an exchange revokes the family)');
+      }
+      return undefined;
+    } catch (e) {
+      if (e instanceof OAuthError) return e;
+      throw e;
+    }
   }
 
   /** RFC 7009: revokes the token's family; unknown tokens and other clients' tokens are ignored. */

@@ -4,36 +4,49 @@
  * given one; the token endpoint gives none, `/api/v2/tessera/explain` gives one and reads it (token/explain.ts).
  */
 
-/** The rule that granted or refused a scope, or refused the whole request. */
-export type ScopeRule =
+/**
+ * The rules that grant or refuse a scope, or refuse the whole request (each with what it means, in the order the
+ * pipeline consults them). The explain route's schema lists these values.
+ */
+export const SCOPE_RULES = [
   /** the client's grant lists the scope */
-  | 'client_grant'
+  'client_grant',
   /** the client's grant has allow_all_scopes */
-  | 'allow_all_scopes'
+  'allow_all_scopes',
   /** the client's grant does not list the scope */
-  | 'not_in_client_grant'
+  'not_in_client_grant',
   /** the client has no grant for the API (and none by default) */
-  | 'no_client_grant'
+  'no_client_grant',
   /** the API's subject_type_authorization policy: deny_all refuses, allow_all admits a first-party client without a grant */
-  | 'subject_type_policy'
+  'subject_type_policy',
   /** RBAC (enforce_policies): the user holds the permission through a role */
-  | 'rbac_role'
+  'rbac_role',
   /** RBAC (enforce_policies): the user holds the permission directly */
-  | 'direct_permission'
+  'direct_permission',
   /** RBAC (enforce_policies): the user does not hold the permission */
-  | 'enforce_policies'
+  'enforce_policies',
   /** the client grant's organization_usage (or the organization's association with it) refuses the request */
-  | 'organization_usage'
+  'organization_usage',
   /** the scope is asked for or granted, but the API no longer defines it */
-  | 'removed_scope'
+  'removed_scope',
   /** the request names a scope list without this scope */
-  | 'not_requested'
+  'not_requested',
   /** the client may not use the grant type */
-  | 'grant_type'
+  'grant_type',
   /** the audience is not an API, or none was given */
-  | 'audience'
-  /** the user is blocked */
-  | 'user_blocked';
+  'audience',
+  /** the user is blocked (or, for a refresh token, no longer exists) */
+  'user_blocked',
+  /** password-realm: the realm is not a connection the user can log in with */
+  'realm',
+  /** refresh_token: the refresh token is another client's, revoked, expired, or a rotated token used again after leeway */
+  'refresh_token',
+  /** refresh_token: the request asks for a scope the refresh token was not issued with (a refresh cannot widen) */
+  'refresh_scope',
+] as const;
+
+/** The rule that granted or refused a scope, or refused the whole request. */
+export type ScopeRule = typeof SCOPE_RULES[number];
 
 /** Who holds a permission that RBAC let through. */
 export interface ScopeSource { type: 'role' | 'direct'; role_id?: string; role_name?: string; organization_id?: string }
@@ -53,7 +66,11 @@ export interface ScopeVerdict {
 }
 
 /** A refusal of the whole request (no token at all), with the rule that decided. */
-export interface TraceRefusal { rule: ScopeRule; client_grant_id?: string; policy?: string }
+export interface TraceRefusal {
+  rule: ScopeRule; client_grant_id?: string; policy?: string;
+  /** refresh_token: why the token is refused beyond the public description (`revoked`, `expired`, …). */
+  reason?: string;
+}
 
 export class ScopeTrace {
   private readonly byScope = new Map<string, ScopeVerdict>();

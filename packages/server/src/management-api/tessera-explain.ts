@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { EXPLAIN_GRANT_TYPES, type ExplainAssumptions, type ExplainRequest } from '@tessera/core';
+import { EXPLAIN_GRANT_TYPES, SCOPE_RULES, type ExplainAssumptions, type ExplainRequest } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, StringEnum } from '../schemas/common';
 import { resourceServerFields } from '../schemas/resource-server';
@@ -7,10 +7,7 @@ import type { Services } from '../services';
 
 const tags = ['tessera'];
 
-const RULES = [
-  'client_grant', 'allow_all_scopes', 'not_in_client_grant', 'no_client_grant', 'subject_type_policy', 'rbac_role', 'direct_permission',
-  'enforce_policies', 'organization_usage', 'removed_scope', 'not_requested', 'grant_type', 'audience', 'user_blocked',
-] as const;
+const RULES = SCOPE_RULES;
 
 const Permission = Type.Object({ resource_server_identifier: Type.String({ minLength: 1, maxLength: 600 }), permission_name: Type.String({ minLength: 1, maxLength: 280 }) }, { additionalProperties: false });
 const f = resourceServerFields;
@@ -41,11 +38,15 @@ const Assume = Type.Object({
 
 const ExplainBody = Type.Object({
   client_id: Type.String({ minLength: 1, maxLength: 256, description: 'The client asking for the token.' }),
-  user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'The user the token would be for (password and authorization_code).' })),
-  audience: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'The API identifier (required for client_credentials; without it a user token is for /userinfo).' })),
-  scope: Type.Optional(Type.String({ maxLength: 4096, description: 'Space-separated scopes as the request would send them; absent: what the grant type implies.' })),
-  organization: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Organization id (or name, at /authorize).' })),
-  grant_type: Type.Optional(StringEnum(EXPLAIN_GRANT_TYPES, { description: 'Default: client_credentials without user_id, authorization_code with one.' })),
+  user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'The user the token would be for (password, password-realm and authorization_code; a refresh token names its own).' })),
+  audience: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'The API identifier (required for client_credentials; without it a user token is for /userinfo; a refresh token names its own).' })),
+  scope: Type.Optional(Type.String({ maxLength: 4096, description: 'Space-separated scopes as the request would send them; absent: what the grant type implies (refresh_token: the scope the token was issued with, which it may narrow, never widen).' })),
+  organization: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Organization id (or name, at /authorize); client_credentials and authorization_code only.' })),
+  realm: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'password-realm: the connection the request names.' })),
+  refresh_token_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'refresh_token: the id of a refresh token as GET /api/v2/users/{id}/refresh-tokens shows it; the token its client holds now is explained.' })),
+  grant_type: Type.Optional(StringEnum(EXPLAIN_GRANT_TYPES, {
+    description: 'Default: refresh_token with refresh_token_id, password-realm with realm, authorization_code with user_id, client_credentials otherwise. A field the grant type does not read is refused (400).',
+  })),
   assume: Type.Optional(Assume),
 }, { additionalProperties: false });
 
@@ -75,7 +76,16 @@ const ExplainResponse = Type.Object({
   rule: Type.Optional(StringEnum(RULES, { description: 'The rule that refused the request.' })),
   client_grant_id: Type.Optional(Type.String()),
   policy: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String({ description: 'refresh_token: why the token is refused beyond the public description (revoked, expired, other client, …).' })),
   consent: Type.Optional(StringEnum(['remembered', 'required', 'skipped'] as const, { description: 'authorization_code: whether the consent page would be shown.' })),
+  mfa: Type.Optional(StringEnum(['required'] as const, { description: 'password grants: the token endpoint first answers mfa_required; the token explained is the one the MFA grants then issue.' })),
+  refresh_token: Type.Optional(Type.Object({
+    id: Type.String(), client_id: Type.String(), scope: Type.String({ description: 'The scope it was issued with.' }), audience: Type.Optional(Type.String()),
+    organization_id: Type.Optional(Type.String()), rotating: Type.Boolean(), expires_at: Type.Optional(Type.String()),
+    idle_expires_at: Type.Optional(Type.String()), revoked_at: Type.Optional(Type.String()),
+    used_at: Type.Optional(Type.String()),
+    bound_to: Type.Optional(StringEnum(['dpop', 'client_certificate'] as const, { description: 'The exchange needs this proof; explain assumes it is presented.' })),
+  }, { description: 'refresh_token: the token explained (the current token of its family).' })),
   scopes: Type.Array(Verdict),
   claims: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'The access token claims, unsigned.' })),
 });
