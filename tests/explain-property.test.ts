@@ -277,7 +277,7 @@ eachDialect('explain agrees with the token endpoint', (dialect) => {
       async (c) => {
         const { identifier, client, user } = await configureUser(c);
         const audience = c.audience === 'api' ? identifier : c.audience === 'unknown' ? `https://unknown-${uniq()}.example` : undefined;
-        const realm = c.grantType === REALM ? { realm: c.realm } : {};
+        const realm: Record<string, string> = c.grantType === REALM ? { realm: c.realm } : {};
         const ex = await s.t.services.explainer.explain({
           client_id: client.clientId, user_id: user.id, grant_type: c.grantType as 'password', ...realm,
           ...(audience !== undefined && { audience }), ...(c.requested !== undefined && { scope: c.requested }),
@@ -321,7 +321,7 @@ eachDialect('explain agrees with the token endpoint', (dialect) => {
           if (t.state === 'revoked') await refreshTokens.revokeFamily(familyId);
           if (t.state === 'spent') expect(await s.t.services.store.refreshTokens.markUsed((await refreshTokens.current(familyId))!.id, s.clock.now())).toBe(true);
           const asker = t.state === 'other-client' ? web[(c.client + 1) % web.length] : client;
-          const scope = t.requested !== undefined ? { scope: t.requested } : {};
+          const scope: Record<string, string> = t.requested !== undefined ? { scope: t.requested } : {};
           const ex = await s.t.services.explainer.explain({ client_id: asker.clientId, grant_type: 'refresh_token', refresh_token_id: familyId, ...scope });
           const out = await inProcess({ grant_type: 'refresh_token', client_id: asker.clientId, client_secret: asker.secret, refresh_token: token, ...scope });
           const why = JSON.stringify({ c, t, ex });
