@@ -19,6 +19,7 @@ import { registerFormParser } from './http/form';
 import { registerHostileInputChecks } from './http/hostile-input';
 import { lazyChildLogger } from './logger';
 import { validatorCompiler } from './http/validation';
+import { deferredSchemas } from './http/deferred-compile';
 import { managementApi } from './management-api/plugin';
 import { opsRoutes } from './ops/health';
 import type { MtlsProxy } from './mtls-proxy';
@@ -100,7 +101,10 @@ function processLog(app: FastifyInstance, logger: Logger): void {
 /** The HTTP application: routes, the two error renderers, schemas in and out. No listening here. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const hsts = opts.hstsMaxAge === undefined ? undefined : `max-age=${opts.hstsMaxAge}`;
+  // validators and response serializers are compiled on each route's first use, not at start (http/deferred-compile.ts)
+  const schemas = deferredSchemas(validatorCompiler);
   const app = Fastify({
+    schemaController: schemas.schemaController,
     loggerInstance: opts.logger,
     childLoggerFactory: lazyChildLogger as never, // per-request loggers built only when they write
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
@@ -118,7 +122,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // (they bypass the hooks, so Strict-Transport-Security is added here as well)
     frameworkErrors: (err, req, reply) => { if (hsts) reply.header('strict-transport-security', hsts); return errorHandler(err, req, reply); },
   }) as unknown as FastifyInstance;
-  app.setValidatorCompiler(validatorCompiler);
+  schemas.register(app);
+  app.setValidatorCompiler(schemas.validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerFormParser(app);

@@ -3,7 +3,7 @@ import { validatorCompiler } from './http/validation';
 import { ClientCreateBody } from './schemas/client';
 import type { Services } from './services';
 
-const checkCreateBody = validatorCompiler({ schema: ClientCreateBody, httpPart: 'body' });
+let checkCreateBody: ReturnType<typeof validatorCompiler> | undefined; // compiled on first use (development seeding only)
 
 /** The client_id rule of TESSERA_ADMIN_CLIENT_ID; secrets need 16 characters like TESSERA_ADMIN_CLIENT_SECRET. */
 const FIXED_CLIENT_ID = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -19,6 +19,7 @@ export async function createClientWithFixedId(services: Services, body: Record<s
   if (fixed.client_secret !== undefined && fixed.client_secret.length < MIN_FIXED_SECRET) {
     throw new BadRequest(`Payload validation error: 'client_secret must be at least ${MIN_FIXED_SECRET} characters' on property client_secret.`, 'invalid_body');
   }
+  checkCreateBody ??= validatorCompiler({ schema: ClientCreateBody, httpPart: 'body' });
   const checked = checkCreateBody(body);
   if (checked.error) throw checked.error;
   return services.clients.create(body as ClientInput & { name: string }, fixed);

@@ -10,3 +10,4 @@ export { createAdminUser, type AdminUserResult } from './dashboard/setup';
 export { DevControls, SEED_SNAPSHOT, type DevModeOptions } from './dev/controls';
 export { DEV_PREFIX } from './dev/routes';
 export { createClientWithFixedId } from './dev-clients';
+export { compileDeferredSchemas, deferredSchemaCount } from './http/deferred-compile';

@@ -1,5 +1,5 @@
 import { randomFill } from 'node:crypto';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { PasswordHasher, TemporarilyUnavailable, type PasswordKdf, type ScryptParams } from '@tessera/core';
 
 export interface PasswordPoolOptions {
@@ -32,7 +32,9 @@ export async function createPasswordPool(o: PasswordPoolOptions): Promise<Passwo
   // libuv creates its thread pool on first use, with the priority of the thread that used it first: make that the
   // main thread now, so no signing thread can ever inherit a worker's lowered priority.
   await new Promise((r) => randomFill(Buffer.alloc(1), r));
-  const pool = new Piscina({
+  // the pool (and piscina itself) is made with the first derivation: a server nobody logs in to never loads it
+  let pool: Promise<Piscina> | undefined;
+  const made = () => (pool ??= import('piscina').then(({ Piscina: Pool }) => new Pool({
     filename: new URL('./password-worker.mjs', import.meta.url).href,
     // threads start with the first password derivation (an M2M-only server never pays their memory), then stay
     // (the longest timer Node takes, ~24.8 days: a larger one overflowed to 1 ms with a TimeoutOverflowWarning)
@@ -40,7 +42,7 @@ export async function createPasswordPool(o: PasswordPoolOptions): Promise<Passwo
     idleTimeout: 2 ** 31 - 1, niceIncrement: process.platform === 'linux' ? o.niceIncrement : 0,
     // scrypt at N=2^15 needs 32 MiB per derivation: room for it and the worker's own heap
     resourceLimits: { maxOldGenerationSizeMb: 64 },
-  });
+  })));
   // the bound is counted here (running + waiting), so it means exactly `threads` running and `queue` waiting
   const capacity = o.threads + o.queue;
   let inFlight = 0;
@@ -48,11 +50,11 @@ export async function createPasswordPool(o: PasswordPoolOptions): Promise<Passwo
     if (inFlight >= capacity) throw new TemporarilyUnavailable(SHED_MESSAGE);
     inFlight++;
     try {
-      const key = (await pool.run({ password, salt, ...params, keyLength })) as Uint8Array;
+      const key = (await (await made()).run({ password, salt, ...params, keyLength })) as Uint8Array;
       return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
     } finally {
       inFlight--;
     }
   };
-  return { hasher: new PasswordHasher(kdf, o.params), inFlight: () => inFlight, close: () => pool.close({ force: true }) };
+  return { hasher: new PasswordHasher(kdf, o.params), inFlight: () => inFlight, close: async () => { await (await pool?.catch(() => undefined))?.close({ force: true }); } };
 }

@@ -57,7 +57,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
   try {
     if (opts.migrate !== false) await store.migrate();
     passwords = await createPasswordPool({ ...config.passwordPool, params: opts.passwordParams });
-    quotaRedis = config.rateLimits.redisUrl ? createRedisQuotaCounters(config.rateLimits.redisUrl, logger) : undefined;
+    quotaRedis = config.rateLimits.redisUrl ? await createRedisQuotaCounters(config.rateLimits.redisUrl, logger) : undefined;
     const devClock = opts.devMode ? new AdjustableClock(opts.clock ?? systemClock) : undefined;
     services = buildServices(store, devClock ?? opts.clock ?? systemClock, {
       ...config, passwords: passwords.hasher, quotaCounters: quotaRedis?.counters, tenantLogs: config.tenantLogs,

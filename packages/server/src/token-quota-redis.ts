@@ -1,5 +1,4 @@
 import type { QuotaBucket, QuotaCounterStore } from '@tessera/core';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 /**
@@ -31,7 +30,8 @@ export interface RedisQuotaCounters { counters: QuotaCounterStore; close(): Prom
  * Token quota counters in Redis (TESSERA_REDIS_URL), shared by every worker and instance like the rate limits. While
  * Redis does not answer, tokens are issued uncounted (logged): its outage must not stop every M2M client.
  */
-export function createRedisQuotaCounters(url: string, log: Logger): RedisQuotaCounters {
+export async function createRedisQuotaCounters(url: string, log: Logger): Promise<RedisQuotaCounters> {
+  const { Redis } = await import('ioredis'); // loaded only when TESSERA_REDIS_URL is set
   const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
   redis.on('error', (e) => log.warn({ err: e }, 'redis: token quota counters unavailable'));
   return {

@@ -1,11 +1,12 @@
 import { closeSync, existsSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { ChangeEvents, Repos, SecretBox, Store } from '@tessera/core';
 import type { Database, Db, Dialect } from './db';
 import { migrationsFor } from './migrations';
+import { pgDriver, sqliteDriver } from './drivers';
 import { CHANGES_CHANNEL, listenForChanges } from './listen';
 import { restoreSnapshot, takeSnapshot, type StoreSnapshot } from './snapshots';
 import { SqlAuthorizationCodeRepo } from './repos/authorization-codes';
@@ -64,7 +65,8 @@ function createPrivately(path: string): void {
 function connect(target: DatabaseTarget): { db: Db; sqlite?: SqliteDatabase.Database; leasePath?: string } {
   if (target.dialect === 'sqlite') {
     if (target.location !== ':memory:') createPrivately(target.location);
-    const database = new SqliteDatabase(target.location);
+    const Sqlite = sqliteDriver();
+    const database = new Sqlite(target.location);
     database.pragma('journal_mode = WAL');
     database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');
@@ -74,10 +76,11 @@ function connect(target: DatabaseTarget): { db: Db; sqlite?: SqliteDatabase.Data
     if (leasePath !== ':memory:') createPrivately(leasePath);
     return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), sqlite: database, leasePath };
   }
-  const pool = new pg.Pool({
+  const { Pool, types } = pgDriver();
+  const pool = new Pool({
     connectionString: target.location,
     max: 10,
-    types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) } as pg.CustomTypesConfig,
+    types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : types.getTypeParser(oid, format as 'text')) } as pg.CustomTypesConfig,
   });
   // an idle connection the server drops (restart, failover, a forced DROP DATABASE) is discarded by the pool and
   // replaced on the next query; without a listener its 'error' event would crash the process

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './drivers';
 import type { ChangeEvents, ChangeSubscription } from '@tessera/core';
 
 /** The PostgreSQL channel every write notifies (payload: the store generation after the write). */
@@ -34,7 +35,7 @@ export async function listenForChanges(url: string, events: ChangeEvents): Promi
 
   const connect = async (): Promise<void> => {
     if (closed) return;
-    const c = new pg.Client({ connectionString: url, application_name: LISTENER_APPLICATION_NAME, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    const c = new (pgDriver().Client)({ connectionString: url, application_name: LISTENER_APPLICATION_NAME, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     client = c;
     c.on('error', () => lost(c));
     c.on('end', () => lost(c));

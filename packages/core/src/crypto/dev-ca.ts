@@ -1,7 +1,6 @@
-import 'reflect-metadata';
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { derToPem } from './keygen';
+import { x509Library } from './x509-library';
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const DAY = 24 * 3600 * 1000;
@@ -18,6 +17,7 @@ const exportKey = async (key: CryptoKey) => derToPem('PRIVATE KEY', await webcry
  * key cannot vouch for any other site, even if it leaks from the developer's cache folder.
  */
 export async function createDevCa(now = new Date()): Promise<PemPair> {
+  const x509 = await x509Library();
   const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -38,6 +38,7 @@ export async function createDevCa(now = new Date()): Promise<PemPair> {
 
 /** A server certificate for localhost, 127.0.0.1 and ::1 (one year), signed by the development CA; `certPem` holds the chain. */
 export async function issueLoopbackCertificate(ca: PemPair, now = new Date()): Promise<PemPair> {
+  const x509 = await x509Library();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await webcrypto.subtle.importKey('pkcs8', createPrivateKey(ca.keyPem).export({ type: 'pkcs8', format: 'der' }), EC, false, ['sign']);
   const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;

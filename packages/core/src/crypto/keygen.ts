@@ -1,11 +1,8 @@
-import 'reflect-metadata';
 import { createHash, createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { exportJWK } from 'jose';
 import type { SigningKey } from '../model';
 import { ids } from './random';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+import { x509Library } from './x509-library';
 
 const RSA_ALG = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
 
@@ -59,6 +56,7 @@ export async function signingKeyFromPrivateKey(privateKeyPem: string, now: Date)
 }
 
 async function signingKeyOf(keys: CryptoKeyPair, c: { subject: string; serial: string; notBefore: Date; notAfter: Date }): Promise<Omit<SigningKey, 'kid' | 'createdAt'>> {
+  const x509 = await x509Library();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: c.serial,
     name: `CN=${c.subject.replace(/[,=+<>#;"\\]/g, '_')}`,

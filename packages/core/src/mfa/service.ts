@@ -52,10 +52,11 @@ export class MfaService {
     if (existing?.confirmed) throw new AccessDenied('User is already enrolled.');
     let totp = existing;
     let recoveryCode: string | undefined;
+    const secret = !totp || !o.reuse ? await newTotpSecret() : undefined; // outside the transaction (loads otpauth once)
     await store.write(async (tx) => {
-      if (!totp || !o.reuse) {
+      if (secret !== undefined) {
         await tx.authenticators.deleteForUser(user.user_id);
-        totp = { id: `totp|dev_${randomAlnum(16)}`, userId: user.user_id, type: 'totp', secret: newTotpSecret(), confirmed: false, createdAt: clock.now() };
+        totp = { id: `totp|dev_${randomAlnum(16)}`, userId: user.user_id, type: 'totp', secret, confirmed: false, createdAt: clock.now() };
         await tx.authenticators.insert(totp);
       }
       if (o.recovery) {
@@ -65,7 +66,7 @@ export class MfaService {
       }
     });
     const t = totp as AuthenticatorRecord;
-    return { authenticatorId: t.id, secret: t.secret, uri: totpUri(t.secret, this.deps.issuerName, user.email), recoveryCode };
+    return { authenticatorId: t.id, secret: t.secret, uri: await totpUri(t.secret, this.deps.issuerName, user.email), recoveryCode };
   }
 
   /**
@@ -79,7 +80,7 @@ export class MfaService {
     const all = await this.authenticators(userId);
     const totp = all.find((a) => a.type === 'totp');
     if (!totp) return { ok: false, reason: 'not_enrolled' };
-    const step = matchingStep(totp.secret, code.trim(), clock.now());
+    const step = await matchingStep(totp.secret, code.trim(), clock.now());
     if (step === undefined || !(await store.authenticators.claimStep(totp.id, step, clock.now()))) return this.fail(userId);
     await store.mfaFailures.reset(userId);
     if (totp.confirmed) return { ok: true };
@@ -103,7 +104,7 @@ export class MfaService {
     const locked = await this.locked(user.user_id);
     if (locked) return locked;
     if ((await this.state(user.user_id)) !== 'none') return { ok: false, reason: 'invalid' };
-    const step = matchingStep(secret, code.trim(), clock.now());
+    const step = await matchingStep(secret, code.trim(), clock.now());
     if (step === undefined) return this.fail(user.user_id);
     const recoveryCode = newRecoveryCode();
     const id = `totp|dev_${randomAlnum(16)}`;

@@ -1,6 +1,5 @@
 import { newTotpSecret, totpUri, type AuthorizeRequest, type LoginState, type TxExtras, type User } from '@tessera/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import type { Services } from '../services';
 import { continueAuthorization, csrfToken, csrfValid, currentSession, field, page, startSession } from './browser';
 import { errorPage, mfaPage, recoveryCodePage } from './pages/pages';
@@ -44,13 +43,14 @@ export async function mfaPageRoutes(app: FastifyInstance, { services }: { servic
       ({ secret, uri } = e);
       delete next.enroll;
     } else if (state === 'none') {
-      secret = extras.enroll?.userId === user.user_id ? extras.enroll.secret : newTotpSecret();
-      uri = totpUri(secret, issuerName, user.email);
+      secret = extras.enroll?.userId === user.user_id ? extras.enroll.secret : await newTotpSecret();
+      uri = await totpUri(secret, issuerName, user.email);
       next.enroll = { userId: user.user_id, secret };
     }
     const formState = authorize.seal(tx, next);
     const common = { state: formState, csrf: csrfToken(req, reply, services, formState), clientName: await clientName(tx.clientId), email: user.email, redirectUri: tx.redirectUri, error };
     if (state === 'enrolled' || !secret || !uri) return mfaPage(reply, common, status);
+    const { default: QRCode } = await import('qrcode'); // loaded with the first enrollment page
     const qr = `data:image/svg+xml;base64,${Buffer.from(await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })).toString('base64')}`;
     return mfaPage(reply, { ...common, enroll: { qr, secret } }, status);
   };

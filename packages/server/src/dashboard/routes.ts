@@ -28,7 +28,7 @@ const TYPES: Record<string, string> = {
 
 interface Asset { body: Buffer; type: string; etag: string }
 
-/** The built files, read once at start (a few hundred kilobytes). Undefined when the package was not built. */
+/** The built files (a few hundred kilobytes), read once, on the first dashboard request. Undefined when the package was not built. */
 function loadAssets(): Map<string, Asset> | undefined {
   let root: string;
   try {
@@ -51,7 +51,8 @@ function loadAssets(): Map<string, Asset> | undefined {
 }
 
 export async function dashboardRoutes(app: FastifyInstance, { services, publicUrl, dashboardClientId }: { services: Services; publicUrl: string; dashboardClientId?: string }): Promise<void> {
-  const assets = loadAssets();
+  let loaded: { assets: Map<string, Asset> | undefined } | undefined;
+  const asset = (path: string) => (loaded ??= { assets: loadAssets() }).assets?.get(path);
   const urls = { publicUrl, managementAudience: `${publicUrl}/api/v2/` };
   const hide = { schema: { hide: true } };
   const config = JSON.stringify({
@@ -64,7 +65,7 @@ export async function dashboardRoutes(app: FastifyInstance, { services, publicUr
     .header('x-frame-options', 'DENY').header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer')
     .send(asset.body);
   const index = (reply: FastifyReply) => {
-    const page = assets?.get('index.html');
+    const page = asset('index.html');
     if (!page) return sendPage(reply, 503, layout('Dashboard', html`<h1>Dashboard not built</h1><p>Run <code>npm run build -w @tessera/dashboard</code>.</p>`), csp([]));
     return send(reply, page, 'no-cache');
   };
@@ -74,10 +75,10 @@ export async function dashboardRoutes(app: FastifyInstance, { services, publicUr
   app.get('/dashboard', hide, async (req, reply) => (req.url.split('?')[0] === '/dashboard' ? reply.redirect('/dashboard/') : index(reply)));
   app.get('/dashboard/config.json', hide, async (_req, reply) => reply.type('application/json').header('cache-control', 'no-cache').send(config));
   app.get('/dashboard/assets/*', hide, async (req, reply) => {
-    const asset = assets?.get(`assets/${(req.params as { '*': string })['*']}`);
-    if (!asset) return reply.code(404).type('text/plain').send('Not found');
+    const file = asset(`assets/${(req.params as { '*': string })['*']}`);
+    if (!file) return reply.code(404).type('text/plain').send('Not found');
     // built file names carry a content hash
-    return send(reply, asset, 'public, max-age=31536000, immutable');
+    return send(reply, file, 'public, max-age=31536000, immutable');
   });
   app.get('/dashboard/*', hide, async (_req, reply) => index(reply));
 

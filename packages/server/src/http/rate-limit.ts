@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import { TooManyRequests, TooManyRequestsOAuth, type AbuseRepo } from '@tessera/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Rate } from '../config';
 
@@ -41,7 +41,8 @@ function databaseStore(repo: AbuseRepo, log: Logger) {
 export async function registerRateLimits(app: FastifyInstance, s: RateLimitSettings, repo: AbuseRepo, log: Logger): Promise<{ auth?: Limiter; management?: Limiter }> {
   let redis: Redis | undefined;
   if (s.store === 'redis' && s.redisUrl) {
-    redis = new Redis(s.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false });
+    const { Redis: RedisClient } = await import('ioredis'); // loaded only when the counters live in Redis
+    redis = new RedisClient(s.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false });
     redis.on('error', (e) => log.warn({ err: e }, 'redis: rate-limit counters unavailable'));
     app.addHook('onClose', async () => { await redis?.quit().catch(() => redis?.disconnect()); });
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
+import { sqliteDriver } from '../drivers';
 
 /**
  * - `sole`: this process holds the lease alone; nobody else may claim a DPoP `jti` on this database.
@@ -41,7 +42,7 @@ export class ReplayLease {
   private closed = false;
 
   constructor(path: string, private readonly hooks: LeaseHooks) {
-    this.conn = new SqliteDatabase(path, { timeout: 0 });
+    this.conn = new (sqliteDriver())(path, { timeout: 0 });
     if (this.trySole()) {
       this.seenRequest = hooks.requested();
       this.mode = 'sole';
