@@ -9,7 +9,8 @@
 //   npm run bench -- --peers             # also node-oidc-provider and AuthHero (installs them once)
 //   npm run bench -- --profile           # Tessera runs with --cpu-prof (profiles in bench/results/profiles)
 //   npm run bench -- --instances-only    # only 2 instances on one PostgreSQL vs 1 instance with 2 workers (--no-instances skips it)
-//   npm run bench -- --startup-only     # only the start-up time and idle memory (--no-startup skips it)
+//   npm run bench -- --startup-only     # only start-up: time and CPU to the first answer, RSS idle and under a c=50
+//                                        # token load (--no-startup skips it)
 //   npm run bench -- --flood-only        # only token issuance quiet vs during a login flood (--no-flood skips it)
 //   npm run bench -- --no-jwe            # skip the encrypted-token scenario (RS256 vs RS256 + JWE, 1 process)
 //   npm run bench -- --no-dpop           # skip the DPoP scenario (next to RS256 with an empty store)
@@ -196,7 +197,7 @@ async function runDialect(dialect) {
   const port = await freePort();
   let tessera;
   try {
-    if (!flag('no-startup') && !flag('flood-only') && !flag('instances-only')) await startupScenario({ dialect, common, port, log, rows });
+    if (!flag('no-startup') && !flag('flood-only') && !flag('instances-only')) await startupScenario({ dialect, common, port, log, rows, duration: cfg.duration });
     if (flag('startup-only')) return;
     tessera = await startTessera({ ...common, port, workers: 1 });
     const client = await seedThroughApi(tessera.baseUrl, ADMIN, JWE_PEM);

@@ -167,8 +167,7 @@ export function markdown(rows, meta) {
       'HS256 ≥ 0.60, RSS ≤ 150 MB per process. "CPU ratio" = ceiling CPU-seconds per token ÷ Tessera CPU-seconds per token: the same ' +
       'comparison measured in CPU time, which holds up when other processes compete for the cores. "foreign cores" is CPU used by ' +
       'unrelated processes during the run (max over the paired runs); above ~0.3 the req/s ratios are unreliable.', '',
-    '### Token endpoint: `POST /oauth/token` client_credentials', '',
-    ...tokenTable(ps), ...dpopLines(ps), ...growthLines(ps), ...jweLines(rows), ...mgmtLines(rows), ...startupLines(rows), '',
+    ...(ps.length ? ['### Token endpoint: `POST /oauth/token` client_credentials', '', ...tokenTable(ps)] : []), ...dpopLines(ps), ...growthLines(ps), ...jweLines(rows), ...mgmtLines(rows), ...startupLines(rows), '',
   ].join('\n');
 }
 

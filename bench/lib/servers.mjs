@@ -1,12 +1,22 @@
 // Starting and stopping the servers under test: Tessera exactly as users start it (the CLI with TESSERA_*
 // variables), the ceiling server, and the optional peers. Each runs in its own process group.
 import { spawn } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { processTree } from './proc.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The node flags `npm start` gives `tessera serve` (package.json's start script, e.g. the young generation's size):
+ * the benchmark starts the server exactly as `npm start` does.
+ */
+export const SERVE_NODE_FLAGS = (() => {
+  const start = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts.start;
+  const m = /\bnode((?:\s+--\S+)*)\s+packages\/cli\/bin\/tessera\.mjs\s+serve\b/.exec(start);
+  if (!m) throw new Error(`package.json start script does not run packages/cli/bin/tessera.mjs serve: ${start}`);
+  return m[1].trim().split(/\s+/).filter(Boolean);
+})();
 const isNode = (pid) => { try { return readlinkSync(`/proc/${pid}/exe`) === process.execPath; } catch { return false; } };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,7 +78,7 @@ function listeningWorkers(out) {
   return pids.size;
 }
 
-/** `node packages/cli/bin/tessera.mjs serve`; ready when every worker listens. */
+/** `node <npm start's flags> packages/cli/bin/tessera.mjs serve`; ready when every worker listens. */
 export async function startTessera({ databaseUrl, masterKey, admin, workers = 1, port, profileDir, extraEnv = {} }) {
   const env = {
     TESSERA_HOST: '127.0.0.1', TESSERA_PORT: String(port), TESSERA_PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -79,7 +89,7 @@ export async function startTessera({ databaseUrl, masterKey, admin, workers = 1,
     TESSERA_RATE_LIMIT_AUTH: 'off', TESSERA_RATE_LIMIT_MANAGEMENT: 'off', ...extraEnv,
   };
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const h = await startProcess(`tessera(${workers})`, process.execPath, [...nodeArgs, 'packages/cli/bin/tessera.mjs', 'serve'], {
+  const h = await startProcess(`tessera(${workers})`, process.execPath, [...SERVE_NODE_FLAGS, ...nodeArgs, 'packages/cli/bin/tessera.mjs', 'serve'], {
     env, cwd: ROOT, ready: (out) => listeningWorkers(out) >= workers,
   });
   h.port = port;
