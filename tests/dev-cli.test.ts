@@ -2,7 +2,7 @@
 // signing key, --help, and `tessera serve` refusing the development flags.
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { connect } from 'node:tls';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -211,6 +211,85 @@ describe('tessera dev: a fixed signing key', () => {
     const missing = await runCli(['dev', '--http', '--port', '0', '--signing-key', join(dir, 'nope.pem')], { TESSERA_DEV_CA_DIR: CA_DIR });
     expect(missing.code).toBe(78);
     expect(missing.stderr).toContain('ENOENT');
+  });
+});
+
+describe('tessera dev: signing keys kept between runs (dev-keys beside the CA folder)', () => {
+  const jwksKids = async (dev: DevServer) => ((await (await dev.fetch('/.well-known/jwks.json')).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid).sort();
+  const keysDir = join(CA_DIR, '..', 'dev-keys');
+  const ahead = () => (existsSync(keysDir) ? readdirSync(keysDir).filter((f) => /^ahead-[0-9a-f]{16}\.json$/.test(f)) : []);
+  async function aheadMade(dev: DevServer) {
+    for (let i = 0; i < 300 && ahead().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(ahead().length, dev.server.output()).toBeGreaterThan(0);
+  }
+
+  it('a run leaves fresh keys for the next new tenant, which takes them (never shared), private to the user', async () => {
+    rmSync(keysDir, { recursive: true, force: true });
+    const first = await startDev(['--http'], { caDir: CA_DIR });
+    let firstKids: string[];
+    try {
+      firstKids = await jwksKids(first);
+      await aheadMade(first); // made about a second after listening
+    } finally { await first.stop(); }
+    expect(statSync(keysDir).mode & 0o077).toBe(0);
+    const files = ahead();
+    for (const f of files) expect(statSync(join(keysDir, f)).mode & 0o077).toBe(0);
+    const waiting = files.map((f) => (JSON.parse(readFileSync(join(keysDir, f), 'utf8')) as Array<{ kid: string }>).map((k) => k.kid).sort());
+    expect(waiting.flat()).not.toEqual(expect.arrayContaining(firstKids));
+
+    const second = await startDev(['--http'], { caDir: CA_DIR });
+    try {
+      const kids = await jwksKids(second);
+      expect(waiting).toContainEqual(kids); // one waiting pair became this tenant's current and next keys
+      const left = ahead().map((f) => readFileSync(join(keysDir, f), 'utf8'));
+      expect(left.some((text) => kids.some((kid) => text.includes(kid)))).toBe(false); // and is no longer on offer
+      // the keys work: a token signed with the taken key verifies at the JWKS
+      const token = (await second.token(second.admin.id, second.admin.secret, `${second.origin}/api/v2/`)).body.access_token as string;
+      const jwks = await (await second.fetch('/.well-known/jwks.json')).json();
+      await jwtVerify(token, createLocalJWKSet(jwks as never), { issuer: `${second.origin}/` });
+      expect(kids).toContain(decodeProtectedHeader(token).kid);
+    } finally { await second.stop(); }
+  });
+
+  it('a damaged or foreign file in dev-keys is ignored: the tenant makes its own keys', async () => {
+    rmSync(keysDir, { recursive: true, force: true });
+    mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(keysDir, 'ahead-0123456789abcdef.json'), '[{"kid":"forged","privateKeyPkcs8":"nope"},{}]', { mode: 0o600 });
+    const dev = await startDev(['--http'], { caDir: CA_DIR });
+    try {
+      const kids = await jwksKids(dev);
+      expect(kids).toHaveLength(2);
+      expect(kids).not.toContain('forged');
+      expect(existsSync(join(keysDir, 'ahead-0123456789abcdef.json'))).toBe(false); // taken and discarded
+    } finally { await dev.stop(); }
+  });
+
+  it('--signing-seed: the derived key and its certificate are kept (no private key of --signing-key is copied), and a tampered record is not used', async () => {
+    rmSync(keysDir, { recursive: true, force: true });
+    const phrase = ['--signing-seed', 'kept between runs, phrase'];
+    const first = await startDev(['--http', ...phrase], { caDir: CA_DIR });
+    const kids = await jwksKids(first);
+    try {
+      for (let i = 0; i < 300 && !readdirSync(keysDir).some((f) => f.startsWith('fixed-')); i++) await new Promise((r) => setTimeout(r, 100));
+    } finally { await first.stop(); }
+    const names = readdirSync(keysDir);
+    expect(names.filter((f) => /^seed-v1-[0-9a-f]{64}\.pem$/.test(f))).toHaveLength(1);
+    expect(names.some((f) => f.includes('kept between runs'))).toBe(false); // the phrase is not stored
+    const fixed = names.find((f) => f.startsWith('fixed-'))!;
+    const record = JSON.parse(readFileSync(join(keysDir, fixed), 'utf8'));
+    expect(record.privateKeyPkcs8).toBeUndefined();
+    expect(kids).toContain(record.kid);
+    const again = await startDev(['--http', ...phrase], { caDir: CA_DIR });
+    try { expect(await jwksKids(again)).toEqual(kids); } finally { await again.stop(); }
+    // a record whose certificate is another key's is not the seed key's: ignored, the same JWKS is made again
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(keysDir, fixed), JSON.stringify({ ...record, publicJwk: { kty: 'RSA', ...other.publicKey.export({ format: 'jwk' }) } }));
+    const tampered = await startDev(['--http', ...phrase], { caDir: CA_DIR });
+    try {
+      const jwks = (await (await tampered.fetch('/.well-known/jwks.json')).json()) as { keys: Array<{ kid: string; n: string }> };
+      expect(jwks.keys.map((k) => k.kid).sort()).toEqual(kids);
+      expect(jwks.keys.find((k) => k.kid === record.kid)!.n).toBe(record.publicJwk.n);
+    } finally { await tampered.stop(); }
   });
 });
 

@@ -3,12 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ApiError, ids, rsaKeyFromSeed } from '@tessera/core';
+import { ApiError, ids, type SigningKey } from '@tessera/core';
 import { ConfigError, loadConfig, unknownVariableWarnings, type Config } from '@tessera/server/config';
 import { createTessera, explainStartupFailure, listen, resetAdminCredentials, type Tessera } from '@tessera/server';
 import type { DevOptions } from './dev';
-import { keywordsFrom } from './dev-a0deploy';
-import { classifySeed, Seeder, type SeedResult } from './dev-seed';
+import type { SeedResult } from './dev-seed';
+import { devKeysDir, fixedKeyMade, makeKeysAhead, rememberFixedKey, seededKey, takeKeysMadeAhead } from './dev-keys';
 import { devCaDir, loopbackTls, type DevTls } from './dev-tls';
 import { DeployError } from './deploy/types';
 
@@ -32,11 +32,17 @@ export async function runDev(o: DevOptions): Promise<void> {
     if (data === undefined) cleanup = () => rmSync(dir, { recursive: true, force: true });
     else mkdirSync(data, { recursive: true, mode: 0o700 });
     const admin = adminCredentials(data);
-    const signingKey = signingKeyFrom(o);
-    const sources = o.seed.map((p) => classifySeed(p));
-    const keywords = keywordsFrom(o.keywords, process.env);
+    const keysDir = devKeysDir(devCaDir());
+    const signingKey = signingKeyFrom(o, keysDir);
+    // keys made by an earlier run: the fixed key's certificate, or (a new tenant only) a pair of fresh keys
+    const keys = signingKey !== undefined ? { signingKeyMade: fixedKeyMade(keysDir, signingKey) }
+      : existsSync(join(dir, 'tessera.db')) ? {} : { keysMadeAhead: takeKeysMadeAhead(keysDir) };
+    // the seeding code (YAML, a0deploy's formats, the deployment planner) is loaded only for a run that seeds
+    const seeding = o.seed.length ? await import('./dev-seed') : undefined;
+    const sources = seeding ? o.seed.map((p) => seeding.classifySeed(p)) : [];
+    const keywords = seeding || o.keywords !== undefined ? (await import('./dev-a0deploy')).keywordsFrom(o.keywords, process.env) : {};
     const tls = o.http ? undefined : await loopbackTls(devCaDir());
-    const config = devConfig({ port, host: o.host, publicUrl, dir, admin, dashboard: !!o.dashboard, tls, signingKey });
+    const config = devConfig({ port, host: o.host, publicUrl, dir, admin, dashboard: !!o.dashboard, tls, signingKey, ...keys });
 
     let t: Tessera;
     try {
@@ -54,14 +60,18 @@ export async function runDev(o: DevOptions): Promise<void> {
     try {
       await ensureAdmin(t, admin);
       // with --data, the ids of what the seed holds are kept beside the database: a smaller seed deletes at restart too
-      const seeder = new Seeder(t, admin, sources, keywords, data === undefined ? undefined : join(data, 'dev-seed.json'));
-      const seeded = sources.length ? await seeder.run() : undefined;
+      const seeder = seeding && new seeding.Seeder(t, admin, sources, keywords, data === undefined ? undefined : join(data, 'dev-seed.json'));
+      const seeded = await seeder?.run();
       await t.dev?.markSeeded(); // what POST /tessera/dev/reset returns to
       try { await listen(t, false); } catch (e) { throw startupFailure(e, config); }
       const ready = Math.round(performance.now() - started);
       announce(t, { admin, tls, data, seeded, ready, signingKey: signingKey !== undefined });
+      // after listening, off the start's path: the keys the next run will take instead of making them
+      setTimeout(() => {
+        void (signingKey !== undefined ? rememberFixedKey(keysDir, signingKey) : makeKeysAhead(keysDir)).catch(() => undefined); // a cache only
+      }, 1000).unref();
       if (o.writeEnv) writeFileSync(o.writeEnv, sdkEnv(t, admin, tls).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
-      if (o.watch && sources.length) {
+      if (o.watch && seeder) {
         stopWatching = seeder.watch((r) => {
           if (!(r instanceof Error)) void t.dev?.markSeeded(); // the new seed is what a reset returns to
           process.stderr.write(r instanceof Error ? `tessera dev: seeding failed: ${r.message}\n` : `tessera dev: seeded again (${summary(r)})\n`);
@@ -137,11 +147,11 @@ async function ensureAdmin(t: Tessera, admin: Admin): Promise<void> {
   await resetAdminCredentials(t.services, { managementAudience: t.config.managementAudience, clientId: admin.clientId, secret: admin.clientSecret }, t.logger);
 }
 
-function signingKeyFrom(o: DevOptions): string | undefined {
+function signingKeyFrom(o: DevOptions, keysDir: string): string | undefined {
   if (o.signingKey !== undefined && o.signingSeed !== undefined) throw new DevFailure('--signing-key and --signing-seed exclude each other', 78);
   if (o.signingSeed !== undefined) {
     if (o.signingSeed.length < 8) throw new DevFailure('--signing-seed: use a phrase of at least 8 characters', 78);
-    return rsaKeyFromSeed(o.signingSeed);
+    return seededKey(keysDir, o.signingSeed); // derived once per machine
   }
   if (o.signingKey === undefined) return undefined;
   let pem: string;
@@ -154,7 +164,10 @@ function signingKeyFrom(o: DevOptions): string | undefined {
   return pem;
 }
 
-interface DevConfigInput { port: number; host: string; publicUrl: string; dir: string; admin: Admin; dashboard: boolean; tls?: DevTls; signingKey?: string }
+interface DevConfigInput {
+  port: number; host: string; publicUrl: string; dir: string; admin: Admin; dashboard: boolean; tls?: DevTls; signingKey?: string;
+  signingKeyMade?: SigningKey; keysMadeAhead?: SigningKey[];
+}
 
 /** The configuration of `tessera serve` from the same variables, with the flags' decisions and development defaults. */
 function devConfig(c: DevConfigInput): Config {
@@ -179,7 +192,7 @@ function devConfig(c: DevConfigInput): Config {
     throw e;
   }
   // no Strict-Transport-Security: a browser would apply it to every port of localhost, other projects included
-  return { ...config, tls: c.tls && { cert: c.tls.cert, key: c.tls.key }, hstsMaxAge: undefined, dev: { signingKey: c.signingKey } };
+  return { ...config, tls: c.tls && { cert: c.tls.cert, key: c.tls.key }, hstsMaxAge: undefined, dev: { signingKey: c.signingKey, signingKeyMade: c.signingKeyMade, keysMadeAhead: c.keysMadeAhead } };
 }
 
 /** The variables an Auth0 SDK (and the Management client) needs to talk to this tenant. */

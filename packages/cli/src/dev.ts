@@ -31,8 +31,9 @@ credentials are printed. The local CA is created once in $TESSERA_DEV_CA_DIR, el
 \`tessera serve --help\` apply too, except the address, port, public URL, database, TLS and workers, which the flags
 decide. Users files are JSON arrays of POST /api/v2/users bodies with plain passwords, plus "roles",
 "permissions" and "organizations". In an a0deploy client, "client_id" and "client_secret" fix its credentials.
-The tenant follows the seed: what an earlier seeding declared and the seed no longer declares is deleted (with
---data, at the next start too); what the seed never declared is never deleted.`)
+Signing keys made ahead for the next run (and a --signing-seed key, derived once) are kept in dev-keys beside
+the CA folder. The tenant follows the seed: what an earlier seeding declared and the seed no longer declares is
+deleted (with --data, at the next start too); what the seed never declared is never deleted.`)
     .action(async (o: DevOptions) => {
       const { runDev } = await import('./dev-run'); // the server is loaded only to run, never for --help
       await runDev(o);

@@ -1,5 +1,6 @@
 import { ids, MANAGEMENT_SCOPES } from '@tessera/core';
 import type { Logger } from 'pino';
+import type { DevSettings } from './config';
 import type { Services } from './services';
 import { ensureDashboardClient, firstAdminLink } from './dashboard/setup';
 
@@ -16,7 +17,7 @@ export interface BootstrapResult {
   setupUrl?: string;
 }
 
-export interface BootstrapConfig { managementAudience: string; publicUrl: string; adminClientId?: string; adminClientSecret?: string; dashboard?: boolean }
+export interface BootstrapConfig { managementAudience: string; publicUrl: string; adminClientId?: string; adminClientSecret?: string; dashboard?: boolean; dev?: Pick<DevSettings, 'keysMadeAhead'> }
 
 /**
  * Every start: signing keys and the system "Auth0 Management API" resource server (its scopes follow the
@@ -27,7 +28,7 @@ export interface BootstrapConfig { managementAudience: string; publicUrl: string
  * explicit: `tessera admin reset-credentials` ({@link resetAdminCredentials}).
  */
 export async function bootstrap(services: Services, cfg: BootstrapConfig, logger?: Logger): Promise<BootstrapResult> {
-  await services.signingKeys.ensureKeys();
+  await services.signingKeys.ensureKeys(cfg.dev?.keysMadeAhead);
   await services.resourceServers.ensureSystem(cfg.managementAudience, MANAGEMENT_API_NAME, [...MANAGEMENT_SCOPES]);
   const dashboardClientId = cfg.dashboard === false ? undefined : await ensureDashboardClient(services, cfg);
   const setupUrl = cfg.dashboard === false ? undefined : await firstAdminLink(services, cfg);

@@ -1,4 +1,4 @@
-import { closest, distance } from '@tessera/core';
+import { closest, distance, type SigningKey } from '@tessera/core';
 import { mtlsProxyFrom, type MtlsProxy } from './mtls-proxy';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -102,6 +102,10 @@ export interface Config {
 export interface DevSettings {
   /** A fixed tenant signing key (PKCS#8 PEM, RSA): made the current key at start, so tokens verify across restarts. */
   signingKey?: string;
+  /** The record (certificate included) an earlier start made from `signingKey`: used when it is that key's. */
+  signingKeyMade?: SigningKey;
+  /** Fresh signing keys generated ahead by an earlier run and never used: a new tenant takes them instead of generating. */
+  keysMadeAhead?: SigningKey[];
 }
 
 /** `max` events per `windowMs`; max 0 = off. */

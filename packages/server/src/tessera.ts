@@ -70,7 +70,7 @@ export async function createTessera(config: Config, opts: TesseraOptions = {}): 
     delivery.start();
     await services.changes.start();
     services.m2m.usage.start();
-    if (config.dev?.signingKey !== undefined) await services.signingKeys.useFixed(config.dev.signingKey); // before bootstrap: no key generated
+    if (config.dev?.signingKey !== undefined) await services.signingKeys.useFixed(config.dev.signingKey, config.dev.signingKeyMade); // before bootstrap: no key generated
     const boot = await bootstrap(services, config, logger);
     let dev: DevControls | undefined;
     if (devClock) {

@@ -7,9 +7,15 @@ import { aliasClient, legacyResourceServer, UNMAPPED_CLIENT_FIELDS } from './pla
 import { API_VERSION, CARRIED_METADATA, Envelope, LEGACY_API_VERSION, LEGACY_KINDS, SPEC_SCHEMAS, type Kind, type LegacyKind } from './schema';
 import { DeployError, type CarriedMetadata, type Issue, type Path, type Resource } from './types';
 
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const envelopeCheck = ajv.compile(Envelope);
-const specChecks = Object.fromEntries(Object.entries(SPEC_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)])) as Record<string, ValidateFunction>;
+/** The manifest schemas, compiled on first use (loading this module, as `tessera dev` does, compiles nothing). */
+let checks: { envelope: ValidateFunction; spec: Record<string, ValidateFunction> } | undefined;
+function compiled() {
+  if (!checks) {
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+    checks = { envelope: ajv.compile(Envelope), spec: Object.fromEntries(Object.entries(SPEC_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)])) };
+  }
+  return checks;
+}
 
 /** Expands files and folders (recursively, *.yaml / *.yml, sorted) into the list of manifest files. */
 export function manifestFiles(paths: string[]): string[] {
@@ -78,6 +84,7 @@ function checkDocument(value: unknown, lineAt: (user: Path) => number | undefine
   if (!isObject(value)) return { resources: [], issues: [{ severity: 'error', line: lineAt([]), message: 'a manifest document is a mapping with apiVersion, kind, metadata and spec' }] };
   const issues: Finding[] = [];
   const same = (p: Path) => p;
+  const envelopeCheck = compiled().envelope;
   if (!envelopeCheck(value)) issues.push(...ajvIssues(envelopeCheck.errors ?? [], [], same, lineAt));
   const kind = typeof value.kind === 'string' && Object.hasOwn(SPEC_SCHEMAS, value.kind) ? (value.kind as Kind | LegacyKind) : undefined;
   if (!kind) return { resources: [], issues };
@@ -96,7 +103,7 @@ function checkDocument(value: unknown, lineAt: (user: Path) => number | undefine
   // and every finding is reported in the user's own spelling.
   const { wire, spell: specSpell } = legacy ? snakeView(value.spec) : { wire: structuredClone(value.spec), spell: same };
   const spell = (p: Path): Path => (p[0] === 'spec' ? ['spec', ...specSpell(p.slice(1))] : p);
-  const check = specChecks[kind];
+  const check = compiled().spec[kind];
   if (!check(wire)) {
     const errors = check.errors ?? [];
     issues.push(...ajvIssues(errors, ['spec'], spell, lineAt, kind === 'Auth0Client' ? unmappedClientField : undefined));

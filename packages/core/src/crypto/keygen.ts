@@ -23,6 +23,21 @@ export function certThumbprints(certPem: string): { fingerprint: string; thumbpr
   };
 }
 
+/**
+ * Whether a signing key record (made earlier, kept by development mode) is the given private key's: its private
+ * key, its published JWK and its certificate all carry that key's public key.
+ */
+export function samePublicKey(k: SigningKey, privateKeyPem: string): boolean {
+  try {
+    const want = createPublicKey(createPrivateKey(privateKeyPem)).export({ format: 'jwk' });
+    const of = (jwk: { n?: string; e?: string }) => jwk.n === want.n && jwk.e === want.e;
+    return of(k.publicJwk) && of(createPublicKey(createPrivateKey(k.privateKeyPkcs8)).export({ format: 'jwk' }))
+      && of(new X509Certificate(k.cert).publicKey.export({ format: 'jwk' }));
+  } catch {
+    return false;
+  }
+}
+
 /** A fresh RSA-2048 tenant signing key with a self-signed certificate for `subject` (e.g. the public host). */
 export async function generateSigningKey(subject: string, now: Date): Promise<SigningKey> {
   const keys = (await webcrypto.subtle.generateKey(RSA_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;

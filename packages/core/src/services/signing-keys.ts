@@ -1,5 +1,5 @@
 import { BadRequest, NotFound } from '../errors';
-import { generateSigningKey, signingKeyFromPrivateKey } from '../crypto/keygen';
+import { generateSigningKey, samePublicKey, signingKeyFromPrivateKey } from '../crypto/keygen';
 import type { SigningKey } from '../model';
 import type { Clock, Store } from '../ports';
 import type { ChangeFeed } from './changes';
@@ -24,21 +24,34 @@ export function toView(k: SigningKey): SigningKeyView {
   return v;
 }
 
+/** A key made earlier (its material and certificate), as a key made now: no state history. */
+const asNew = (k: SigningKey, now: Date): SigningKey => ({
+  kid: k.kid, state: 'next', privateKeyPkcs8: k.privateKeyPkcs8, publicJwk: k.publicJwk, cert: k.cert, fingerprint: k.fingerprint, thumbprint: k.thumbprint, createdAt: now.toISOString(),
+});
+
 const ORDER: Record<SigningKey['state'], number> = { current: 0, next: 1, previous: 2, revoked: 3 };
 
 /** Tenant signing keys: a current key, a published next key, previous and revoked keys after rotation. */
 export class SigningKeyService {
   constructor(private readonly deps: { store: Store; keys: KeyManager; changes: ChangeFeed; clock: Clock; subject: string }) {}
 
-  /** First start: a current and a next key. Safe to call on every start. */
-  async ensureKeys(): Promise<void> {
+  /**
+   * First start: a current and a next key. Safe to call on every start. `madeAhead` (development mode): fresh keys
+   * generated earlier and never used anywhere, taken instead of generating new ones (a faster first start).
+   */
+  async ensureKeys(madeAhead: readonly SigningKey[] = []): Promise<void> {
     const existing = await this.deps.store.signingKeys.list();
     if (!existing.some((k) => k.state === 'current')) {
       const now = new Date(this.deps.clock.now());
+      const ahead = [...madeAhead];
+      const take = () => {
+        const k = ahead.shift();
+        return k ? Promise.resolve(asNew(k, now)) : generateSigningKey(this.deps.subject, now);
+      };
       // both keys at once: the generation runs on the libuv pool (a first start waits for one key, not two)
       const [made, next] = await Promise.all([
-        generateSigningKey(this.deps.subject, now),
-        existing.some((k) => k.state === 'next') ? undefined : generateSigningKey(this.deps.subject, now),
+        take(),
+        existing.some((k) => k.state === 'next') ? undefined : take(),
       ]);
       const current = { ...made, state: 'current' as const, currentSince: now.toISOString() };
       await this.write(async (tx) => {
@@ -52,11 +65,14 @@ export class SigningKeyService {
   /**
    * Development mode's fixed key: the given RSA private key becomes the current key (the previous current key, if
    * any, becomes previous). Its kid and certificate derive from the key, so tokens signed in one run verify with the
-   * JWKS of the next. Nothing changes when it is current already. Returns its kid.
+   * JWKS of the next. Nothing changes when it is current already. Returns its kid. `madeBefore`: the record an
+   * earlier start made from the same key (its certificate), used when its public key is the given key's.
    */
-  async useFixed(privateKeyPem: string): Promise<string> {
+  async useFixed(privateKeyPem: string, madeBefore?: SigningKey): Promise<string> {
     const now = new Date(this.deps.clock.now());
-    const fixed = await signingKeyFromPrivateKey(privateKeyPem, now);
+    const fixed = madeBefore && samePublicKey(madeBefore, privateKeyPem)
+      ? asNew(madeBefore, now)
+      : await signingKeyFromPrivateKey(privateKeyPem, now);
     const keys = await this.deps.store.signingKeys.list();
     const current = keys.find((k) => k.state === 'current');
     if (current?.kid === fixed.kid) { await this.deps.keys.reload(); return fixed.kid; }
